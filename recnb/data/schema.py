@@ -1,0 +1,274 @@
+"""The canonical event log and its side tables (DESIGN.md section 3), validated on construction.
+
+Every dataset in recnb becomes one :class:`Dataset`:
+
+* ``events``: one row per behaviour, columns ``user_id`` (int64), ``item_id`` (int64), ``event``
+  (categorical, one of :data:`EVENT_TYPES`), ``value`` (float64: a rating, a count, or 1.0) and
+  ``timestamp`` (UTC datetime; ``NaT`` where the source has no time for that row);
+* ``items`` (``item_id`` plus any of ``title``, ``category`` ...), ``users`` (``user_id`` plus
+  attributes) and ``edges`` (``user_id``, ``other_id``, ``kind``: friend / trust / ...).
+
+Bad input raises :class:`DataValidationError`, which names the file, the row (a 1-based line number of
+that file when the data came from a file), the column, the bad value and what was expected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+EVENT_TYPES: tuple[str, ...] = ("view", "cart", "fav", "purchase", "rating", "play")
+"""Behaviour types of the canonical log, in funnel order where one exists."""
+
+EVENT_COLUMNS: tuple[str, ...] = ("user_id", "item_id", "event", "value", "timestamp")
+
+VALUE_RANGES: dict[str, tuple[float, float]] = {
+    "rating": (0.5, 10.0),
+    "play": (1.0, np.inf),
+    "view": (1.0, np.inf),
+    "cart": (1.0, np.inf),
+    "fav": (1.0, np.inf),
+    "purchase": (1.0, np.inf),
+}
+"""Inclusive range of ``value`` per event type (ratings on scales up to 10; counts at least 1)."""
+
+EARLIEST = pd.Timestamp("1990-01-01", tz="UTC")
+"""Timestamps before this are treated as unparseable epochs (for example seconds read as ms)."""
+
+
+class DataValidationError(ValueError):
+    """Bad input data, located precisely.
+
+    Attributes mirror the message: ``file``, ``row`` (1-based line in ``file``, or ``None`` for
+    file-level problems), ``column``, ``value`` and ``expected``.
+    """
+
+    def __init__(
+        self,
+        file: str,
+        row: int | None,
+        column: str | None,
+        value: Any,
+        expected: str,
+        problem: str = "bad value",
+    ) -> None:
+        self.file, self.row, self.column = file, row, column
+        self.value, self.expected, self.problem = value, expected, problem
+        where = f"{file}"
+        if row is not None:
+            where += f", row {row}"
+        if column is not None:
+            where += f", column {column!r}"
+        shown = repr(value) if not isinstance(value, str) or len(value) < 80 else repr(value[:77] + "...")
+        super().__init__(f"{where}: {problem} {shown}; expected {expected}")
+
+
+def _fail_at(mask: np.ndarray, df: pd.DataFrame, column: str, file: str, lines: np.ndarray | None,
+             expected: str, problem: str = "bad value", values: pd.Series | None = None) -> None:
+    """Raise for the first True position of ``mask`` (no-op when none)."""
+    bad = np.flatnonzero(mask)
+    if bad.size == 0:
+        return
+    i = int(bad[0])
+    row = int(lines[i]) if lines is not None else i + 1
+    shown = (values if values is not None else df[column]).iloc[i]
+    n = bad.size
+    more = f" ({n - 1} more rows like it)" if n > 1 else ""
+    raise DataValidationError(file, row, column, shown, expected + more, problem)
+
+
+def parse_ids(raw: pd.Series, column: str, file: str, lines: np.ndarray | None = None) -> pd.Series:
+    """Integer ids from strings or numbers: NaN, blanks and non-integer values raise.
+
+    Returns an int64 Series aligned with ``raw``.
+    """
+    if pd.api.types.is_integer_dtype(raw.dtype) and not isinstance(raw.dtype, pd.CategoricalDtype):
+        if raw.isna().any():
+            _fail_at(raw.isna().to_numpy(), raw.to_frame(column), column, file, lines,
+                     "an integer id", "missing id")
+        return raw.astype("int64")
+    num = pd.to_numeric(raw, errors="coerce")
+    missing = num.isna().to_numpy()
+    if raw.dtype == object or pd.api.types.is_string_dtype(raw.dtype):
+        blank = raw.isna().to_numpy() | (raw.astype("string").str.strip() == "").fillna(True).to_numpy()
+    else:
+        blank = raw.isna().to_numpy()
+    _fail_at(blank, raw.to_frame(column), column, file, lines, "an integer id", "missing id")
+    _fail_at(missing, raw.to_frame(column), column, file, lines, "an integer id", "non-numeric id")
+    f = num.to_numpy(dtype="float64")
+    _fail_at(f != np.round(f), raw.to_frame(column), column, file, lines,
+             "an integer id (no fractional part)", "non-integer id")
+    _fail_at(np.abs(f) > 2**62, raw.to_frame(column), column, file, lines, "an id within int64", "id too large")
+    return pd.Series(f.astype("int64"), index=raw.index, name=column)
+
+
+def parse_timestamps(raw: pd.Series, file: str, lines: np.ndarray | None = None, unit: str = "s",
+                     allow_missing: bool = True) -> pd.Series:
+    """UTC timestamps from Unix epochs (``unit``) or ISO strings.
+
+    Empty cells become ``NaT`` when ``allow_missing``; anything else that does not parse, or that falls
+    before 1990 or after now, raises.
+    """
+    column = "timestamp"
+    frame = raw.to_frame(column)
+    if isinstance(raw.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(raw.dtype):
+        ts = pd.to_datetime(raw, utc=True)
+        empty = ts.isna().to_numpy()
+    else:
+        s = raw.astype("string").str.strip() if not pd.api.types.is_numeric_dtype(raw.dtype) else raw
+        empty = (s.isna() | (s.astype("string") == "")).to_numpy() if not pd.api.types.is_numeric_dtype(raw.dtype) \
+            else raw.isna().to_numpy()
+        num = pd.to_numeric(s, errors="coerce")
+        numeric = num.notna().to_numpy()
+        ts = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
+        if numeric.any():
+            vals = num.to_numpy(dtype="float64")[numeric]
+            # out-of-range epochs are caught below; clip only to keep the conversion finite
+            vals = np.clip(vals, -1e11, 1e11) if unit == "s" else vals
+            ts[numeric] = pd.to_datetime(vals, unit=unit, utc=True)
+        text = ~numeric & ~empty
+        if text.any():
+            parsed = pd.to_datetime(s[text], utc=True, errors="coerce", format="ISO8601")
+            _fail_at(parsed.isna().to_numpy(), frame[text], column, file,
+                     None if lines is None else lines[text],
+                     "a Unix time in seconds or an ISO-8601 date", "unparseable timestamp")
+            ts[text] = parsed
+    if not allow_missing:
+        _fail_at(empty, frame, column, file, lines, "a timestamp", "missing timestamp")
+    now = pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=1)
+    out = (ts.notna() & ((ts < EARLIEST) | (ts > now))).to_numpy()
+    _fail_at(out, frame, column, file, lines,
+             f"a time between {EARLIEST.date()} and today (Unix seconds)", "timestamp out of range")
+    return ts
+
+
+def validate_events(events: pd.DataFrame, file: str = "<events>", lines: np.ndarray | None = None,
+                    value_ranges: dict[str, tuple[float, float]] | None = None) -> pd.DataFrame:
+    """Check and normalise a canonical event log.
+
+    Args:
+        events: a frame with at least :data:`EVENT_COLUMNS` (``timestamp`` may be all missing).
+        file: where the rows came from, for messages.
+        lines: 1-based line number in ``file`` of each row (default: the row position + 1).
+        value_ranges: per-event inclusive ranges overriding :data:`VALUE_RANGES`.
+
+    Returns:
+        A new frame with exactly the canonical columns and dtypes, the index reset.
+    """
+    missing = [c for c in EVENT_COLUMNS if c not in events.columns]
+    if missing:
+        raise DataValidationError(file, None, missing[0], list(events.columns),
+                                  f"columns {list(EVENT_COLUMNS)}", "missing column; found columns")
+    if len(events) == 0:
+        raise DataValidationError(file, None, None, 0, "at least one event", "no rows:")
+    out = pd.DataFrame({
+        "user_id": parse_ids(events["user_id"].reset_index(drop=True), "user_id", file, lines),
+        "item_id": parse_ids(events["item_id"].reset_index(drop=True), "item_id", file, lines),
+    })
+    ev = events["event"].reset_index(drop=True).astype("string").str.strip().str.lower()
+    unknown = ~ev.isin(EVENT_TYPES).fillna(False).to_numpy()
+    _fail_at(unknown, events.reset_index(drop=True), "event", file, lines,
+             f"one of {', '.join(EVENT_TYPES)}", "unknown event type")
+    out["event"] = pd.Categorical(ev.to_numpy(dtype=object), categories=list(EVENT_TYPES))
+    raw_value = events["value"].reset_index(drop=True)
+    value = pd.to_numeric(raw_value, errors="coerce").astype("float64")
+    _fail_at(value.isna().to_numpy() | ~np.isfinite(value.to_numpy()), raw_value.to_frame("value"), "value",
+             file, lines, "a finite number", "non-numeric value")
+    ranges = {**VALUE_RANGES, **(value_ranges or {})}
+    v = value.to_numpy()
+    codes = out["event"].cat.codes.to_numpy()
+    lo = np.array([ranges[e][0] for e in EVENT_TYPES])[codes]
+    hi = np.array([ranges[e][1] for e in EVENT_TYPES])[codes]
+    bad = (v < lo) | (v > hi)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        e = str(out["event"].iloc[i])
+        _fail_at(bad, raw_value.to_frame("value"), "value", file, lines,
+                 f"a value in [{ranges[e][0]:g}, {ranges[e][1]:g}] for event {e!r}", "value out of range")
+    out["value"] = value
+    out["timestamp"] = parse_timestamps(events["timestamp"].reset_index(drop=True), file, lines)
+    return out
+
+
+def _require(df: pd.DataFrame, name: str, key: str) -> pd.DataFrame:
+    if key not in df.columns:
+        raise DataValidationError(f"<{name}>", None, key, list(df.columns), f"a {key!r} column",
+                                  "missing column; found columns")
+    df = df.reset_index(drop=True).copy()
+    df[key] = parse_ids(df[key], key, f"<{name}>")
+    dup = df[key].duplicated().to_numpy()
+    _fail_at(dup, df, key, f"<{name}>", None, f"unique {key} values", "duplicated id")
+    return df
+
+
+@dataclass
+class Dataset:
+    """A validated behaviour log with its side tables and provenance.
+
+    Attributes:
+        name: short name (``ml-100k``, ``taobao`` ...).
+        events: canonical event log, shape (n_events, 5).
+        items: one row per item (``item_id`` + attributes); may be empty.
+        users: one row per user (``user_id`` + attributes); may be empty.
+        edges: user-user relations (``user_id``, ``other_id``, ``kind``); may be empty.
+        source: where the files came from (URL, package, folder).
+        licence: the licence as the provider states it.
+        files: ``{file name: SHA-256}`` of the raw files that were parsed.
+        ledger: rows removed while parsing, one row per rule (``rule``, ``rows_in``, ``rows_out``,
+            ``detail``); nothing is dropped without a row here.
+        notes: free-text facts a report should state (for example "held-out purchases have no time").
+    """
+
+    name: str
+    events: pd.DataFrame
+    items: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"item_id": pd.Series(dtype="int64")}))
+    users: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"user_id": pd.Series(dtype="int64")}))
+    edges: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        {"user_id": pd.Series(dtype="int64"), "other_id": pd.Series(dtype="int64"),
+         "kind": pd.Series(dtype="string")}))
+    source: str = ""
+    licence: str = ""
+    files: dict[str, str] = field(default_factory=dict)
+    ledger: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["rule", "rows_in", "rows_out", "detail"]))
+    notes: list[str] = field(default_factory=list)
+    validate: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.validate:
+            return
+        self.events = validate_events(self.events, f"<{self.name} events>")
+        self.items = _require(self.items, f"{self.name} items", "item_id")
+        self.users = _require(self.users, f"{self.name} users", "user_id")
+        if len(self.edges):
+            for c in ("user_id", "other_id", "kind"):
+                if c not in self.edges.columns:
+                    raise DataValidationError(f"<{self.name} edges>", None, c, list(self.edges.columns),
+                                              "columns user_id, other_id, kind", "missing column; found columns")
+            e = self.edges.reset_index(drop=True).copy()
+            e["user_id"] = parse_ids(e["user_id"], "user_id", f"<{self.name} edges>")
+            e["other_id"] = parse_ids(e["other_id"], "other_id", f"<{self.name} edges>")
+            e["kind"] = e["kind"].astype("string")
+            self.edges = e
+
+    @property
+    def has_time(self) -> bool:
+        """True when at least some events carry a timestamp (order-dependent models need it)."""
+        return bool(self.events["timestamp"].notna().any())
+
+    def summary(self) -> dict[str, Any]:
+        """Headline counts: events, users, items, density, event types, time span."""
+        ev = self.events
+        n_u, n_i = ev["user_id"].nunique(), ev["item_id"].nunique()
+        pairs = len(ev[["user_id", "item_id"]].drop_duplicates())
+        ts = ev["timestamp"].dropna()
+        return {
+            "dataset": self.name, "events": len(ev), "users": n_u, "items": n_i,
+            "user-item pairs": pairs, "density %": 100.0 * pairs / max(n_u * n_i, 1),
+            "event types": ", ".join(f"{k}:{v}" for k, v in ev["event"].value_counts().items() if v),
+            "first": ts.min() if len(ts) else pd.NaT, "last": ts.max() if len(ts) else pd.NaT,
+            "edges": len(self.edges),
+        }
