@@ -53,7 +53,8 @@ def read_delimited(path: str | Path, sep: str, names: list[str], header: bool,
     path = Path(path)
     raw = path.read_bytes()
     if not raw.strip():
-        raise DataValidationError(str(path), None, None, len(raw), "at least one data row", "empty file of size")
+        raise DataValidationError(str(path), 1, names[0], raw.decode("latin-1"),
+                                  "a first line with data (the file is empty)", "empty file, found")
     text = _decode(path, raw, encoding, sep, names).replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
     if lines and lines[-1] == "":
@@ -74,7 +75,8 @@ def read_delimited(path: str | Path, sep: str, names: list[str], header: bool,
     data_lines = lines[first:]
     data_counts = counts[first:]
     if len(data_lines) == 0:
-        raise DataValidationError(str(path), None, None, 0, "at least one data row", "no data rows:")
+        raise DataValidationError(str(path), 2, names[0], "", "at least one data row after the header",
+                                  "no data rows, found")
     blank = data_counts == 0
     wrong = (data_counts != width) & ~blank
     if wrong.any():
@@ -111,7 +113,12 @@ def _wrong_separator(path: Path, row: int, line: str, sep: str, width: int, name
     fields = line.count(sep) + 1
     guess = [s for s in _CANDIDATE_SEPARATORS if s != sep and line.count(s) + 1 == width]
     hint = f" (the line splits into {width} fields on {guess[0]!r}: wrong delimiter?)" if guess else ""
-    column = names[min(fields, width) - 1] if fields > width else names[fields - 1] if fields >= 1 else None
+    if guess:  # the whole row sits in the first field
+        column = names[0]
+    elif fields < width:  # the first field that is absent
+        column = names[fields]
+    else:  # the row has extra fields after the last column
+        column = names[-1]
     raise DataValidationError(str(path), row, column, line,
                               f"{width} fields separated by {sep!r}{hint}",
                               f"row has {fields} field(s):")

@@ -107,41 +107,41 @@ def parse_ids(raw: pd.Series, column: str, file: str, lines: np.ndarray | None =
 
 def parse_timestamps(raw: pd.Series, file: str, lines: np.ndarray | None = None, unit: str = "s",
                      allow_missing: bool = True) -> pd.Series:
-    """UTC timestamps from Unix epochs (``unit``) or ISO strings.
+    """UTC timestamps from Unix epochs (``unit``) or ISO-8601 strings.
 
     Empty cells become ``NaT`` when ``allow_missing``; anything else that does not parse, or that falls
-    before 1990 or after now, raises.
+    before 1990 or after now, raises. Returns a ``datetime64[ns, UTC]`` Series aligned with ``raw``.
     """
     column = "timestamp"
     frame = raw.to_frame(column)
+    now = pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=1)
+    expected = f"a time between {EARLIEST.date()} and today (Unix seconds or ISO-8601)"
     if isinstance(raw.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(raw.dtype):
-        ts = pd.to_datetime(raw, utc=True)
+        ts = pd.to_datetime(raw, utc=True).astype("datetime64[ns, UTC]")
         empty = ts.isna().to_numpy()
     else:
-        s = raw.astype("string").str.strip() if not pd.api.types.is_numeric_dtype(raw.dtype) else raw
-        empty = (s.isna() | (s.astype("string") == "")).to_numpy() if not pd.api.types.is_numeric_dtype(raw.dtype) \
-            else raw.isna().to_numpy()
-        num = pd.to_numeric(s, errors="coerce")
-        numeric = num.notna().to_numpy()
+        numeric_dtype = pd.api.types.is_numeric_dtype(raw.dtype)
+        s = raw if numeric_dtype else raw.astype("string").str.strip()
+        empty = raw.isna().to_numpy() if numeric_dtype else (s.isna() | (s == "")).fillna(True).to_numpy()
+        num = pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64")
+        numeric = ~np.isnan(num)
+        per_second = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}[unit]
+        secs = num / per_second
+        bad = numeric & ((secs < EARLIEST.timestamp()) | (secs > now.timestamp()))
+        _fail_at(bad, frame, column, file, lines, expected, "timestamp out of range")
         ts = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
         if numeric.any():
-            vals = num.to_numpy(dtype="float64")[numeric]
-            # out-of-range epochs are caught below; clip only to keep the conversion finite
-            vals = np.clip(vals, -1e11, 1e11) if unit == "s" else vals
-            ts[numeric] = pd.to_datetime(vals, unit=unit, utc=True)
+            ts[numeric] = pd.to_datetime(np.round(secs[numeric] * 1e9).astype("int64"), unit="ns", utc=True)
         text = ~numeric & ~empty
         if text.any():
             parsed = pd.to_datetime(s[text], utc=True, errors="coerce", format="ISO8601")
             _fail_at(parsed.isna().to_numpy(), frame[text], column, file,
-                     None if lines is None else lines[text],
-                     "a Unix time in seconds or an ISO-8601 date", "unparseable timestamp")
-            ts[text] = parsed
+                     None if lines is None else lines[text], expected, "unparseable timestamp")
+            ts[text] = parsed.astype("datetime64[ns, UTC]")
     if not allow_missing:
         _fail_at(empty, frame, column, file, lines, "a timestamp", "missing timestamp")
-    now = pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=1)
     out = (ts.notna() & ((ts < EARLIEST) | (ts > now))).to_numpy()
-    _fail_at(out, frame, column, file, lines,
-             f"a time between {EARLIEST.date()} and today (Unix seconds)", "timestamp out of range")
+    _fail_at(out, frame, column, file, lines, expected, "timestamp out of range")
     return ts
 
 
@@ -191,6 +191,11 @@ def validate_events(events: pd.DataFrame, file: str = "<events>", lines: np.ndar
     out["value"] = value
     out["timestamp"] = parse_timestamps(events["timestamp"].reset_index(drop=True), file, lines)
     return out
+
+
+def epoch_seconds(ts: pd.Series) -> np.ndarray:
+    """Unix seconds (int64) of a UTC datetime Series without NaT, whatever its resolution."""
+    return ((ts - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).to_numpy(dtype=np.int64)
 
 
 def _require(df: pd.DataFrame, name: str, key: str) -> pd.DataFrame:

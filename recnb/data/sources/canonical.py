@@ -24,8 +24,8 @@ def parse_file(path: Path, name: str | None = None) -> Dataset:
         sep = "\t" if path.suffix == ".tsv" else ","
         head = path.read_bytes().split(b"\n", 1)[0].decode("utf-8", errors="replace").strip("\r")
         if not head.strip():
-            raise DataValidationError(str(path), None, None, 0, "a header row with the canonical columns",
-                                      "empty file of size")
+            raise DataValidationError(str(path), 1, "user_id", "", "a header row with the canonical columns "
+                                      "(the file is empty)", "empty file, found")
         names = [h.strip() for h in head.split(sep)]
         if len(set(names)) != len(names):
             dup = next(n for n in names if names.count(n) > 1)

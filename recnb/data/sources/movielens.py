@@ -60,7 +60,7 @@ def _genres_split(genres: pd.Series) -> pd.Series:
 
 def _finish(events: pd.DataFrame, items: pd.DataFrame, users: pd.DataFrame, files: dict[str, str],
             source: str) -> Dataset:
-    items["category"] = items["genres"].str.split("|").str[0]
+    items["category"] = items["genres"].str.split("|").str[0].astype("string")
     return Dataset(name="ml-100k", events=events, items=items, users=users, source=source, licence=LICENCE,
                    files=files, notes=["Ratings 1-5 are explicit feedback; the study treats every rating as an "
                                        "implicit interaction. `category` is the first listed genre."],

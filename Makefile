@@ -1,0 +1,43 @@
+# recnb: `make reports` (data + every notebook -> reports/$(PROFILE)/) and `make test`.
+# Both create .venv on first use (python3 -m venv; pip install -e '.[dev]').
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PROFILE ?= full
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+# The read-only datasets beside the checkout (../shared/data) join the search path when present.
+SHARED := $(wildcard ../shared/data)
+export RECNB_DATA_PATH := $(RECNB_DATA_PATH)$(if $(SHARED),$(if $(RECNB_DATA_PATH),:,)$(abspath $(SHARED)),)
+
+.PHONY: venv data reports test lab clean-reports help
+help:
+	@echo "make reports [PROFILE=smoke|quick|full]  data + all notebooks -> reports/PROFILE/index.html"
+	@echo "make test                                 the test suite (as CI runs it)"
+	@echo "make data                                 fetch ML-100K and list the other datasets"
+	@echo "make lab                                  JupyterLab on notebooks/"
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e '.[dev]'
+	@touch $@
+
+venv: $(VENV)/.installed
+
+data: venv
+	$(PY) -m recnb data fetch ml-100k
+	$(PY) -m recnb data list
+
+reports: data
+	$(PY) -m recnb report --profile $(PROFILE)
+	@echo "open reports/$(PROFILE)/index.html"
+
+test: venv
+	$(PY) -m pytest
+
+lab: venv
+	$(VENV)/bin/jupyter lab notebooks
+
+clean-reports:
+	rm -rf reports/smoke reports/quick reports/full

