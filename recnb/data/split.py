@@ -1,0 +1,282 @@
+"""The evaluation protocol's split (DESIGN.md section 3): leave-last-out by time per user.
+
+For each user the events are ordered by time; ties keep the order of the source file (a stable sort), and
+events without a timestamp come after every timed one (Retailrocket's held-out purchases). Among the
+**target** events (all events by default; for example only ``purchase`` on shop data) only the first
+occurrence of each (user, item) is eligible, so a repeat purchase is never a target. The user's last
+eligible target is the **test** target and the one before it the **validation** target. Every event is
+then given a role:
+
+* ``train``: before the validation target (before the test target when the user has no validation one);
+* ``valid``: the validation target;
+* ``gap``: after the validation target and before the test target (for example views between two
+  purchases): part of the test-time history, never of training;
+* ``test``: the test target;
+* ``after``: after the test target: dropped, counted in :attr:`Split.info`.
+
+Models fit on ``train``, stop early on ``valid`` (history = train), and are tested with history = train +
+valid + gap. At ranking time the user's history of *target-type* events is masked (with all events as
+targets, that is the whole history); previously viewed items stay rankable in next-purchase tasks.
+
+A global time cut (:func:`time_cut_split`) is offered as an alternative protocol.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .schema import EVENT_TYPES, Dataset, epoch_seconds
+
+ROLES = ("train", "valid", "gap", "test", "after")
+
+
+@dataclass
+class Sequences:
+    """Ragged, time-ordered per-user sequences (user ``u`` owns ``items[offsets[u]:offsets[u+1]]``).
+
+    Attributes:
+        items: item index of each event, shape (n_events,).
+        events: event-type code of each event (index into :data:`~recnb.data.schema.EVENT_TYPES`).
+        gaps: seconds since the user's previous event (NaN for the first or untimed events).
+        offsets: shape (n_users + 1,).
+    """
+
+    items: np.ndarray
+    events: np.ndarray
+    gaps: np.ndarray
+    offsets: np.ndarray
+
+    def lengths(self) -> np.ndarray:
+        """Events per user, shape (n_users,)."""
+        return np.diff(self.offsets)
+
+
+@dataclass
+class Split:
+    """One split of one dataset, shared by every model and metric.
+
+    Attributes:
+        name: dataset name.
+        user_ids, item_ids: raw ids at each contiguous index, shapes (n_users,), (n_items,).
+        events: kept events with columns ``u``, ``i`` (indices), ``event`` (code), ``t`` (Unix seconds,
+            NaN when untimed), ``role`` (one of :data:`ROLES`), ordered by user then time.
+        targets: event types that can be targets.
+        valid_users, valid_items, test_users, test_items: the evaluation targets (one per user).
+        item_category: category code per item index (-1 unknown), with ``categories`` the names.
+        info: counts that a report should state (users without targets, events dropped as ``after`` ...).
+    """
+
+    name: str
+    user_ids: np.ndarray
+    item_ids: np.ndarray
+    events: pd.DataFrame
+    targets: tuple[str, ...]
+    valid_users: np.ndarray
+    valid_items: np.ndarray
+    test_users: np.ndarray
+    test_items: np.ndarray
+    item_category: np.ndarray
+    categories: list[str]
+    protocol: str
+    info: dict[str, int | str] = field(default_factory=dict)
+
+    @property
+    def n_users(self) -> int:
+        return len(self.user_ids)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_ids)
+
+    def _roles(self, stage: str) -> tuple[str, ...]:
+        if stage in ("train", "valid"):
+            return ("train",)
+        if stage == "test":
+            return ("train", "valid", "gap")
+        raise ValueError(f"stage {stage!r}: expected train, valid or test")
+
+    def _matrix(self, rows: pd.DataFrame) -> sp.csr_matrix:
+        m = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows["u"].to_numpy(), rows["i"].to_numpy())),
+                          shape=(self.n_users, self.n_items))
+        m.data[:] = 1.0  # binary: repeated pairs count once
+        return m
+
+    def history(self, stage: str = "test", events: tuple[str, ...] | None = None) -> sp.csr_matrix:
+        """Binary user x item matrix of the input history at ``stage`` (shape (n_users, n_items)).
+
+        ``stage="train"`` or ``"valid"``: train events; ``"test"``: train + valid + gap. ``events``
+        restricts to some event types.
+        """
+        ev = self.events[self.events["role"].isin(self._roles(stage))]
+        if events is not None:
+            ev = ev[ev["event"].isin([EVENT_TYPES.index(e) for e in events])]
+        return self._matrix(ev)
+
+    @property
+    def train(self) -> sp.csr_matrix:
+        """The train interaction matrix (binary CSR, shape (n_users, n_items))."""
+        return self.history("train")
+
+    def mask(self, stage: str = "test") -> sp.csr_matrix:
+        """Items never to rank for a user at ``stage``: their history of target-type events."""
+        return self.history(stage, self.targets)
+
+    def target(self, stage: str = "test") -> tuple[np.ndarray, np.ndarray]:
+        """``(users, items)`` evaluated at ``stage`` (``valid`` or ``test``)."""
+        if stage == "valid":
+            return self.valid_users, self.valid_items
+        if stage == "test":
+            return self.test_users, self.test_items
+        raise ValueError(f"stage {stage!r}: expected valid or test")
+
+    def sequences(self, stage: str = "train") -> Sequences:
+        """Time-ordered input sequences of every user at ``stage`` (see :meth:`history`)."""
+        ev = self.events[self.events["role"].isin(self._roles(stage))]
+        u = ev["u"].to_numpy()
+        t = ev["t"].to_numpy()
+        gaps = np.full(len(ev), np.nan)
+        same = np.r_[False, u[1:] == u[:-1]]
+        gaps[same] = (t[1:] - t[:-1])[same[1:]]
+        offsets = np.r_[0, np.cumsum(np.bincount(u, minlength=self.n_users))]
+        return Sequences(ev["i"].to_numpy(), ev["event"].to_numpy(), gaps, offsets)
+
+    def item_popularity(self) -> np.ndarray:
+        """Train users per item, shape (n_items,)."""
+        return np.asarray(self.train.sum(axis=0)).ravel()
+
+    def summary(self) -> dict[str, int | str]:
+        """Counts per role and the number of evaluated users."""
+        roles = self.events["role"].value_counts()
+        return {"dataset": self.name, "protocol": self.protocol, "users": self.n_users, "items": self.n_items,
+                **{f"{r} events": int(roles.get(r, 0)) for r in ROLES if r != "after"},
+                "valid users": len(self.valid_users), "test users": len(self.test_users), **self.info}
+
+
+def _order(ds: Dataset, targets: tuple[str, ...] | None, inputs: tuple[str, ...] | None) -> pd.DataFrame:
+    ev = ds.events
+    keep = np.ones(len(ev), dtype=bool)
+    if inputs is not None:
+        keep &= ev["event"].isin(list(inputs) + list(targets or ())).to_numpy()
+    ev = ev[keep]
+    uids, u = np.unique(ev["user_id"].to_numpy(), return_inverse=True)
+    iids, i = np.unique(ev["item_id"].to_numpy(), return_inverse=True)
+    ts = ev["timestamp"]
+    t = np.full(len(ev), np.nan)
+    timed = ts.notna().to_numpy()
+    if timed.any():
+        t[timed] = epoch_seconds(ts[timed]).astype(float)
+    frame = pd.DataFrame({"u": u, "i": i, "event": ev["event"].cat.codes.to_numpy().astype(np.int8), "t": t,
+                          "row": np.arange(len(ev))})
+    order = np.lexsort((frame["row"].to_numpy(), np.where(np.isnan(t), np.inf, t), u))
+    frame = frame.iloc[order].reset_index(drop=True)
+    frame.attrs["user_ids"], frame.attrs["item_ids"] = uids, iids
+    return frame
+
+
+def _eligible(frame: pd.DataFrame, targets: tuple[str, ...]) -> np.ndarray:
+    codes = [EVENT_TYPES.index(e) for e in targets]
+    is_target = frame["event"].isin(codes).to_numpy()
+    tgt = frame[is_target]
+    first_target = np.zeros(len(frame), dtype=bool)
+    first_target[np.flatnonzero(is_target)[~tgt.duplicated(["u", "i"]).to_numpy()]] = True
+    return first_target
+
+
+def _assign(frame: pd.DataFrame, valid_idx: np.ndarray, test_idx: np.ndarray, n_users: int) -> pd.DataFrame:
+    """Roles from the row index of each user's valid / test target (-1: none)."""
+    u = frame["u"].to_numpy()
+    row = np.arange(len(frame))
+    v_at = np.full(n_users, -1)
+    t_at = np.full(n_users, -1)
+    v_at[u[valid_idx]] = valid_idx
+    t_at[u[test_idx]] = test_idx
+    vu, tu = v_at[u], t_at[u]
+    role = np.full(len(frame), "train", dtype=object)
+    has_t = tu >= 0
+    role[has_t & (row > tu)] = "after"
+    role[has_t & (row == tu)] = "test"
+    has_v = vu >= 0
+    role[has_v & (row > vu) & (row < tu)] = "gap"
+    role[has_v & (row == vu)] = "valid"
+    frame = frame.assign(role=pd.Categorical(role, categories=list(ROLES)))
+    return frame
+
+
+def _finish(ds: Dataset, frame: pd.DataFrame, targets: tuple[str, ...], protocol: str) -> Split:
+    uids, iids = frame.attrs["user_ids"], frame.attrs["item_ids"]
+    roles = frame["role"].to_numpy()
+    u = frame["u"].to_numpy()
+    start = np.r_[0, np.cumsum(np.bincount(u, minlength=len(uids)))][u]
+    pos = np.arange(len(frame)) - start
+    first_train = frame[roles == "train"].groupby("u").size()
+
+    def stage(r: str) -> tuple[np.ndarray, np.ndarray]:
+        m = (roles == r) & (pos > 0)  # need at least one earlier event as history
+        rows = frame[m]
+        ok = rows["u"].isin(first_train.index).to_numpy() if r == "valid" else np.ones(len(rows), bool)
+        return rows["u"].to_numpy()[ok], rows["i"].to_numpy()[ok]
+
+    vu, vi = stage("valid")
+    tu, ti = stage("test")
+    cat = np.full(len(iids), -1, dtype=np.int64)
+    categories: list[str] = []
+    if "category" in ds.items.columns and len(ds.items):
+        items = ds.items.set_index("item_id")["category"]
+        names = items.reindex(iids)
+        codes, uniq = pd.factorize(names, use_na_sentinel=True)
+        cat, categories = codes.astype(np.int64), [str(c) for c in uniq]
+    info = {"events dropped after the test target": int((roles == "after").sum()),
+            "users without a test target": int(len(uids) - len(tu)),
+            "untimed events": int(np.isnan(frame["t"].to_numpy()).sum())}
+    events = frame[roles != "after"].drop(columns="row").reset_index(drop=True)
+    events.attrs = {}
+    return Split(ds.name, uids, iids, events, targets, vu, vi, tu, ti, cat, categories, protocol, info)
+
+
+def leave_last_out(ds: Dataset, target: str | tuple[str, ...] | None = None,
+                   inputs: tuple[str, ...] | None = None) -> Split:
+    """Leave-last-out split by time (see the module docstring).
+
+    Args:
+        ds: the dataset (cleaned as wanted beforehand).
+        target: event type(s) that can be targets; ``None``: every event type present.
+        inputs: event types kept as input history; ``None``: all (targets are always kept).
+    """
+    present = tuple(e for e in EVENT_TYPES if (ds.events["event"] == e).any())
+    targets = present if target is None else ((target,) if isinstance(target, str) else tuple(target))
+    frame = _order(ds, targets, inputs)
+    eligible = _eligible(frame, targets)
+    rows = np.flatnonzero(eligible)
+    last = pd.Series(rows).groupby(frame["u"].to_numpy()[rows]).cumcount(ascending=False).to_numpy()
+    protocol = (f"leave-last-out by time; targets: {', '.join(targets)}; "
+                f"inputs: {', '.join(inputs) if inputs else 'all events'}")
+    return _finish(ds, _assign(frame, rows[last == 1], rows[last == 0], len(frame.attrs["user_ids"])),
+                   targets, protocol)
+
+
+def time_cut_split(ds: Dataset, valid_start: str | pd.Timestamp, test_start: str | pd.Timestamp,
+                   target: str | tuple[str, ...] | None = None) -> Split:
+    """Global time-cut split: train before ``valid_start``; each user's first eligible target in
+    ``[valid_start, test_start)`` is the validation target and the first at or after ``test_start`` the
+    test target. Untimed events count as after every cut."""
+    present = tuple(e for e in EVENT_TYPES if (ds.events["event"] == e).any())
+    targets = present if target is None else ((target,) if isinstance(target, str) else tuple(target))
+    frame = _order(ds, targets, None)
+    eligible = _eligible(frame, targets)
+    t = np.where(np.isnan(frame["t"].to_numpy()), np.inf, frame["t"].to_numpy())
+    v0, t0 = (pd.Timestamp(x, tz="UTC").timestamp() if pd.Timestamp(x).tzinfo is None else pd.Timestamp(x).timestamp()
+              for x in (valid_start, test_start))
+    u = frame["u"].to_numpy()
+    in_valid = np.flatnonzero(eligible & (t >= v0) & (t < t0))
+    in_test = np.flatnonzero(eligible & (t >= t0))
+    valid_idx = in_valid[~pd.Series(u[in_valid]).duplicated().to_numpy()]
+    test_idx = in_test[~pd.Series(u[in_test]).duplicated().to_numpy()]
+    frame = _assign(frame, valid_idx, test_idx, len(frame.attrs["user_ids"]))
+    # users without a validation target in the window: events in [valid_start, test target) are gap
+    late = (frame["role"] == "train").to_numpy() & (t >= v0)
+    frame.loc[late, "role"] = "gap"
+    return _finish(ds, frame, targets, f"global time cut: valid from {valid_start}, test from {test_start}")

@@ -1,0 +1,1 @@
+"""Models: baselines, autoencoder, sequence, graph and fusion (one module each)."""

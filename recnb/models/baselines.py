@@ -1,0 +1,204 @@
+"""The baselines every deep model must beat, on the common interface ``fit(split)`` / ``score(users)``.
+
+* :class:`MostPopular`: items ranked by the number of train users.
+* :class:`ItemKNN`: item-based CF with shrunk cosine similarity and top-k neighbourhoods
+  (Sarwar et al., WWW 2001; shrinkage as in Koren's neighbourhood models).
+* :class:`EASE`: the closed-form linear item-item model of Steck (WWW 2019),
+  B = I - P diagMat(1 / diag(P)), P = (XᵀX + λI)⁻¹, with λ chosen on validation NDCG@10.
+* :class:`BPRMF`: matrix factorisation trained with BPR (Rendle et al., UAI 2009) in torch, early-stopped.
+
+At ``score`` time the input history is the split's history for that stage (train for ``valid``; train +
+valid + gap for ``test``): a model never sees the target it is scored on.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from tqdm.auto import tqdm
+
+from ..data.split import Split
+from ..train import FitResult, fit_loop, seed_everything, validation_score
+
+
+class _HistoryModel:
+    """Models that score from the user's history row: ``score = history[users] @ W``."""
+
+    split_: Split
+
+    def _history(self, stage: str) -> sp.csr_matrix:
+        cache = self.__dict__.setdefault("_hist", {})
+        key = "valid" if stage in ("train", "valid") else "test"
+        if key not in cache:
+            cache[key] = self.split_.history(key)
+        return cache[key]
+
+
+class MostPopular:
+    """Rank items by train popularity (distinct train users per item); the same list for everyone."""
+
+    def fit(self, split: Split) -> MostPopular:
+        self.split_ = split
+        self.popularity_ = torch.from_numpy(split.item_popularity().astype(np.float32))
+        return self
+
+    def score(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
+        return self.popularity_.expand(len(users), -1)
+
+
+class ItemKNN(_HistoryModel):
+    """Item-based k-nearest-neighbour CF.
+
+    sim(i, j) = |U_i ∩ U_j| / (sqrt(|U_i| |U_j|) + shrink), keeping the ``k`` most similar items of
+    each item; score(u, j) = Σ_{i ∈ history(u)} sim(i, j). ``k`` and ``shrink`` are chosen on validation
+    NDCG@10 from the grids given.
+    """
+
+    def __init__(self, ks: tuple[int, ...] = (50, 100, 400), shrinks: tuple[float, ...] = (0.0, 10.0)) -> None:
+        self.ks, self.shrinks = ks, shrinks
+
+    def fit(self, split: Split) -> ItemKNN:
+        self.split_ = split
+        x = split.train.tocsc().astype(np.float32)
+        co = (x.T @ x).tocsr()
+        co.setdiag(0)
+        co.eliminate_zeros()
+        norms = np.sqrt(np.asarray(x.sum(axis=0)).ravel())
+        rows = np.repeat(np.arange(co.shape[0]), np.diff(co.indptr))
+        denom = norms[rows] * norms[co.indices]
+        self.scores_: dict[tuple[int, float], float] = {}
+        best = -1.0
+        for shrink in self.shrinks:
+            sim = co.copy()
+            sim.data = co.data / (denom + shrink)
+            for k in self.ks:
+                self.similarity_ = _top_k_per_row(sim, k)
+                s = self.scores_[(k, shrink)] = validation_score(self, split)
+                if s > best:
+                    best, self.k_, self.shrink_, chosen = s, k, shrink, self.similarity_
+        self.similarity_ = chosen
+        return self
+
+    def score(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
+        s = self._history(stage)[users] @ self.similarity_
+        return torch.from_numpy(np.asarray(s.todense(), dtype=np.float32))
+
+
+def _top_k_per_row(m: sp.csr_matrix, k: int) -> sp.csr_matrix:
+    """Keep the ``k`` largest entries of each row (vectorised over all rows)."""
+    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+    order = np.lexsort((-m.data, rows))
+    rank = np.arange(len(order)) - m.indptr[rows[order]]
+    keep = order[rank < k]
+    return sp.csr_matrix((m.data[keep], (rows[keep], m.indices[keep])), shape=m.shape)
+
+
+class EASE(_HistoryModel):
+    """EASE^R (Steck, WWW 2019): a closed-form item-item model with a zero diagonal.
+
+    With G = XᵀX, the weights are B = I - P·diagMat(1/diag(P)) for P = (G + λI)⁻¹. One eigendecomposition
+    G = QΛQᵀ makes every λ of the grid one matrix product: P = Q diag(1/(Λ+λ)) Qᵀ. λ is chosen by
+    validation NDCG@10. Memory is O(n_items²): catalogues larger than ``max_items`` are restricted to the
+    ``max_items`` most popular items, and the other items score below all of them, ordered by popularity.
+    """
+
+    def __init__(self, lambdas: tuple[float, ...] = (50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0),
+                 max_items: int = 8000) -> None:
+        self.lambdas, self.max_items = lambdas, max_items
+
+    def fit(self, split: Split) -> EASE:
+        self.split_ = split
+        pop = split.item_popularity()
+        n = split.n_items
+        self.items_ = np.sort(np.argsort(-pop, kind="stable")[: self.max_items]) if n > self.max_items else np.arange(n)
+        x = split.train[:, self.items_].astype(np.float64)
+        g = (x.T @ x).toarray()
+        evals, q = np.linalg.eigh(g)
+        self.fallback_ = torch.from_numpy((pop / (pop.max() + 1) - 2.0).astype(np.float32))
+        self.scores_ = {}
+        best = -1.0
+        for lam in self.lambdas:
+            p = (q / (evals + lam)) @ q.T
+            b = -p / np.diag(p)
+            np.fill_diagonal(b, 0.0)
+            self.weights_ = torch.from_numpy(b.astype(np.float32))
+            s = validation_score(self, split)
+            self.scores_[lam] = s
+            if s > best:
+                best, self.lambda_, best_b = s, lam, self.weights_
+        self.weights_ = best_b
+        return self
+
+    def score(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
+        h = self._history(stage)[users][:, self.items_]
+        sub = torch.from_numpy(np.asarray(h.todense(), dtype=np.float32)) @ self.weights_
+        if len(self.items_) == self.split_.n_items:
+            return sub
+        out = self.fallback_.expand(len(users), -1).clone()
+        out[:, torch.from_numpy(self.items_)] = sub + 1.0 - sub.min()  # restricted items rank first
+        return out
+
+
+class BPRMF(torch.nn.Module):
+    """Matrix factorisation with the BPR pairwise loss (Rendle et al., UAI 2009).
+
+    x̂_ui = p_u · q_i; loss = -Σ log σ(x̂_ui - x̂_uj) + reg ||θ||² over (u, i ∈ train(u), j uniform).
+    Early-stopped on validation NDCG@10 by :func:`recnb.train.fit_loop`.
+    """
+
+    def __init__(self, dim: int = 64, lr: float = 5e-3, reg: float = 1e-3, batch_size: int = 4096,
+                 max_epochs: int = 200, patience: int = 10, seed: int = 0, progress: bool = True) -> None:
+        super().__init__()
+        self.dim, self.lr, self.reg, self.batch_size = dim, lr, reg, batch_size
+        self.max_epochs, self.patience, self.seed, self.progress = max_epochs, patience, seed, progress
+
+    def fit(self, split: Split) -> BPRMF:
+        gen = seed_everything(self.seed)
+        self.split_ = split
+        self.user_emb = torch.nn.Embedding(split.n_users, self.dim)
+        self.item_emb = torch.nn.Embedding(split.n_items, self.dim)
+        torch.nn.init.normal_(self.user_emb.weight, std=0.1, generator=gen)
+        torch.nn.init.normal_(self.item_emb.weight, std=0.1, generator=gen)
+        coo = split.train.tocoo()
+        users, items = torch.from_numpy(coo.row.astype(np.int64)), torch.from_numpy(coo.col.astype(np.int64))
+        opt = torch.optim.Adam(self.parameters(), lr=self.lr)
+
+        def epoch_fn(_: int) -> float:
+            perm = torch.randperm(len(users), generator=gen)
+            neg = torch.randint(0, split.n_items, (len(users),), generator=gen)
+            total = 0.0
+            for b in range(0, len(perm), self.batch_size):
+                idx = perm[b:b + self.batch_size]
+                u, i, j = self.user_emb(users[idx]), self.item_emb(items[idx]), self.item_emb(neg[idx])
+                x = (u * (i - j)).sum(1)
+                loss = -torch.nn.functional.logsigmoid(x).mean() + self.reg * (
+                    u.pow(2).sum() + i.pow(2).sum() + j.pow(2).sum()) / len(idx)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                total += loss.item() * len(idx)
+            return total / len(perm)
+
+        self.fit_ = fit_loop(self, epoch_fn, lambda: validation_score(self, split), self.max_epochs,
+                             self.patience, desc="BPR-MF", progress=self.progress)
+        return self
+
+    def user_vectors(self, users: np.ndarray) -> torch.Tensor:
+        """The learned user factors p_u, shape (len(users), dim)."""
+        return self.user_emb.weight[torch.as_tensor(users)]
+
+    def score(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
+        return self.user_vectors(users) @ self.item_emb.weight.T
+
+
+def fit_baselines(split: Split, seed: int = 0, bpr_epochs: int = 200, progress: bool = True) -> dict[str, object]:
+    """Fit the four baselines with their default settings: ``{"pop", "itemknn", "ease", "bpr"}``."""
+    models = {"pop": MostPopular(), "itemknn": ItemKNN(), "ease": EASE(),
+              "bpr": BPRMF(seed=seed, max_epochs=bpr_epochs, progress=progress)}
+    for name, m in tqdm(models.items(), desc="baselines", leave=False, disable=not progress):
+        m.fit(split)
+    return models
+
+
+__all__ = ["MostPopular", "ItemKNN", "EASE", "BPRMF", "fit_baselines", "FitResult"]
