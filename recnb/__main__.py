@@ -1,4 +1,4 @@
-"""Command line: ``python -m recnb {data,report} ...`` (``--help`` on each)."""
+"""Command line: ``python -m recnb {data,report,bench} ...`` (``--help`` on each)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,25 @@ def _data(args: argparse.Namespace) -> int:
         print(f"{s['events']:,} events, {s['users']:,} users, {s['items']:,} items "
               f"({time.perf_counter() - t0:.1f} s)")
         return 0
+    if args.action == "export":
+        from .data.export import export_split
+        from .data.split import leave_last_out
+
+        ds = load_dataset(args.dataset, data_path=args.data_path, fetch=True)
+        split = leave_last_out(ds, target=args.target)
+        for f in export_split(split, args.out, args.format):
+            print(f)
+        return 0
     raise AssertionError(args.action)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from .bench import run_bench
+
+    table = run_bench(args.repeats)
+    print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    print("written: reports/bench.json")
+    return 0
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -57,6 +75,14 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("name")
     f.add_argument("--from", dest="origin", choices=["pypi", "grouplens"], default=None,
                    help="ml-100k: the PyPI wheel recbole==1.2.1 (default) or the official GroupLens zip")
+    e = dsub.add_parser("export", help="write a dataset's leave-last-out split (parquet or RecBole atomic files)")
+    e.add_argument("--dataset", default="ml-100k")
+    e.add_argument("--format", choices=["parquet", "recbole"], default="parquet")
+    e.add_argument("--target", default=None, help="target event type, e.g. purchase (default: all events)")
+    e.add_argument("--data-path", default=None)
+    e.add_argument("--out", required=True)
+    b = sub.add_parser("bench", help="time evaluation and baseline fits; writes reports/bench.json")
+    b.add_argument("--repeats", type=int, default=3)
     r = sub.add_parser("report", help="run the notebooks with Papermill and write HTML reports")
     r.add_argument("--profile", default="full", choices=["smoke", "quick", "full"])
     r.add_argument("--only", default=None, help="comma-separated notebook numbers, e.g. 01,03")
@@ -68,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.command == "data":
         return _data(args)
+    if args.command == "bench":
+        return _bench(args)
     return _report(args)
 
 

@@ -203,3 +203,22 @@ def results_table(evals: list[Evaluation], metrics: tuple[str, ...] = ("ndcg@10"
             row[f"{m} CI"] = f"[{s.loc[m, 'ci_low']:.4f}, {s.loc[m, 'ci_high']:.4f}]" if m in e.per_user else ""
         rows.append(row)
     return pd.DataFrame(rows).sort_values(metrics[0], ascending=False).reset_index(drop=True)
+
+
+def evaluate_all(models: dict[str, Scorer], split: Split, stage: str = "test",
+                 ks: tuple[int, ...] = KS) -> dict[str, Evaluation]:
+    """:func:`evaluate` for each named model on the same split and stage."""
+    return {name: evaluate(m, split, stage, ks, name=name) for name, m in models.items()}
+
+
+def tidy(evals: dict[str, Evaluation] | list[Evaluation], n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """All metrics of all models in long form (model, metric, mean, ci_low, ci_high)."""
+    items = evals.values() if isinstance(evals, dict) else evals
+    return pd.concat([e.summary(n_boot, seed) for e in items], ignore_index=True)
+
+
+def best_against(evals: dict[str, Evaluation], candidates: list[str], reference: str,
+                 metric: str = "ndcg@10", n_boot: int = 1000) -> pd.DataFrame:
+    """Paired tests of ``reference`` against each of ``candidates`` (rows: one comparison each)."""
+    return pd.DataFrame([paired_test(evals[reference], evals[c], metric, n_boot) for c in candidates
+                         if c != reference])

@@ -34,3 +34,48 @@ def ecdf(values: dict[str, pd.Series], ax: Axes | None = None, xlabel: str = "",
     sns.ecdfplot(frame, x="value", hue="dataset", ax=ax, log_scale=log)
     ax.set(xlabel=xlabel, ylabel="share of units at or below")
     return ax
+
+
+def metric_bars(summary: pd.DataFrame, metric: str = "ndcg@10", ax: Axes | None = None,
+                title: str | None = None) -> Axes:
+    """Horizontal bars of one metric per model with 95% CI whiskers (``summary`` from
+    :func:`recnb.evaluate.tidy`), best model on top."""
+    ax = ax or plt.gca()
+    d = summary[summary["metric"] == metric].sort_values("mean", ascending=True)
+    y = np.arange(len(d))
+    ax.barh(y, d["mean"], color=sns.color_palette("colorblind", len(d)))
+    ax.errorbar(d["mean"], y, xerr=[d["mean"] - d["ci_low"], d["ci_high"] - d["mean"]], fmt="none",
+                ecolor="black", capsize=3, lw=1)
+    ax.set_yticks(y, d["model"])
+    ax.set(xlabel=f"{metric} (mean, 95% CI over users)", title=title or metric)
+    return ax
+
+
+ROLE_COLOURS = {"train": "#0173b2", "valid": "#de8f05", "gap": "#949494", "test": "#d55e00"}
+
+
+def timeline(split, user: int, ax: Axes | None = None) -> Axes:
+    """One user's events over time coloured by their role in the split (train / valid / gap / test).
+
+    ``split`` is a :class:`recnb.data.split.Split`; ``user`` a user *index*. Untimed events are drawn
+    one step after the last timed event, in order.
+    """
+    from .data.schema import EVENT_TYPES
+
+    ax = ax or plt.gca()
+    ev = split.events[split.events["u"] == user].reset_index(drop=True)
+    t = pd.to_datetime(ev["t"], unit="s", utc=True)
+    if t.isna().any():
+        last = t.max() if t.notna().any() else pd.Timestamp(0, tz="UTC")
+        t = t.fillna(last + pd.Timedelta(hours=1))
+    kinds = np.array(EVENT_TYPES)[ev["event"].to_numpy()]
+    levels = {k: n for n, k in enumerate(dict.fromkeys(kinds))}
+    for role, colour in ROLE_COLOURS.items():
+        m = (ev["role"] == role).to_numpy()
+        if m.any():
+            ax.scatter(t[m], [levels[k] for k in kinds[m]], c=colour, label=f"{role} ({m.sum()})",
+                       s=60 if role in ("valid", "test") else 18, zorder=3 if role in ("valid", "test") else 2)
+    ax.set_yticks(list(levels.values()), list(levels.keys()))
+    ax.set(title=f"user {split.user_ids[user]}: events by role", xlabel="time (UTC)")
+    ax.legend(loc="upper left", fontsize="small")
+    return ax

@@ -111,6 +111,7 @@ def _run_one(nb: Path, out_dir: Path, params: dict[str, Any], kernel: str | None
     rec_file.unlink(missing_ok=True)
     data_log.unlink(missing_ok=True)
     os.environ[RECORD_ENV], os.environ[DATA_LOG_ENV] = str(rec_file), str(data_log)
+    os.environ["TQDM_DISABLE"] = "1"  # progress bars would flood the HTML; the runner shows its own
     executed = out_dir / f"{stem}.ipynb"
     status: dict[str, Any] = {"notebook": stem, "ok": True, "error": None}
     t0 = time.perf_counter()
@@ -124,8 +125,8 @@ def _run_one(nb: Path, out_dir: Path, params: dict[str, Any], kernel: str | None
         status.update(ok=False, error={"cell": None, "cell_index": None, "ename": type(err).__name__,
                                        "evalue": str(err)})
     finally:
-        os.environ.pop(RECORD_ENV, None)
-        os.environ.pop(DATA_LOG_ENV, None)
+        for var in (RECORD_ENV, DATA_LOG_ENV, "TQDM_DISABLE"):
+            os.environ.pop(var, None)
     status["wall_s"] = round(time.perf_counter() - t0, 2)
     if executed.exists():
         try:

@@ -63,7 +63,7 @@ class Split:
         name: dataset name.
         user_ids, item_ids: raw ids at each contiguous index, shapes (n_users,), (n_items,).
         events: kept events with columns ``u``, ``i`` (indices), ``event`` (code), ``t`` (Unix seconds,
-            NaN when untimed), ``role`` (one of :data:`ROLES`), ordered by user then time.
+            NaN when untimed), ``v`` (value), ``role`` (one of :data:`ROLES`), ordered by user then time.
         targets: event types that can be targets.
         valid_users, valid_items, test_users, test_items: the evaluation targets (one per user).
         item_category: category code per item index (-1 unknown), with ``categories`` the names.
@@ -144,6 +144,15 @@ class Split:
         offsets = np.r_[0, np.cumsum(np.bincount(u, minlength=self.n_users))]
         return Sequences(ev["i"].to_numpy(), ev["event"].to_numpy(), gaps, offsets)
 
+    def raw_events(self, stage: str = "train") -> pd.DataFrame:
+        """The input events of ``stage`` in canonical columns with raw ids (for feature extraction
+        without leakage: ``user_features(split.raw_events("train"), items)``)."""
+        ev = self.events[self.events["role"].isin(self._roles(stage))]
+        return pd.DataFrame({
+            "user_id": self.user_ids[ev["u"].to_numpy()], "item_id": self.item_ids[ev["i"].to_numpy()],
+            "event": pd.Categorical.from_codes(ev["event"].to_numpy(), categories=list(EVENT_TYPES)),
+            "value": ev["v"].to_numpy(), "timestamp": pd.to_datetime(ev["t"].to_numpy(), unit="s", utc=True)})
+
     def item_popularity(self) -> np.ndarray:
         """Train users per item, shape (n_items,)."""
         return np.asarray(self.train.sum(axis=0)).ravel()
@@ -170,7 +179,7 @@ def _order(ds: Dataset, targets: tuple[str, ...] | None, inputs: tuple[str, ...]
     if timed.any():
         t[timed] = epoch_seconds(ts[timed]).astype(float)
     frame = pd.DataFrame({"u": u, "i": i, "event": ev["event"].cat.codes.to_numpy().astype(np.int8), "t": t,
-                          "row": np.arange(len(ev))})
+                          "v": ev["value"].to_numpy(), "row": np.arange(len(ev))})
     order = np.lexsort((frame["row"].to_numpy(), np.where(np.isnan(t), np.inf, t), u))
     frame = frame.iloc[order].reset_index(drop=True)
     frame.attrs["user_ids"], frame.attrs["item_ids"] = uids, iids
@@ -280,3 +289,42 @@ def time_cut_split(ds: Dataset, valid_start: str | pd.Timestamp, test_start: str
     late = (frame["role"] == "train").to_numpy() & (t >= v0)
     frame.loc[late, "role"] = "gap"
     return _finish(ds, frame, targets, f"global time cut: valid from {valid_start}, test from {test_start}")
+
+
+def leakage_checks(split: Split) -> pd.DataFrame:
+    """The protocol's guarantees, checked on this split: one row per check with ``passed`` and a detail.
+
+    * no validation or test target (user, item) is among the user's train events of a target type;
+    * per user, the validation target is not earlier than any train event, and the test target is not
+      earlier than any train, valid or gap event;
+    * the train matrix holds train events only; the test history adds exactly valid and gap events.
+    """
+    ev = split.events
+    t = np.where(np.isnan(ev["t"].to_numpy()), np.inf, ev["t"].to_numpy())
+    codes = [EVENT_TYPES.index(e) for e in split.targets]
+    train = ev[(ev["role"] == "train").to_numpy()]
+    train_targets = train[train["event"].isin(codes)]
+    pairs = set(zip(train_targets["u"].to_numpy().tolist(), train_targets["i"].to_numpy().tolist()))
+    rows = []
+    for stage in ("valid", "test"):
+        users, items = split.target(stage)
+        leaked = sum((u, i) in pairs for u, i in zip(users.tolist(), items.tolist()))
+        rows.append({"check": f"{stage} targets absent from train", "passed": leaked == 0,
+                     "detail": f"{leaked} of {len(users)} targets found in train"})
+    frame = pd.DataFrame({"u": ev["u"].to_numpy(), "t": t, "role": ev["role"].astype(str).to_numpy()})
+    last = {r: frame[frame["role"] == r].groupby("u")["t"].max() for r in ROLES}
+    hist = frame[frame["role"].isin(["train", "valid", "gap"])].groupby("u")["t"].max()
+    for stage, before in (("valid", last["train"]), ("test", hist)):
+        tt = frame[frame["role"] == stage].set_index("u")["t"]
+        common = tt.index.intersection(before.index)
+        early = int((tt.loc[common] < before.loc[common]).sum())
+        rows.append({"check": f"{stage} target not earlier than its history", "passed": early == 0,
+                     "detail": f"{early} of {len(common)} users violate it"})
+    n_train = len(train[["u", "i"]].drop_duplicates())
+    rows.append({"check": "train matrix = train events", "passed": int(split.train.sum()) == n_train,
+                 "detail": f"{int(split.train.sum())} pairs vs {n_train} distinct train pairs"})
+    extra = split.history("test") - split.history("train")
+    n_vg = len(ev[ev["role"].isin(["valid", "gap"])][["u", "i"]].drop_duplicates())
+    rows.append({"check": "test history adds only valid + gap events", "passed": extra.min() >= 0 and extra.sum() <= n_vg,
+                 "detail": f"{int(extra.sum())} new pairs (at most {n_vg})"})
+    return pd.DataFrame(rows)
