@@ -79,3 +79,30 @@ def timeline(split, user: int, ax: Axes | None = None) -> Axes:
     ax.set(title=f"user {split.user_ids[user]}: events by role", xlabel="time (UTC)")
     ax.legend(loc="upper left", fontsize="small")
     return ax
+
+
+def latent_2d(vectors: np.ndarray, labels: pd.Series | np.ndarray, ax: Axes | None = None, top: int = 6,
+              title: str = "latent space (PCA)") -> Axes:
+    """Project vectors (n, d) to 2-D with PCA and colour them by label (the ``top`` commonest, rest 'other')."""
+    from sklearn.decomposition import PCA
+
+    ax = ax or plt.gca()
+    xy = PCA(2, random_state=0).fit_transform(np.asarray(vectors, dtype=float))
+    lab = pd.Series(np.asarray(labels, dtype=object)).fillna("(none)").astype(str)
+    keep = lab.value_counts().index[:top]
+    lab = lab.where(lab.isin(keep), "other")
+    sns.scatterplot(x=xy[:, 0], y=xy[:, 1], hue=lab.to_numpy(), hue_order=[*keep, "other"], s=14, alpha=0.75,
+                    ax=ax, linewidth=0)
+    ax.set(title=title, xlabel="PC 1", ylabel="PC 2")
+    ax.legend(fontsize="small", markerscale=1.5)
+    return ax
+
+
+def training_curves(histories: dict[str, pd.DataFrame], column: str = "valid ndcg@10", ax: Axes | None = None) -> Axes:
+    """One line per model of ``column`` against epoch (histories from ``FitResult.history``)."""
+    ax = ax or plt.gca()
+    for name, h in histories.items():
+        ax.plot(h["epoch"], h[column], label=name, lw=1.5)
+    ax.set(xlabel="epoch", ylabel=column, title=f"training: {column}")
+    ax.legend()
+    return ax

@@ -8,6 +8,7 @@ restores them at the end. Deterministic on CPU for a given seed.
 from __future__ import annotations
 
 import copy
+import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -56,7 +57,7 @@ def fit_loop(module: torch.nn.Module, epoch_fn: Callable[[int], float], validate
     best_state = copy.deepcopy(module.state_dict())
     rows, bad = [], 0
     t0 = time.perf_counter()
-    bar = tqdm(range(1, max_epochs + 1), desc=desc, leave=False, disable=not progress)
+    bar = tqdm(range(1, max_epochs + 1), desc=desc, leave=False, disable=not progress or bool(os.environ.get("TQDM_DISABLE")))
     for epoch in bar:
         module.train()
         loss = float(epoch_fn(epoch))

@@ -25,7 +25,7 @@ def user_features(events: pd.DataFrame, items: pd.DataFrame | None = None, top_t
 
     Columns: ``events``, ``items``, ``n_<event>`` for each event type present, ``active_days``,
     ``tenure_days``, ``recency_days`` (days from the user's last event to the log's last event),
-    ``gap_hours_median`` (time since the previous action), ``category_entropy`` (bits),
+    ``gap_seconds_median`` (time since the previous action), ``category_entropy`` (bits),
     ``top1_category`` .. ``top{top_tags}_category`` with their ``_share``, ``interest_tags`` (text),
     ``rating_mean`` / ``rating_std`` (when there are ratings) and ``purchase_ratio`` (purchases per view,
     when there are both). Time columns are NaN for logs without time.
@@ -47,10 +47,10 @@ def user_features(events: pd.DataFrame, items: pd.DataFrame | None = None, top_t
         out["tenure_days"] = (tg.max() - tg.min()).dt.total_seconds() / 86400
         out["recency_days"] = (end - tg.max()).dt.total_seconds() / 86400
         srt = timed.sort_values(["user_id", "timestamp"], kind="stable")
-        gap = srt.groupby("user_id")["timestamp"].diff().dt.total_seconds() / 3600
-        out["gap_hours_median"] = gap.groupby(srt["user_id"]).median()
+        gap = srt.groupby("user_id")["timestamp"].diff().dt.total_seconds()
+        out["gap_seconds_median"] = gap.groupby(srt["user_id"]).median()
     else:
-        for c in ("active_days", "tenure_days", "recency_days", "gap_hours_median"):
+        for c in ("active_days", "tenure_days", "recency_days", "gap_seconds_median"):
             out[c] = np.nan
     cat = _category(ev, items)
     if cat.notna().any():
@@ -96,6 +96,6 @@ def numeric_matrix(features: pd.DataFrame, log_counts: bool = True) -> pd.DataFr
     num = features.select_dtypes("number").astype(float).copy()
     if log_counts:
         for c in num.columns:
-            if c in ("events", "items") or c.startswith("n_") or c.endswith("_days") or c.endswith("_hours_median"):
+            if c in ("events", "items") or c.startswith("n_") or c.endswith("_days") or c.endswith("_seconds_median"):
                 num[c] = np.log1p(num[c].clip(lower=0))
     return num.fillna(num.median()).fillna(0.0)

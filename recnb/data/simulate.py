@@ -4,7 +4,7 @@ What is planted (every knob is a field of :class:`SimConfig`; the ground truth i
 side tables, so tests can check that a model recovers it):
 
 * **Interest clusters** (``users.cluster``): each of ``n_clusters`` clusters favours
-  ``cats_per_cluster`` categories; a user draws the category of a fresh view from them with
+  ``cats_per_cluster`` categories (disjoint between clusters when there are enough categories); a user draws the category of a fresh view from them with
   probability ``focus``, otherwise uniformly. Within a category, items follow a Zipf(``zipf``)
   popularity.
 * **Sequential transitions** (``items.successor``): every item has one successor in its own
@@ -107,8 +107,12 @@ def simulate(config: SimConfig | None = None, **overrides: object) -> Dataset:
 
     n = cfg.n_users
     cluster = rng.integers(cfg.n_clusters, size=n)
-    cluster_cats = np.stack([rng.choice(cfg.n_categories, cfg.cats_per_cluster, replace=False)
-                             for _ in range(cfg.n_clusters)])
+    need = cfg.n_clusters * cfg.cats_per_cluster
+    if need <= cfg.n_categories:  # disjoint favourite categories: clusters are separable by design
+        cluster_cats = rng.permutation(cfg.n_categories)[:need].reshape(cfg.n_clusters, cfg.cats_per_cluster)
+    else:
+        cluster_cats = np.stack([rng.choice(cfg.n_categories, cfg.cats_per_cluster, replace=False)
+                                 for _ in range(cfg.n_clusters)])
     propensity = np.exp(rng.normal(-cfg.propensity_sigma ** 2 / 2, cfg.propensity_sigma, n))
     length = np.minimum(rng.geometric(1.0 / cfg.mean_views, n), cfg.max_views)
     user = np.repeat(np.arange(n), length)

@@ -13,6 +13,8 @@ valid + gap for ``test``): a model never sees the target it is scored on.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import scipy.sparse as sp
 import torch
@@ -198,7 +200,7 @@ def fit_baselines(split: Split, seed: int = 0, bpr_epochs: int = 200, ease_items
     """Fit the four baselines with their default settings: ``{"pop", "itemknn", "ease", "bpr"}``."""
     models = {"pop": MostPopular(), "itemknn": ItemKNN(), "ease": EASE(max_items=ease_items),
               "bpr": BPRMF(seed=seed, max_epochs=bpr_epochs, progress=progress)}
-    for name, m in tqdm(models.items(), desc="baselines", leave=False, disable=not progress):
+    for name, m in tqdm(models.items(), desc="baselines", leave=False, disable=not progress or bool(os.environ.get("TQDM_DISABLE"))):
         m.fit(split)
     return models
 

@@ -1,0 +1,134 @@
+"""Shared experiment steps of the notebooks: profile settings, prepared splits, cached baseline results.
+
+Baselines are refitted by several notebooks on the same split; their per-user results are cached on disk
+under ``data/processed/runs/`` keyed by the split's contents, the settings, the seed and the source code of
+the modules that produce them, so a cached result is never stale. Writes are atomic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+import pickle
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from . import evaluate as evaluate_mod
+from .data import load_dataset
+from .data import split as split_mod
+from .data.fetch import processed_dir
+from .data.preprocess import clean
+from .data.split import Split, leave_last_out
+from .evaluate import Evaluation, evaluate, evaluate_all
+from .models import baselines as baselines_mod
+from .models.baselines import fit_baselines
+
+PROFILES: dict[str, dict[str, object]] = {
+    "smoke": {"n_boot": 200, "bpr_epochs": 3, "ease_items": 1000, "max_epochs": 3, "seeds": 1, "shops": False},
+    "quick": {"n_boot": 1000, "bpr_epochs": 30, "ease_items": 2000, "max_epochs": 60, "seeds": 1, "shops": True},
+    "full": {"n_boot": 2000, "bpr_epochs": 200, "ease_items": 5000, "max_epochs": 300, "seeds": 3, "shops": True},
+}
+"""Per-profile settings shared by the notebooks: bootstrap resamples, epochs, EASE catalogue cap,
+neural seeds, and whether the shop datasets are run."""
+
+
+def settings(profile: str) -> dict[str, object]:
+    """The settings of ``profile`` (smoke, quick or full)."""
+    if profile not in PROFILES:
+        raise ValueError(f"profile {profile!r}: expected one of {', '.join(PROFILES)}")
+    return dict(PROFILES[profile])
+
+
+def prepare(dataset: str, data_path: str | None = None, target: str | None = None,
+            user_k: int = 5) -> Split:
+    """Load, clean (duplicates, missing values, rating range, ``user_k``-core) and split a dataset.
+
+    ``target`` defaults to ``purchase`` on shop logs and to all events elsewhere.
+    """
+    ds = load_dataset(dataset, data_path=data_path or None, fetch=dataset == "ml-100k")
+    if target is None and (ds.events["event"] == "purchase").any():
+        target = "purchase"
+    events, ledger = clean(ds.events, user_k=user_k if target is None else 1, ranges={"rating": (1, 5)})
+    ds.events = events
+    split = leave_last_out(ds, target=target)
+    split.info["cleaning removed"] = int(ledger["removed"].sum())
+    return split
+
+
+def _fingerprint(split: Split, extra: dict[str, object]) -> str:
+    h = hashlib.sha256(json.dumps(extra, sort_keys=True, default=str).encode())
+    for col in ("u", "i", "event"):
+        h.update(np.ascontiguousarray(split.events[col].to_numpy()).tobytes())
+    h.update(split.events["role"].astype(str).str.cat().encode())
+    for mod in (baselines_mod, evaluate_mod, split_mod):
+        h.update(inspect.getsource(mod).encode())
+    return h.hexdigest()[:20]
+
+
+def baseline_evaluations(split: Split, seed: int = 0, bpr_epochs: int = 200, ease_items: int = 5000,
+                         stage: str = "test", models: dict[str, object] | None = None,
+                         cache: bool = True) -> dict[str, Evaluation]:
+    """Per-user results of the four baselines on ``split`` (cached; fitted when missing or when
+    ``models`` are given already fitted)."""
+    key = _fingerprint(split, {"seed": seed, "bpr": bpr_epochs, "ease": ease_items, "stage": stage,
+                               "name": split.name})
+    path = processed_dir() / "runs" / f"baselines-{split.name}-{key}.pkl"
+    if cache and models is None and path.exists():
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    models = models or fit_baselines(split, seed=seed, bpr_epochs=bpr_epochs, ease_items=ease_items)
+    evals = evaluate_all(models, split, stage)
+    if cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(evals, f)
+        os.replace(tmp, path)
+    return evals
+
+
+def run_seeds(make: Callable[[int], object], split: Split, seeds: int, name: str, seed0: int = 0,
+              ) -> tuple[Evaluation, pd.DataFrame, list[object]]:
+    """Fit ``make(seed)`` for ``seeds`` consecutive seeds and evaluate each on the test targets.
+
+    Returns ``(evaluation, per_seed, models)``: ``evaluation`` holds the per-user metrics averaged over the
+    seeds (so CIs and paired tests use every run; top-k lists are the first seed's), ``per_seed`` one row
+    per seed (seed, metrics, best epoch, seconds to the best validation score).
+    """
+    evals, rows, models = [], [], []
+    for s in range(seed0, seed0 + seeds):
+        model = make(s).fit(split)
+        e = evaluate(model, split, name=name)
+        fit = getattr(model, "fit_", None)
+        rows.append({"model": name, "seed": s, **e.per_user.mean().to_dict(),
+                     "best epoch": getattr(fit, "best_epoch", np.nan),
+                     "seconds to best": getattr(fit, "seconds_to_best", np.nan),
+                     "seconds": getattr(fit, "seconds", np.nan)})
+        evals.append(e)
+        models.append(model)
+    mean = sum(e.per_user for e in evals) / len(evals)
+    first = evals[0]
+    return Evaluation(name, first.users, mean, first.topk, first.beyond), pd.DataFrame(rows), models
+
+
+def seed_spread(per_seed: pd.DataFrame, metric: str = "ndcg@10") -> pd.DataFrame:
+    """Mean and standard deviation over seeds of ``metric`` per model."""
+    g = per_seed.groupby("model")[metric]
+    return pd.DataFrame({f"{metric} mean over seeds": g.mean(), "std": g.std(ddof=0), "seeds": g.size()})
+
+
+def available_shops(data_path: str | None = None) -> list[str]:
+    """The shop datasets (Taobao, Retailrocket) present on the search path."""
+    from .data import locate
+
+    return [s for s in ("taobao", "retailrocket") if locate(s, data_path or None) is not None]
+
+
+__all__ = ["PROFILES", "settings", "prepare", "baseline_evaluations", "run_seeds", "seed_spread",
+           "available_shops"]
