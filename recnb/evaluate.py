@@ -191,6 +191,17 @@ def paired_test(a: Evaluation, b: Evaluation, metric: str = "ndcg@10", n_boot: i
             "diff": d.mean(), "ci_low": lo, "ci_high": hi, "p_wilcoxon": p_w, "p_ttest": p_t}
 
 
+def paired_verdict(test: dict[str, float | str] | pd.Series, alpha: float = 0.05) -> str:
+    """One sentence for a :func:`paired_test` result: which model is better, by how much, and whether the
+    difference is significant (Wilcoxon p < ``alpha`` and a bootstrap CI that excludes 0)."""
+    t = dict(test)
+    sig = t["p_wilcoxon"] < alpha and (t["ci_low"] > 0 or t["ci_high"] < 0)
+    word = "better than" if t["diff"] > 0 else "worse than"
+    return (f"{t['a']} is {'significantly ' if sig else ''}{word} {t['b']} (Δ{t['metric'].upper()} "
+            f"{t['diff']:+.4f}, 95% CI [{t['ci_low']:+.4f}, {t['ci_high']:+.4f}], p = {t['p_wilcoxon']:.3g})"
+            f"{'' if sig else ', within noise'}.")
+
+
 def results_table(evals: list[Evaluation], metrics: tuple[str, ...] = ("ndcg@10", "hr@10", "mrr@10"),
                   n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
     """One row per model, ``metric`` and ``metric CI`` columns, sorted by the first metric."""

@@ -115,3 +115,12 @@ def test_shape_check():
     split = leave_last_out(tiny())
     with pytest.raises(ValueError, match="shape"):
         evaluate(Fixed([1.0, 2.0]), split)
+
+
+def test_paired_verdict_words():
+    from recnb.evaluate import paired_verdict
+
+    row = {"a": "x", "b": "y", "metric": "ndcg@10", "diff": 0.01, "ci_low": 0.002, "ci_high": 0.02, "p_wilcoxon": 0.01}
+    assert "significantly better than y" in paired_verdict(row)
+    row.update(ci_low=-0.001, p_wilcoxon=0.2)
+    assert "within noise" in paired_verdict(row) and "significantly" not in paired_verdict(row)
