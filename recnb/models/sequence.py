@@ -1,0 +1,200 @@
+"""Sequence encoders: the article's section 4.1.2, h_t = σ(W_h h_{t-1} + W_x x_t + b_h), and its successors.
+
+One next-item model with interchangeable cells:
+
+* ``rnn``: :class:`VanillaRNNCell`, the equation exactly as written (σ = tanh), unrolled in time;
+* ``gru``: GRU4Rec-style (Hidasi et al., ICLR 2016) with ``torch.nn.GRU``;
+* ``lstm``: ``torch.nn.LSTM`` (Hochreiter & Schmidhuber 1997);
+* ``sasrec``: a SASRec-style causal transformer (Kang & McAuley, ICDM 2018), the "large model" comparator.
+
+The input at step t is x_t = e(item_t) + e(event type_t) + e(bucket of the time gap since the previous
+action) (each part can be switched off). Training is next-item prediction with full-softmax cross-entropy
+over the whole catalogue at every position (Klenitskiy & Vasilev, RecSys 2023), padding masked in batch.
+:meth:`SequenceRecommender.user_vectors` is the state after the user's last event (the "temporal
+feature" the fusion notebook consumes); scores are its dot products with the output item embeddings.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ..data.split import Sequences, Split
+from ..train import FitResult, fit_loop, seed_everything, validation_score
+
+N_GAP_BUCKETS = 33  # 0: unknown / first event; 1..32: floor(log2(seconds + 1)) + 1, capped
+
+
+def gap_buckets(gaps: np.ndarray) -> np.ndarray:
+    """Log2 buckets of time gaps in seconds (NaN -> 0), shape as ``gaps``."""
+    out = np.zeros(gaps.shape, dtype=np.int64)
+    ok = ~np.isnan(gaps)
+    out[ok] = np.minimum(np.floor(np.log2(np.maximum(gaps[ok], 0) + 1)).astype(np.int64) + 1, N_GAP_BUCKETS - 1)
+    return out
+
+
+def pad_last(seq: Sequences, users: np.ndarray, length: int, extra: int = 0) -> tuple[np.ndarray, ...]:
+    """The last ``length + extra`` events of each user's sequence, left-padded, without a Python loop.
+
+    Returns ``(items + 1, events + 1, gap buckets)`` each of shape (len(users), length + extra); 0 is padding
+    (item and event indices are shifted by one so that 0 is free).
+    """
+    width = length + extra
+    start, end = seq.offsets[users], seq.offsets[users + 1]
+    idx = end[:, None] - width + np.arange(width)[None, :]
+    valid = idx >= start[:, None]
+    idx = np.where(valid, idx, 0)
+    items = np.where(valid, seq.items[idx] + 1, 0)
+    events = np.where(valid, seq.events[idx].astype(np.int64) + 1, 0)
+    gaps = np.where(valid, gap_buckets(seq.gaps[idx]), 0)
+    return items, events, gaps
+
+
+class VanillaRNNCell(nn.Module):
+    """h_t = tanh(W_h h_{t-1} + W_x x_t + b_h): the article's equation (4.1.2) as written, one bias.
+
+    Shapes: x (batch, input), h (batch, hidden) -> (batch, hidden). Equal to ``torch.nn.RNN`` (tanh) with
+    W_ih = W_x, W_hh = W_h and b_ih + b_hh = b_h (tested).
+    """
+
+    def __init__(self, input_size: int, hidden_size: int) -> None:
+        super().__init__()
+        self.W_x = nn.Linear(input_size, hidden_size, bias=False)
+        self.W_h = nn.Linear(hidden_size, hidden_size, bias=False)
+        self.b_h = nn.Parameter(torch.zeros(hidden_size))
+        bound = hidden_size ** -0.5
+        for w in (self.W_x.weight, self.W_h.weight, self.b_h):
+            nn.init.uniform_(w, -bound, bound)
+
+    def forward(self, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.W_h(h) + self.W_x(x) + self.b_h)
+
+
+class VanillaRNN(nn.Module):
+    """:class:`VanillaRNNCell` unrolled over a batch of sequences (batch, time, input) -> (batch, time, hidden).
+
+    The input projection W_x x_t is computed for all steps at once; only the recurrence is a loop over time.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int) -> None:
+        super().__init__()
+        self.cell = VanillaRNNCell(input_size, hidden_size)
+
+    def forward(self, x: torch.Tensor, h0: torch.Tensor | None = None) -> torch.Tensor:
+        c = self.cell
+        proj = c.W_x(x) + c.b_h
+        h = h0 if h0 is not None else x.new_zeros(x.shape[0], c.W_h.weight.shape[0])
+        out = []
+        for t in range(x.shape[1]):
+            h = torch.tanh(c.W_h(h) + proj[:, t])
+            out.append(h)
+        return torch.stack(out, 1)
+
+
+class _Encoder(nn.Module):
+    def __init__(self, cell: str, n_items: int, dim: int, max_len: int, layers: int, heads: int,
+                 dropout: float, use_event: bool, use_gap: bool) -> None:
+        super().__init__()
+        self.cell, self.use_event, self.use_gap = cell, use_event, use_gap
+        self.item = nn.Embedding(n_items + 1, dim, padding_idx=0)
+        self.event = nn.Embedding(8, dim, padding_idx=0)
+        self.gap = nn.Embedding(N_GAP_BUCKETS, dim, padding_idx=0)
+        self.drop = nn.Dropout(dropout)
+        for emb in (self.item, self.event, self.gap):  # small logits at start: loss begins near log(n_items)
+            nn.init.normal_(emb.weight, std=dim ** -0.5)
+            emb.weight.data[0] = 0.0
+        if cell == "rnn":
+            self.net: nn.Module = VanillaRNN(dim, dim)
+        elif cell == "gru":
+            self.net = nn.GRU(dim, dim, batch_first=True, num_layers=layers)
+        elif cell == "lstm":
+            self.net = nn.LSTM(dim, dim, batch_first=True, num_layers=layers)
+        elif cell == "sasrec":
+            self.pos = nn.Embedding(max_len, dim)
+            layer = nn.TransformerEncoderLayer(dim, heads, 4 * dim, dropout, batch_first=True, norm_first=True)
+            self.net = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+            self.norm = nn.LayerNorm(dim)
+        else:
+            raise ValueError(f"cell {cell!r}: expected rnn, gru, lstm or sasrec")
+
+    def forward(self, items: torch.Tensor, events: torch.Tensor, gaps: torch.Tensor) -> torch.Tensor:
+        """States (batch, time, dim) for left-padded inputs (batch, time)."""
+        x = self.item(items)
+        if self.use_event:
+            x = x + self.event(events)
+        if self.use_gap:
+            x = x + self.gap(gaps)
+        if self.cell == "sasrec":
+            t = items.shape[1]
+            x = x + self.pos(torch.arange(t))[None]
+            causal = torch.triu(torch.ones(t, t, dtype=torch.bool), 1)
+            h = self.net(self.drop(x), mask=causal, src_key_padding_mask=items == 0)
+            return self.norm(torch.nan_to_num(h))
+        out = self.net(self.drop(x))
+        return out[0] if isinstance(out, tuple) else out
+
+
+class SequenceRecommender(nn.Module):
+    """Next-item recommender over time-ordered histories (see the module docstring).
+
+    Args:
+        cell: ``rnn``, ``gru``, ``lstm`` or ``sasrec``.
+        dim: embedding and state size; ``max_len``: events of history used (the most recent).
+        use_event, use_gap: include the event-type and time-gap embeddings (ablations).
+    """
+
+    def __init__(self, cell: str = "gru", dim: int = 64, max_len: int = 50, layers: int = 1, heads: int = 2,
+                 dropout: float = 0.2, lr: float = 3e-3, batch_size: int = 128, max_epochs: int = 100,
+                 patience: int = 10, use_event: bool = True, use_gap: bool = True, seed: int = 0,
+                 progress: bool = True) -> None:
+        super().__init__()
+        self.cell, self.dim, self.max_len, self.layers, self.heads = cell, dim, max_len, layers, heads
+        self.dropout, self.lr, self.batch_size = dropout, lr, batch_size
+        self.max_epochs, self.patience, self.use_event, self.use_gap = max_epochs, patience, use_event, use_gap
+        self.seed, self.progress = seed, progress
+
+    def fit(self, split: Split) -> SequenceRecommender:
+        gen = seed_everything(self.seed)
+        self.split_ = split
+        self.encoder = _Encoder(self.cell, split.n_items, self.dim, self.max_len, self.layers, self.heads,
+                                self.dropout, self.use_event, self.use_gap)
+        self.out_bias = nn.Parameter(torch.zeros(split.n_items))
+        seq = split.sequences("train")
+        users = np.flatnonzero(seq.lengths() >= 2)
+        items, events, gaps = (torch.from_numpy(a) for a in pad_last(seq, users, self.max_len, extra=1))
+        opt = torch.optim.Adam(self.parameters(), lr=self.lr)
+
+        def epoch_fn(_: int) -> float:
+            total, count = 0.0, 0
+            for b in torch.randperm(len(users), generator=gen).split(self.batch_size):
+                h = self.encoder(items[b, :-1], events[b, :-1], gaps[b, :-1])
+                target = items[b, 1:] - 1  # next item at every position; -1 where padded
+                keep = target >= 0
+                logits = h[keep] @ self.encoder.item.weight[1:].T + self.out_bias
+                loss = F.cross_entropy(logits, target[keep])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                total, count = total + loss.item() * int(keep.sum()), count + int(keep.sum())
+            return total / max(count, 1)
+
+        self.fit_: FitResult = fit_loop(self, epoch_fn, lambda: validation_score(self, split), self.max_epochs,
+                                        self.patience, desc=self.cell.upper(), progress=self.progress)
+        return self
+
+    def user_vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
+        """State after the user's last history event at ``stage``, shape (len(users), dim)."""
+        cache = self.__dict__.setdefault("_seq", {})
+        key = "valid" if stage in ("train", "valid") else "test"
+        if key not in cache:
+            cache[key] = self.split_.sequences(key)
+        items, events, gaps = (torch.from_numpy(a) for a in pad_last(cache[key], np.asarray(users), self.max_len))
+        with torch.no_grad():
+            return self.encoder(items, events, gaps)[:, -1]
+
+    def score(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
+        """Logits of the next item, shape (len(users), n_items)."""
+        with torch.no_grad():
+            return self.user_vectors(users, stage) @ self.encoder.item.weight[1:].T + self.out_bias
