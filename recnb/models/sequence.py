@@ -198,3 +198,26 @@ class SequenceRecommender(nn.Module):
         """Logits of the next item, shape (len(users), n_items)."""
         with torch.no_grad():
             return self.user_vectors(users, stage) @ self.encoder.item.weight[1:].T + self.out_bias
+
+    def target_loss(self, split: Split, stage: str = "valid") -> float:
+        """Mean full-softmax cross-entropy of the ``stage`` targets given the history (nats)."""
+        users, items = split.target(stage)
+        with torch.no_grad():
+            logits = self.score(users, stage)
+            return float(F.cross_entropy(logits, torch.from_numpy(items)).item())
+
+    def prefix_scores(self, user: int, lengths: list[int], stage: str = "test") -> torch.Tensor:
+        """Next-item logits after only the first ``n`` history events of ``user``, for each ``n`` in
+        ``lengths``: shape (len(lengths), n_items). Shows how the state moves as the history grows."""
+        seq = self.split_.sequences("valid" if stage in ("train", "valid") else "test")
+        lo = seq.offsets[user]
+        items, events, gaps = [], [], []
+        for n in lengths:  # a handful of prefixes of one user: not a hot path
+            one = Sequences(seq.items, seq.events, seq.gaps, np.array([lo, lo + min(n, seq.offsets[user + 1] - lo)]))
+            parts = pad_last(one, np.array([0]), self.max_len)
+            items.append(parts[0])
+            events.append(parts[1])
+            gaps.append(parts[2])
+        with torch.no_grad():
+            h = self.encoder(*(torch.from_numpy(np.concatenate(a)) for a in (items, events, gaps)))[:, -1]
+            return h @ self.encoder.item.weight[1:].T + self.out_bias

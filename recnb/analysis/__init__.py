@@ -1,0 +1,1 @@
+"""Analyses built on the models: scaling laws (more to come: personas, prediction, anomaly, cold start)."""
