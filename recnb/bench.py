@@ -40,6 +40,13 @@ def bench_split(split: Split, repeats: int = 3, bpr_epochs: int = 3) -> list[dic
     bpr_time = _median_seconds(lambda: BPRMF(max_epochs=bpr_epochs, patience=bpr_epochs, progress=False).fit(split),
                                max(1, repeats // 2))
     rows.append({"task": "bpr-mf epoch (incl. validation)", "seconds": bpr_time / bpr_epochs})
+    if split.n_users <= 5000:  # full-softmax sequence models: one epoch each (ML-100K scale only)
+        from .models.sequence import SequenceRecommender
+
+        for cell in ("gru", "sasrec"):
+            t = _median_seconds(lambda: SequenceRecommender(cell, max_epochs=2, patience=2, progress=False).fit(split),
+                                max(1, repeats // 2))
+            rows.append({"task": f"{cell} epoch (incl. validation)", "seconds": t / 2})
     rows.append({"task": f"evaluate all {len(split.test_users)} test users (pop)",
                  "seconds": _median_seconds(lambda: evaluate(pop, split), repeats)})
     return rows
