@@ -83,6 +83,7 @@ class Split:
     categories: list[str]
     protocol: str
     info: dict[str, int | str] = field(default_factory=dict)
+    _memo: dict[tuple, object] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n_users(self) -> int:
@@ -109,8 +110,14 @@ class Split:
         """Binary user x item matrix of the input history at ``stage`` (shape (n_users, n_items)).
 
         ``stage="train"`` or ``"valid"``: train events; ``"test"``: train + valid + gap. ``events``
-        restricts to some event types.
+        restricts to some event types. Memoised per (roles, events): treat the result as read-only.
         """
+        key = ("history", self._roles(stage), events)
+        if key not in self._memo:
+            self._memo[key] = self._history(stage, events)
+        return self._memo[key]  # type: ignore[return-value]
+
+    def _history(self, stage: str, events: tuple[str, ...] | None) -> sp.csr_matrix:
         ev = self.events[self.events["role"].isin(self._roles(stage))]
         if events is not None:
             ev = ev[ev["event"].isin([EVENT_TYPES.index(e) for e in events])]
@@ -134,7 +141,13 @@ class Split:
         raise ValueError(f"stage {stage!r}: expected valid or test")
 
     def sequences(self, stage: str = "train") -> Sequences:
-        """Time-ordered input sequences of every user at ``stage`` (see :meth:`history`)."""
+        """Time-ordered input sequences of every user at ``stage`` (see :meth:`history`); memoised."""
+        key = ("sequences", self._roles(stage))
+        if key not in self._memo:
+            self._memo[key] = self._sequences(stage)
+        return self._memo[key]  # type: ignore[return-value]
+
+    def _sequences(self, stage: str) -> Sequences:
         ev = self.events[self.events["role"].isin(self._roles(stage))]
         u = ev["u"].to_numpy()
         t = ev["t"].to_numpy()

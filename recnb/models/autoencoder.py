@@ -197,11 +197,7 @@ class MultVAE(nn.Module):
         return self
 
     def _input(self, users: np.ndarray, stage: str) -> torch.Tensor:
-        cache = self.__dict__.setdefault("_hist", {})
-        key = "valid" if stage in ("train", "valid") else "test"
-        if key not in cache:
-            cache[key] = self.split_.history(key)
-        return _rows(cache[key], users)
+        return _rows(self.split_.history(stage), users)
 
     def user_vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
         """Latent interest μ_u from the user's history at ``stage``, shape (len(users), latent)."""

@@ -30,11 +30,7 @@ class _HistoryModel:
     split_: Split
 
     def _history(self, stage: str) -> sp.csr_matrix:
-        cache = self.__dict__.setdefault("_hist", {})
-        key = "valid" if stage in ("train", "valid") else "test"
-        if key not in cache:
-            cache[key] = self.split_.history(key)
-        return cache[key]
+        return self.split_.history(stage)
 
 
 class MostPopular:

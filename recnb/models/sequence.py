@@ -186,11 +186,8 @@ class SequenceRecommender(nn.Module):
 
     def user_vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
         """State after the user's last history event at ``stage``, shape (len(users), dim)."""
-        cache = self.__dict__.setdefault("_seq", {})
-        key = "valid" if stage in ("train", "valid") else "test"
-        if key not in cache:
-            cache[key] = self.split_.sequences(key)
-        items, events, gaps = (torch.from_numpy(a) for a in pad_last(cache[key], np.asarray(users), self.max_len))
+        seq = self.split_.sequences(stage)
+        items, events, gaps = (torch.from_numpy(a) for a in pad_last(seq, np.asarray(users), self.max_len))
         with torch.no_grad():
             return self.encoder(items, events, gaps)[:, -1]
 
@@ -209,7 +206,7 @@ class SequenceRecommender(nn.Module):
     def prefix_scores(self, user: int, lengths: list[int], stage: str = "test") -> torch.Tensor:
         """Next-item logits after only the first ``n`` history events of ``user``, for each ``n`` in
         ``lengths``: shape (len(lengths), n_items). Shows how the state moves as the history grows."""
-        seq = self.split_.sequences("valid" if stage in ("train", "valid") else "test")
+        seq = self.split_.sequences(stage)
         lo = seq.offsets[user]
         items, events, gaps = [], [], []
         for n in lengths:  # a handful of prefixes of one user: not a hot path
