@@ -18,16 +18,18 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from . import evaluate as evaluate_mod
 from .data import load_dataset
 from .data import split as split_mod
 from .data.fetch import processed_dir
 from .data.preprocess import clean
-from .data.split import Split, leave_last_out
+from .data.split import Split, leave_last_out, random_holdout
 from .evaluate import Evaluation, evaluate, evaluate_all
 from .models import baselines as baselines_mod
 from .models.baselines import fit_baselines
+from .models.graph import relation_matrix
 
 PROFILES: dict[str, dict[str, object]] = {
     "smoke": {"n_boot": 200, "bpr_epochs": 3, "ease_items": 1000, "max_epochs": 3, "seeds": 1, "shops": False},
@@ -59,6 +61,23 @@ def prepare(dataset: str, data_path: str | None = None, target: str | None = Non
     split = leave_last_out(ds, target=target)
     split.info["cleaning removed"] = int(ledger["removed"].sum())
     return split
+
+
+def prepare_social(dataset: str, data_path: str | None = None, seed: int = 0,
+                   k: int = 5) -> tuple[Split, sp.csr_matrix, dict[str, int]]:
+    """Load a dataset with user-user relations (Last.fm friends, Ciao trust), clean it (duplicates,
+    missing values, rating range, ``k``-core of users and items), split it by a seeded random hold-out
+    per user (there are no timestamps) and map its relations onto the split's users.
+
+    Returns ``(split, relation (n_users, n_users) symmetric binary CSR, counts of kept/left-out edges)``.
+    """
+    ds = load_dataset(dataset, data_path=data_path or None)
+    events, ledger = clean(ds.events, user_k=k, item_k=k, ranges={"rating": (1, 5)})
+    ds.events = events
+    split = random_holdout(ds, seed)
+    split.info["cleaning removed"] = int(ledger["removed"].sum())
+    relation, info = relation_matrix(split, ds.edges)
+    return split, relation, info
 
 
 def _fingerprint(split: Split, extra: dict[str, object]) -> str:

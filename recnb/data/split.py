@@ -259,6 +259,20 @@ def _finish(ds: Dataset, frame: pd.DataFrame, targets: tuple[str, ...], protocol
     return Split(ds.name, uids, iids, events, targets, vu, vi, tu, ti, cat, categories, protocol, info)
 
 
+def _targets(ds: Dataset, target: str | tuple[str, ...] | None) -> tuple[str, ...]:
+    if target is None:
+        return tuple(e for e in EVENT_TYPES if (ds.events["event"] == e).any())
+    return (target,) if isinstance(target, str) else tuple(target)
+
+
+def _last_two(ds: Dataset, frame: pd.DataFrame, targets: tuple[str, ...], protocol: str) -> Split:
+    """Each user's last eligible target (in ``frame`` order) is test, the one before it validation."""
+    rows = np.flatnonzero(_eligible(frame, targets))
+    last = pd.Series(rows).groupby(frame["u"].to_numpy()[rows]).cumcount(ascending=False).to_numpy()
+    return _finish(ds, _assign(frame, rows[last == 1], rows[last == 0], len(frame.attrs["user_ids"])),
+                   targets, protocol)
+
+
 def leave_last_out(ds: Dataset, target: str | tuple[str, ...] | None = None,
                    inputs: tuple[str, ...] | None = None) -> Split:
     """Leave-last-out split by time (see the module docstring).
@@ -268,16 +282,23 @@ def leave_last_out(ds: Dataset, target: str | tuple[str, ...] | None = None,
         target: event type(s) that can be targets; ``None``: every event type present.
         inputs: event types kept as input history; ``None``: all (targets are always kept).
     """
-    present = tuple(e for e in EVENT_TYPES if (ds.events["event"] == e).any())
-    targets = present if target is None else ((target,) if isinstance(target, str) else tuple(target))
-    frame = _order(ds, targets, inputs)
-    eligible = _eligible(frame, targets)
-    rows = np.flatnonzero(eligible)
-    last = pd.Series(rows).groupby(frame["u"].to_numpy()[rows]).cumcount(ascending=False).to_numpy()
+    targets = _targets(ds, target)
     protocol = (f"leave-last-out by time; targets: {', '.join(targets)}; "
                 f"inputs: {', '.join(inputs) if inputs else 'all events'}")
-    return _finish(ds, _assign(frame, rows[last == 1], rows[last == 0], len(frame.attrs["user_ids"])),
-                   targets, protocol)
+    return _last_two(ds, _order(ds, targets, inputs), targets, protocol)
+
+
+def random_holdout(ds: Dataset, seed: int = 0, target: str | tuple[str, ...] | None = None) -> Split:
+    """Leave-last-out on a seeded random order of each user's events, for data without timestamps
+    (Last.fm, Ciao): one random eligible target per user for test and one for validation, the rest is
+    train. Nothing about time can leak because there is no time; sequences are meaningless here. Meant
+    for logs of one event type: with several, another event on a target item may fall into the history."""
+    targets = _targets(ds, target)
+    frame = _order(ds, targets, None)
+    key = np.random.default_rng(seed).random(len(frame))
+    frame = frame.iloc[np.lexsort((key, frame["u"].to_numpy()))].reset_index(drop=True)
+    protocol = f"random hold-out per user (seed {seed}; no timestamps); targets: {', '.join(targets)}"
+    return _last_two(ds, frame, targets, protocol)
 
 
 def time_cut_split(ds: Dataset, valid_start: str | pd.Timestamp, test_start: str | pd.Timestamp,
@@ -285,8 +306,7 @@ def time_cut_split(ds: Dataset, valid_start: str | pd.Timestamp, test_start: str
     """Global time-cut split: train before ``valid_start``; each user's first eligible target in
     ``[valid_start, test_start)`` is the validation target and the first at or after ``test_start`` the
     test target. Untimed events count as after every cut."""
-    present = tuple(e for e in EVENT_TYPES if (ds.events["event"] == e).any())
-    targets = present if target is None else ((target,) if isinstance(target, str) else tuple(target))
+    targets = _targets(ds, target)
     frame = _order(ds, targets, None)
     eligible = _eligible(frame, targets)
     t = np.where(np.isnan(frame["t"].to_numpy()), np.inf, frame["t"].to_numpy())

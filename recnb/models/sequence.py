@@ -143,15 +143,19 @@ class SequenceRecommender(nn.Module):
         cell: ``rnn``, ``gru``, ``lstm`` or ``sasrec``.
         dim: embedding and state size; ``max_len``: events of history used (the most recent).
         use_event, use_gap: include the event-type and time-gap embeddings (ablations).
+        lr: Adam step size; default 1e-2 for ``sasrec`` and 3e-3 for the recurrent cells (chosen on
+            ML-100K validation NDCG@10 at a 30-epoch budget: with 3e-3 SASRec was still far from its best
+            after 30 epochs; 1e-2 reached .085).
     """
 
     def __init__(self, cell: str = "gru", dim: int = 64, max_len: int = 50, layers: int = 1, heads: int = 2,
-                 dropout: float = 0.2, lr: float = 3e-3, batch_size: int = 128, max_epochs: int = 100,
+                 dropout: float = 0.2, lr: float | None = None, batch_size: int = 128, max_epochs: int = 100,
                  patience: int = 10, use_event: bool = True, use_gap: bool = True, seed: int = 0,
                  progress: bool = True) -> None:
         super().__init__()
         self.cell, self.dim, self.max_len, self.layers, self.heads = cell, dim, max_len, layers, heads
-        self.dropout, self.lr, self.batch_size = dropout, lr, batch_size
+        self.dropout, self.batch_size = dropout, batch_size
+        self.lr = lr if lr is not None else (1e-2 if cell == "sasrec" else 3e-3)
         self.max_epochs, self.patience, self.use_event, self.use_gap = max_epochs, patience, use_event, use_gap
         self.seed, self.progress = seed, progress
 

@@ -87,3 +87,18 @@ def test_time_cut(ml100k):
     assert (ev[ev.role == "train"].t < cut).all()
     assert (ev[ev.role == "test"].t >= pd.Timestamp("1998-04-01", tz="UTC").timestamp()).all()
     check_no_leakage(split, same_type_only=False)
+
+
+def test_random_holdout_is_seeded_and_holds_out_one_pair_per_user():
+    from recnb.data.simulate import simulate
+    from recnb.data.split import random_holdout
+
+    ds = simulate(n_users=100, n_items=60, n_categories=4, n_clusters=2, cats_per_cluster=2, mean_views=10, seed=3)
+    ds.events = ds.events[ds.events["event"] == "view"]
+    a, b, c = random_holdout(ds, 0), random_holdout(ds, 0), random_holdout(ds, 1)
+    np.testing.assert_array_equal(a.test_items, b.test_items)
+    assert not np.array_equal(a.test_items, c.test_items)
+    assert len(np.unique(a.test_users)) == len(a.test_users)
+    hist = a.history("test")
+    assert np.all(np.asarray(hist[a.test_users, a.test_items]).ravel() == 0)
+    assert "random hold-out" in a.protocol
