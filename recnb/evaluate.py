@@ -103,6 +103,13 @@ class Evaluation:
             rows.append({"model": self.model, "metric": m, "mean": v, "ci_low": np.nan, "ci_high": np.nan})
         return pd.DataFrame(rows)
 
+    def subset(self, keep: np.ndarray) -> Evaluation:
+        """The same results restricted to the users where the boolean ``keep`` (shape (n,)) is true
+        (beyond-accuracy figures are those of all users)."""
+        keep = np.asarray(keep, dtype=bool)
+        return Evaluation(self.model, self.users[keep], self.per_user[keep].reset_index(drop=True),
+                          self.topk[keep], self.beyond)
+
 
 def evaluate(model: Scorer, split: Split, stage: str = "test", ks: tuple[int, ...] = KS,
              name: str | None = None, batch_size: int = 2048, users: np.ndarray | None = None) -> Evaluation:
@@ -233,3 +240,27 @@ def best_against(evals: dict[str, Evaluation], candidates: list[str], reference:
     """Paired tests of ``reference`` against each of ``candidates`` (rows: one comparison each)."""
     return pd.DataFrame([paired_test(evals[reference], evals[c], metric, n_boot) for c in candidates
                          if c != reference])
+
+
+def activity_groups(split: Split, users: np.ndarray, stage: str = "test",
+                    quantiles: tuple[float, float] = (0.25, 0.75)) -> pd.Series:
+    """Label each of ``users`` by the length of their ``stage`` history: ``few`` (up to the lower
+    quantile), ``medium``, ``many`` (above the upper quantile). Shape (len(users),), categorical."""
+    n = np.diff(split.history(stage).indptr)[users]
+    lo, hi = np.quantile(n, quantiles)
+    labels = np.where(n <= lo, f"few (≤{lo:.0f})", np.where(n > hi, f"many (>{hi:.0f})", "medium"))
+    return pd.Series(pd.Categorical(labels, categories=[f"few (≤{lo:.0f})", "medium", f"many (>{hi:.0f})"]))
+
+
+def by_group(evals: dict[str, Evaluation], groups: pd.Series, metric: str = "ndcg@10") -> pd.DataFrame:
+    """Mean ``metric`` per group (rows) and model (columns); ``groups`` labels the evaluated users in
+    the order of every evaluation (all must share their users), with a ``users`` count column."""
+    first = next(iter(evals.values()))
+    for name, e in evals.items():
+        if not np.array_equal(e.users, first.users):
+            raise ValueError(f"by_group: evaluation {name!r} is on other users than {first.model!r}")
+    frame = pd.DataFrame({name: e.per_user[metric].to_numpy() for name, e in evals.items()})
+    frame["group"] = groups.array  # keeps the categorical order (few, medium, many)
+    out = frame.groupby("group", observed=True).mean()
+    out.insert(0, "users", frame.groupby("group", observed=True).size())
+    return out

@@ -106,3 +106,34 @@ def training_curves(histories: dict[str, pd.DataFrame], column: str = "valid ndc
     ax.set(xlabel="epoch", ylabel=column, title=f"training: {column}")
     ax.legend()
     return ax
+
+
+def graph_sample(history, users: list[int], item_names: list[str] | None = None, max_items: int = 8,
+                 social=None, ax: Axes | None = None) -> Axes:
+    """Draw the user-item graph around a few ``users``: each user's first ``max_items`` history items
+    (shared items show how users connect), plus user-user edges among them when ``social`` is given."""
+    import networkx as nx
+
+    ax = ax or plt.gca()
+    g = nx.Graph()
+    for u in users:
+        g.add_node(f"u{u}", kind="user")
+        for i in history[u].indices[:max_items]:
+            name = item_names[i][:18] if item_names is not None else f"i{i}"
+            g.add_node(name, kind="item")
+            g.add_edge(f"u{u}", name)
+    if social is not None:
+        for a in users:
+            for b in users:
+                if a < b and social[a, b]:
+                    g.add_edge(f"u{a}", f"u{b}", social=True)
+    pos = nx.spring_layout(g, seed=0)
+    kinds = nx.get_node_attributes(g, "kind")
+    colors = ["tab:orange" if kinds[n] == "user" else "tab:blue" for n in g.nodes]
+    styles = ["dashed" if g.edges[e].get("social") else "solid" for e in g.edges]
+    nx.draw_networkx(g, pos, ax=ax, node_color=colors, node_size=[300 if kinds[n] == "user" else 80 for n in g.nodes],
+                     font_size=7, style=styles, edge_color="0.6")
+    ax.set_axis_off()
+    ax.set_title("users (orange) and the items they interacted with (blue)")
+    return ax
+

@@ -199,10 +199,14 @@ class MultVAE(nn.Module):
     def _input(self, users: np.ndarray, stage: str) -> torch.Tensor:
         return _rows(self.split_.history(stage), users)
 
+    def vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
+        """Differentiable μ_u from the user's history at ``stage``, shape (len(users), latent)."""
+        return self.encode(self._input(users, stage))[0]
+
     def user_vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
         """Latent interest μ_u from the user's history at ``stage``, shape (len(users), latent)."""
         with torch.no_grad():
-            return self.encode(self._input(users, stage))[0]
+            return self.vectors(users, stage)
 
     def score(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
         """Item logits f_θ'(μ_u), shape (len(users), n_items) (softmax is monotone: logits rank the same)."""

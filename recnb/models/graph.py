@@ -127,6 +127,17 @@ def normalized_adjacency(history: sp.csr_matrix, social: sp.csr_matrix | None = 
                                        torch.from_numpy(a.data), size=a.shape)
 
 
+def mean_cosine(vectors: torch.Tensor, sample: int = 2000, seed: int = 0) -> float:
+    """Mean pairwise cosine similarity of (a seeded sample of) the rows of ``vectors`` (n, dim): an
+    over-smoothing gauge, near 1 when propagation has made every embedding alike."""
+    g = torch.Generator().manual_seed(seed)
+    idx = torch.randperm(len(vectors), generator=g)[:sample]
+    v = F.normalize(vectors[idx], dim=1)
+    sim = v @ v.T
+    n = len(v)
+    return float((sim.sum() - sim.diagonal().sum()) / (n * (n - 1)))
+
+
 class _GCN(nn.Module):
     """The article's aggregation: H^{(l+1)} = σ(Â H^{(l)} W^{(l)} + b^{(l)}) from learned node embeddings."""
 
@@ -240,9 +251,14 @@ class GraphRecommender(nn.Module):
             emb = self.net.get_embedding(self._adjacency(stage))
         return emb[:self.split_.n_users], emb[self.split_.n_users:]
 
+    def vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
+        """Differentiable final user embeddings (one propagation over the ``stage`` graph), (len(users), dim)."""
+        return self.net.get_embedding(self._adjacency(stage))[torch.as_tensor(np.asarray(users))]
+
     def user_vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
         """Final user embeddings (the "relation feature" fusion consumes), shape (len(users), dim)."""
-        return self.embeddings(stage)[0][torch.as_tensor(np.asarray(users))]
+        with torch.no_grad():
+            return self.vectors(users, stage)
 
     def score(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
         """Dot products of the users' and all items' final embeddings, shape (len(users), n_items)."""
@@ -250,4 +266,4 @@ class GraphRecommender(nn.Module):
         return u[torch.as_tensor(np.asarray(users))] @ i.T
 
 
-__all__ = ["GraphRecommender", "normalized_adjacency", "relation_matrix", "knn_relation", "symmetric_spmm"]
+__all__ = ["GraphRecommender", "mean_cosine", "normalized_adjacency", "relation_matrix", "knn_relation", "symmetric_spmm"]

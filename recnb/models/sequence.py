@@ -82,9 +82,14 @@ class VanillaRNN(nn.Module):
         super().__init__()
         self.cell = VanillaRNNCell(input_size, hidden_size)
 
-    def forward(self, x: torch.Tensor, h0: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, h0: torch.Tensor | None = None,
+                extra: torch.Tensor | None = None) -> torch.Tensor:
+        """``extra`` (batch, time, hidden), when given, is added inside σ at every step (the fusion
+        cascade's W_θ z_t term)."""
         c = self.cell
         proj = c.W_x(x) + c.b_h
+        if extra is not None:
+            proj = proj + extra
         h = h0 if h0 is not None else x.new_zeros(x.shape[0], c.W_h.weight.shape[0])
         out = []
         for t in range(x.shape[1]):
@@ -188,12 +193,16 @@ class SequenceRecommender(nn.Module):
                                         self.patience, desc=self.cell.upper(), progress=self.progress)
         return self
 
-    def user_vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
-        """State after the user's last history event at ``stage``, shape (len(users), dim)."""
+    def vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
+        """Differentiable state after the user's last history event at ``stage``, shape (len(users), dim)."""
         seq = self.split_.sequences(stage)
         items, events, gaps = (torch.from_numpy(a) for a in pad_last(seq, np.asarray(users), self.max_len))
+        return self.encoder(items, events, gaps)[:, -1]
+
+    def user_vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
+        """State after the user's last history event at ``stage``, shape (len(users), dim)."""
         with torch.no_grad():
-            return self.encoder(items, events, gaps)[:, -1]
+            return self.vectors(users, stage)
 
     def score(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
         """Logits of the next item, shape (len(users), n_items)."""

@@ -124,3 +124,23 @@ def test_paired_verdict_words():
     assert "significantly better than y" in paired_verdict(row)
     row.update(ci_low=-0.001, p_wilcoxon=0.2)
     assert "within noise" in paired_verdict(row) and "significantly" not in paired_verdict(row)
+
+
+def test_activity_groups_by_group_and_subset():
+    from recnb.data.simulate import simulate
+    from recnb.data.split import leave_last_out
+    from recnb.evaluate import activity_groups, by_group, evaluate
+    from recnb.models.baselines import MostPopular
+
+    split = leave_last_out(simulate(n_users=120, n_items=60, n_categories=4, n_clusters=2, cats_per_cluster=2,
+                                    mean_views=12, seed=4))
+    e = evaluate(MostPopular().fit(split), split, name="pop")
+    groups = activity_groups(split, e.users)
+    n = np.diff(split.history("test").indptr)[e.users]
+    few = groups.to_numpy() == groups.cat.categories[0]
+    assert n[few].max() <= n[~few].min()
+    table = by_group({"pop": e, "again": e}, groups)
+    assert table["users"].sum() == len(e.users)
+    sub = e.subset(few)
+    assert table.loc[groups.cat.categories[0], "pop"] == pytest.approx(sub.per_user["ndcg@10"].mean())
+    assert len(sub.users) == few.sum() == len(sub.topk)
