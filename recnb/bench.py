@@ -47,6 +47,12 @@ def bench_split(split: Split, repeats: int = 3, bpr_epochs: int = 3) -> list[dic
             t = _median_seconds(lambda: SequenceRecommender(cell, max_epochs=2, patience=2, progress=False).fit(split),
                                 max(1, repeats // 2))
             rows.append({"task": f"{cell} epoch (incl. validation)", "seconds": t / 2})
+    from .models.graph import GraphRecommender
+
+    for loss in ("ce", "bpr"):
+        t = _median_seconds(lambda: GraphRecommender(loss=loss, max_epochs=3, patience=3, progress=False).fit(split),
+                            max(1, repeats // 2))
+        rows.append({"task": f"lightgcn-{loss} epoch (incl. validation)", "seconds": t / 3})
     rows.append({"task": f"evaluate all {len(split.test_users)} test users (pop)",
                  "seconds": _median_seconds(lambda: evaluate(pop, split), repeats)})
     return rows

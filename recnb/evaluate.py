@@ -264,3 +264,13 @@ def by_group(evals: dict[str, Evaluation], groups: pd.Series, metric: str = "ndc
     out = frame.groupby("group", observed=True).mean()
     out.insert(0, "users", frame.groupby("group", observed=True).size())
     return out
+
+
+def popularity_groups(split: Split, items: np.ndarray, head_share: float = 0.2) -> pd.Series:
+    """Label target ``items`` ``head`` when they are among the ``head_share`` most popular items of the
+    train data (distinct users), else ``tail``. Shape (len(items),), categorical."""
+    pop = split.item_popularity()
+    cut = np.sort(pop)[::-1][max(int(head_share * len(pop)) - 1, 0)]
+    labels = np.where(pop[items] >= cut, f"head (top {head_share:.0%})", "tail")
+    return pd.Series(pd.Categorical(labels, categories=[f"head (top {head_share:.0%})", "tail"]))
+

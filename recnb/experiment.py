@@ -48,15 +48,18 @@ def settings(profile: str) -> dict[str, object]:
 
 
 def prepare(dataset: str, data_path: str | None = None, target: str | None = None,
-            user_k: int = 5) -> Split:
+            user_k: int = 5, item_k: int = 0) -> Split:
     """Load, clean (duplicates, missing values, rating range, ``user_k``-core) and split a dataset.
 
-    ``target`` defaults to ``purchase`` on shop logs and to all events elsewhere.
+    ``target`` defaults to ``purchase`` on shop logs and to all events elsewhere (there the user core is 1:
+    every user with a target counts). ``item_k`` > 0 also keeps only items with that many distinct users
+    (a denser catalogue, for the softmax models on shop logs; the ledger counts what it removes).
     """
     ds = load_dataset(dataset, data_path=data_path or None, fetch=dataset == "ml-100k")
     if target is None and (ds.events["event"] == "purchase").any():
         target = "purchase"
-    events, ledger = clean(ds.events, user_k=user_k if target is None else 1, ranges={"rating": (1, 5)})
+    events, ledger = clean(ds.events, user_k=user_k if target is None else 1, item_k=item_k,
+                           ranges={"rating": (1, 5)})
     ds.events = events
     split = leave_last_out(ds, target=target)
     split.info["cleaning removed"] = int(ledger["removed"].sum())
@@ -131,9 +134,18 @@ def run_seeds(make: Callable[[int], object], split: Split, seeds: int, name: str
                      "seconds": getattr(fit, "seconds", np.nan)})
         evals.append(e)
         models.append(model)
-    mean = sum(e.per_user for e in evals) / len(evals)
+    return mean_evaluation(evals, name), pd.DataFrame(rows), models
+
+
+def mean_evaluation(evals: list[Evaluation], name: str | None = None) -> Evaluation:
+    """Per-user metrics averaged over runs on the same users (seeds), so CIs and paired tests use every
+    run; top-k lists and beyond-accuracy figures are the first run's."""
     first = evals[0]
-    return Evaluation(name, first.users, mean, first.topk, first.beyond), pd.DataFrame(rows), models
+    for e in evals[1:]:
+        if not np.array_equal(e.users, first.users):
+            raise ValueError(f"mean_evaluation: {e.model!r} was evaluated on other users than {first.model!r}")
+    mean = sum(e.per_user for e in evals) / len(evals)
+    return Evaluation(name or first.model, first.users, mean, first.topk, first.beyond)
 
 
 def seed_spread(per_seed: pd.DataFrame, metric: str = "ndcg@10") -> pd.DataFrame:
@@ -149,5 +161,6 @@ def available_shops(data_path: str | None = None) -> list[str]:
     return [s for s in ("taobao", "retailrocket") if locate(s, data_path or None) is not None]
 
 
-__all__ = ["PROFILES", "settings", "prepare", "baseline_evaluations", "run_seeds", "seed_spread",
+__all__ = ["PROFILES", "settings", "prepare", "prepare_social", "baseline_evaluations", "run_seeds",
+           "mean_evaluation", "seed_spread",
            "available_shops"]
