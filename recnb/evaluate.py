@@ -274,3 +274,23 @@ def popularity_groups(split: Split, items: np.ndarray, head_share: float = 0.2) 
     labels = np.where(pop[items] >= cut, f"head (top {head_share:.0%})", "tail")
     return pd.Series(pd.Categorical(labels, categories=[f"head (top {head_share:.0%})", "tail"]))
 
+
+def binary_metrics(y: np.ndarray, scores: np.ndarray, n_boot: int = 1000, seed: int = 0) -> dict[str, float]:
+    """ROC-AUC and PR-AUC (average precision) of ``scores`` for binary labels ``y``, each with a 95% bootstrap
+    CI over the rows (resamples with one class only are skipped), and the positive rate."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    y = np.asarray(y, dtype=bool)
+    scores = np.asarray(scores, dtype=float)
+    rng = np.random.default_rng(seed)
+    boots = []
+    for _ in range(n_boot):  # one vectorised metric per resample
+        idx = rng.integers(0, len(y), len(y))
+        if y[idx].any() and not y[idx].all():
+            boots.append((roc_auc_score(y[idx], scores[idx]), average_precision_score(y[idx], scores[idx])))
+    b = np.array(boots) if boots else np.full((1, 2), np.nan)
+    return {"auc": float(roc_auc_score(y, scores)), "auc_low": float(np.quantile(b[:, 0], 0.025)),
+            "auc_high": float(np.quantile(b[:, 0], 0.975)), "pr_auc": float(average_precision_score(y, scores)),
+            "pr_low": float(np.quantile(b[:, 1], 0.025)), "pr_high": float(np.quantile(b[:, 1], 0.975)),
+            "positive rate": float(y.mean())}
+
