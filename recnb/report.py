@@ -198,6 +198,9 @@ def run_report(profile: str = "full", only: list[str] | None = None, notebooks_d
     if data_path:
         params["data_path"] = os.pathsep.join(str(Path(p).resolve()) for p in data_path.split(os.pathsep) if p)
     started = datetime.now(timezone.utc)
+    # the commit the notebooks are read from: taken before they run, not after (work may go on meanwhile)
+    git = {"commit": _git(root, "rev-parse", "HEAD"),
+           "dirty": bool(_git(root, "status", "--porcelain", "--untracked-files=no"))}
     t0 = time.perf_counter()
     results = []
     bar = tqdm(todo, desc=f"reports/{profile}", unit="notebook")
@@ -217,8 +220,7 @@ def run_report(profile: str = "full", only: list[str] | None = None, notebooks_d
         "profile": profile, "parameters": params, "started": started.isoformat(timespec="seconds"),
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "wall_s": round(time.perf_counter() - t0, 2),
-        "git": {"commit": _git(root, "rev-parse", "HEAD"),
-                "dirty": bool(_git(root, "status", "--porcelain", "--untracked-files=no"))},
+        "git": git,
         "platform": platform.platform(), "cpus": os.cpu_count(), "versions": _versions(),
         "data_sha256": data, "command": " ".join(sys.argv),
         "notebooks": [{k: r[k] for k in ("notebook", "ok", "error", "wall_s")} | {"parameters": params}
