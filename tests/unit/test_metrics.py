@@ -144,3 +144,21 @@ def test_activity_groups_by_group_and_subset():
     sub = e.subset(few)
     assert table.loc[groups.cat.categories[0], "pop"] == pytest.approx(sub.per_user["ndcg@10"].mean())
     assert len(sub.users) == few.sum() == len(sub.topk)
+
+
+def test_binary_metrics_match_sklearn_with_ties():
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    from recnb.evaluate import _weighted_auc_ap, binary_metrics
+
+    rng = np.random.default_rng(0)
+    y = rng.random(300) < 0.2
+    scores = np.round(rng.normal(size=300) + y, 1)  # many ties
+    m = binary_metrics(y, scores, n_boot=300)
+    assert m["auc"] == pytest.approx(roc_auc_score(y, scores))
+    assert m["pr_auc"] == pytest.approx(average_precision_score(y, scores))
+    assert m["auc_low"] < m["auc"] < m["auc_high"] and m["pr_low"] < m["pr_auc"] < m["pr_high"]
+    idx = rng.integers(0, 300, 300)  # one resample as multiplicities equals the resampled data
+    auc, ap = _weighted_auc_ap(scores, y, np.bincount(idx, minlength=300)[None])
+    assert auc[0] == pytest.approx(roc_auc_score(y[idx], scores[idx]))
+    assert ap[0] == pytest.approx(average_precision_score(y[idx], scores[idx]))
