@@ -22,6 +22,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ..evaluate import binary_metrics
+from ..models.baselines import ease_weights
 
 ATTACKS = ("random", "average", "bandwagon")
 
@@ -133,11 +134,7 @@ def target_exposure(ratings: pd.DataFrame, target: int, users: np.ndarray, ks: t
     iids, i = np.unique(pos["item_id"].to_numpy(), return_inverse=True)
     x = sp.csr_matrix((np.ones(len(u), np.float32), (u, i)), shape=(len(uids), len(iids)))
     x.data[:] = 1.0
-    g = (x.T @ x).toarray().astype(np.float64)
-    g[np.diag_indices_from(g)] += lam
-    p = np.linalg.inv(g)
-    b = p / (-np.diag(p))
-    np.fill_diagonal(b, 0.0)
+    b = ease_weights(x, lam)
     rows = np.searchsorted(uids, users[np.isin(users, uids)])
     scores = np.asarray(x[rows] @ b)
     scores[x[rows].toarray() > 0] = -np.inf

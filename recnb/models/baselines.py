@@ -191,6 +191,17 @@ class BPRMF(torch.nn.Module):
         return self.user_vectors(users) @ self.item_emb.weight.T
 
 
+def ease_weights(x: sp.csr_matrix, lam: float) -> np.ndarray:
+    """EASE item-item weights for one λ (Steck 2019): B = I - P diagMat(1/diag(P)), P = (XᵀX + λI)⁻¹,
+    diagonal zero; shape (n_items, n_items). (:class:`EASE` chooses λ on validation instead.)"""
+    g = (x.T @ x).toarray().astype(np.float64)
+    g[np.diag_indices_from(g)] += lam
+    p = np.linalg.inv(g)
+    b = p / (-np.diag(p))
+    np.fill_diagonal(b, 0.0)
+    return b
+
+
 def fit_baselines(split: Split, seed: int = 0, bpr_epochs: int = 200, ease_items: int = 5000,
                   progress: bool = True) -> dict[str, object]:
     """Fit the four baselines with their default settings: ``{"pop", "itemknn", "ease", "bpr"}``."""
@@ -201,4 +212,4 @@ def fit_baselines(split: Split, seed: int = 0, bpr_epochs: int = 200, ease_items
     return models
 
 
-__all__ = ["MostPopular", "ItemKNN", "EASE", "BPRMF", "fit_baselines", "FitResult"]
+__all__ = ["MostPopular", "ItemKNN", "EASE", "ease_weights", "BPRMF", "fit_baselines", "FitResult"]
