@@ -149,9 +149,14 @@ def evaluate(model: Scorer, split: Split, stage: str = "test", ks: tuple[int, ..
 
 
 def beyond_accuracy(topk: np.ndarray, split: Split, ks: tuple[int, ...] = KS) -> dict[str, float]:
-    """Coverage, novelty, average recommended popularity and category diversity at each K."""
+    """Coverage, novelty, average recommended popularity, long-tail share and category diversity at each K.
+
+    ``tail@K``: the share of recommended items outside the head, the 20% most popular train items (ties
+    broken by item index, so the head is exactly 20% of the catalogue)."""
     pop = split.item_popularity()
     share = (pop + 1) / (split.n_users + 1)
+    head = np.zeros(split.n_items, dtype=bool)
+    head[np.argsort(-pop, kind="stable")[: int(np.ceil(0.2 * split.n_items))]] = True
     out: dict[str, float] = {}
     for k in ks:
         top = topk[:, :k]
@@ -160,6 +165,7 @@ def beyond_accuracy(topk: np.ndarray, split: Split, ks: tuple[int, ...] = KS) ->
         out[f"coverage@{k}"] = len(np.unique(top)) / split.n_items
         out[f"novelty@{k}"] = float((-np.log2(share[top])).mean())
         out[f"arp@{k}"] = float(pop[top].mean())
+        out[f"tail@{k}"] = float((~head[top]).mean())
         if split.categories:
             c = split.item_category[top]
             same = (c[:, :, None] == c[:, None, :]).sum((1, 2)) - k

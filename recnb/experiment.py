@@ -7,6 +7,7 @@ the modules that produce them, so a cached result is never stale. Writes are ato
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import inspect
 import json
@@ -21,7 +22,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from . import evaluate as evaluate_mod
-from .data import load_dataset
+from .data import Dataset, load_dataset
 from .data import split as split_mod
 from .data.fetch import processed_dir
 from .data.preprocess import clean
@@ -56,10 +57,16 @@ def prepare(dataset: str, data_path: str | None = None, target: str | None = Non
     (a denser catalogue, for the softmax models on shop logs; the ledger counts what it removes).
     """
     ds = load_dataset(dataset, data_path=data_path or None, fetch=dataset == "ml-100k")
+    return prepare_dataset(ds, target, user_k, item_k)
+
+
+def prepare_dataset(ds: Dataset, target: str | None = None, user_k: int = 5, item_k: int = 0) -> Split:
+    """:func:`prepare` for a :class:`~recnb.data.Dataset` already in memory (for example a simulated shop)."""
     if target is None and (ds.events["event"] == "purchase").any():
         target = "purchase"
     events, ledger = clean(ds.events, user_k=user_k if target is None else 1, item_k=item_k,
                            ranges={"rating": (1, 5)})
+    ds = copy.copy(ds)  # the caller's dataset keeps its events
     ds.events = events
     split = leave_last_out(ds, target=target)
     split.info["cleaning removed"] = int(ledger["removed"].sum())
@@ -161,6 +168,6 @@ def available_shops(data_path: str | None = None) -> list[str]:
     return [s for s in ("taobao", "retailrocket") if locate(s, data_path or None) is not None]
 
 
-__all__ = ["PROFILES", "settings", "prepare", "prepare_social", "baseline_evaluations", "run_seeds",
+__all__ = ["PROFILES", "settings", "prepare", "prepare_dataset", "prepare_social", "baseline_evaluations", "run_seeds",
            "mean_evaluation", "seed_spread",
            "available_shops"]

@@ -23,7 +23,7 @@ A global time cut (:func:`time_cut_split`) is offered as an alternative protocol
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -322,6 +322,19 @@ def time_cut_split(ds: Dataset, valid_start: str | pd.Timestamp, test_start: str
     late = (frame["role"] == "train").to_numpy() & (t >= v0)
     frame.loc[late, "role"] = "gap"
     return _finish(ds, frame, targets, f"global time cut: valid from {valid_start}, test from {test_start}")
+
+
+def restrict_inputs(split: Split, keep: tuple[str, ...]) -> Split:
+    """The same split (users, items, roles, validation and test targets) with the input history limited to
+    the event types in ``keep``; the target rows stay. For "does multi-behaviour input help?" on identical
+    test users: a user whose history had only other event types now has an empty history.
+    ``info["input events removed"]`` counts the rows removed."""
+    codes = [EVENT_TYPES.index(e) for e in keep]
+    ev = split.events
+    drop = (ev["role"].isin(["train", "gap"]) & ~ev["event"].isin(codes)).to_numpy()
+    return replace(split, events=ev[~drop].reset_index(drop=True),
+                   protocol=f"{split.protocol}; inputs restricted to {', '.join(keep)}",
+                   info={**split.info, "input events removed": int(drop.sum())}, _memo={})
 
 
 def leakage_checks(split: Split) -> pd.DataFrame:
