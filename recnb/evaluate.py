@@ -209,7 +209,7 @@ def paired_verdict(test: dict[str, float | str] | pd.Series, alpha: float = 0.05
     difference is significant (Wilcoxon p < ``alpha`` and a bootstrap CI that excludes 0)."""
     t = dict(test)
     sig = t["p_wilcoxon"] < alpha and (t["ci_low"] > 0 or t["ci_high"] < 0)
-    word = "better than" if t["diff"] > 0 else "worse than"
+    word = "better than" if t["diff"] > 0 else "worse than" if t["diff"] < 0 else "no different from"
     return (f"{t['a']} is {'significantly ' if sig else ''}{word} {t['b']} (Δ{t['metric'].upper()} "
             f"{t['diff']:+.4f}, 95% CI [{t['ci_low']:+.4f}, {t['ci_high']:+.4f}], p = {t['p_wilcoxon']:.3g})"
             f"{'' if sig else ', within noise'}.")
