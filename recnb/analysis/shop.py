@@ -14,13 +14,12 @@ import numpy as np
 import pandas as pd
 
 from ..data.split import Split
-from ..evaluate import Evaluation, evaluate, paired_test
+from ..evaluate import Evaluation, paired_test
 from ..models.baselines import BPRMF, EASE, ItemKNN, MostPopular, SeenItems
 from ..models.fusion import ScoreEnsemble, fit_encoders
 from ..train import validation_score
 
 ENCODER_NAMES = {"ae": "mult-vae", "seq": "gru", "graph": "lightgcn"}
-BASELINES = ("pop", "seen", "itemknn", "ease", "bpr")
 FUSIONS = ("ensemble", "ensemble+seen")
 
 
@@ -48,11 +47,6 @@ def best_by_validation(models: dict[str, object], split: Split, names: list[str]
     return max(names, key=lambda n: validation_score(models[n], split))  # type: ignore[arg-type]
 
 
-def evaluate_models(models: dict[str, object], split: Split) -> dict[str, Evaluation]:
-    """Test evaluations of every model, keyed by name."""
-    return {n: evaluate(m, split, name=n) for n, m in models.items()}  # type: ignore[arg-type]
-
-
 def input_effect(multi: dict[str, Evaluation], purchases: dict[str, Evaluation], n_boot: int = 1000,
                  seed: int = 0) -> pd.DataFrame:
     """Per model: NDCG@10 with all behaviours as input, with purchases only, and the paired difference
@@ -76,5 +70,5 @@ def beyond_table(evals: dict[str, Evaluation], k: int = 10) -> pd.DataFrame:
     return frame.dropna(axis=1, how="all")
 
 
-__all__ = ["ENCODER_NAMES", "BASELINES", "FUSIONS", "next_purchase_models", "best_by_validation",
-           "evaluate_models", "input_effect", "beyond_table"]
+__all__ = ["ENCODER_NAMES", "FUSIONS", "next_purchase_models", "best_by_validation", "input_effect",
+           "beyond_table"]
