@@ -83,6 +83,7 @@ class Split:
     categories: list[str]
     protocol: str
     info: dict[str, int | str] = field(default_factory=dict)
+    new_items: bool = False
     _memo: dict[tuple, object] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -129,8 +130,9 @@ class Split:
         return self.history("train")
 
     def mask(self, stage: str = "test") -> sp.csr_matrix:
-        """Items never to rank for a user at ``stage``: their history of target-type events."""
-        return self.history(stage, self.targets)
+        """Items never to rank for a user at ``stage``: their history of target-type events (their whole
+        history when :attr:`new_items`: then every target is an item the user never touched before)."""
+        return self.history(stage, None if self.new_items else self.targets)
 
     def target(self, stage: str = "test") -> tuple[np.ndarray, np.ndarray]:
         """``(users, items)`` evaluated at ``stage`` (``valid`` or ``test``)."""
@@ -199,12 +201,16 @@ def _order(ds: Dataset, targets: tuple[str, ...] | None, inputs: tuple[str, ...]
     return frame
 
 
-def _eligible(frame: pd.DataFrame, targets: tuple[str, ...]) -> np.ndarray:
+def _eligible(frame: pd.DataFrame, targets: tuple[str, ...], new_items: bool = False) -> np.ndarray:
+    """Rows that may be a target: the first target-type event of each (user, item); with ``new_items``
+    only when the user had no earlier event of any type on that item."""
     codes = [EVENT_TYPES.index(e) for e in targets]
     is_target = frame["event"].isin(codes).to_numpy()
     tgt = frame[is_target]
     first_target = np.zeros(len(frame), dtype=bool)
     first_target[np.flatnonzero(is_target)[~tgt.duplicated(["u", "i"]).to_numpy()]] = True
+    if new_items:
+        first_target &= ~frame.duplicated(["u", "i"]).to_numpy()
     return first_target
 
 
@@ -228,7 +234,8 @@ def _assign(frame: pd.DataFrame, valid_idx: np.ndarray, test_idx: np.ndarray, n_
     return frame
 
 
-def _finish(ds: Dataset, frame: pd.DataFrame, targets: tuple[str, ...], protocol: str) -> Split:
+def _finish(ds: Dataset, frame: pd.DataFrame, targets: tuple[str, ...], protocol: str,
+            new_items: bool = False) -> Split:
     uids, iids = frame.attrs["user_ids"], frame.attrs["item_ids"]
     roles = frame["role"].to_numpy()
     u = frame["u"].to_numpy()
@@ -256,7 +263,8 @@ def _finish(ds: Dataset, frame: pd.DataFrame, targets: tuple[str, ...], protocol
             "untimed events": int(np.isnan(frame["t"].to_numpy()).sum())}
     events = frame[roles != "after"].drop(columns="row").reset_index(drop=True)
     events.attrs = {}
-    return Split(ds.name, uids, iids, events, targets, vu, vi, tu, ti, cat, categories, protocol, info)
+    return Split(ds.name, uids, iids, events, targets, vu, vi, tu, ti, cat, categories, protocol, info,
+                 new_items=new_items)
 
 
 def _targets(ds: Dataset, target: str | tuple[str, ...] | None) -> tuple[str, ...]:
@@ -265,27 +273,33 @@ def _targets(ds: Dataset, target: str | tuple[str, ...] | None) -> tuple[str, ..
     return (target,) if isinstance(target, str) else tuple(target)
 
 
-def _last_two(ds: Dataset, frame: pd.DataFrame, targets: tuple[str, ...], protocol: str) -> Split:
+def _last_two(ds: Dataset, frame: pd.DataFrame, targets: tuple[str, ...], protocol: str,
+              new_items: bool = False) -> Split:
     """Each user's last eligible target (in ``frame`` order) is test, the one before it validation."""
-    rows = np.flatnonzero(_eligible(frame, targets))
+    rows = np.flatnonzero(_eligible(frame, targets, new_items))
     last = pd.Series(rows).groupby(frame["u"].to_numpy()[rows]).cumcount(ascending=False).to_numpy()
     return _finish(ds, _assign(frame, rows[last == 1], rows[last == 0], len(frame.attrs["user_ids"])),
-                   targets, protocol)
+                   targets, protocol, new_items)
 
 
 def leave_last_out(ds: Dataset, target: str | tuple[str, ...] | None = None,
-                   inputs: tuple[str, ...] | None = None) -> Split:
+                   inputs: tuple[str, ...] | None = None, new_items: bool = False) -> Split:
     """Leave-last-out split by time (see the module docstring).
 
     Args:
         ds: the dataset (cleaned as wanted beforehand).
         target: event type(s) that can be targets; ``None``: every event type present.
         inputs: event types kept as input history; ``None``: all (targets are always kept).
+        new_items: only a target on an item the user never touched before (no earlier event of any
+            type) is eligible, and the whole history is masked at ranking time. For logs whose provider
+            held out such targets (Retailrocket's SSLRec subset: no test item occurs in the user's
+            history), so that the validation stage asks the same question as the test stage.
     """
     targets = _targets(ds, target)
-    protocol = (f"leave-last-out by time; targets: {', '.join(targets)}; "
+    protocol = (f"leave-last-out by time; targets: {', '.join(targets)}"
+                f"{' on items new to the user' if new_items else ''}; "
                 f"inputs: {', '.join(inputs) if inputs else 'all events'}")
-    return _last_two(ds, _order(ds, targets, inputs), targets, protocol)
+    return _last_two(ds, _order(ds, targets, inputs), targets, protocol, new_items)
 
 
 def random_holdout(ds: Dataset, seed: int = 0, target: str | tuple[str, ...] | None = None) -> Split:
@@ -337,13 +351,26 @@ def restrict_inputs(split: Split, keep: tuple[str, ...]) -> Split:
                    info={**split.info, "input events removed": int(drop.sum())}, _memo={})
 
 
+def stage_likeness(split: Split, tolerance: float = 0.15) -> pd.DataFrame:
+    """Does the validation stage ask the test stage's question? One row: the share of validation and of
+    test targets that the user had already touched (any event type) in the stage's input history, and
+    ``alike`` when they differ by at most ``tolerance``. Choices tuned on validation (hyperparameters,
+    epochs, the best model) transfer to test only when the stages are alike."""
+    shares = {}
+    for stage in ("valid", "test"):
+        users, items = split.target(stage)
+        shares[stage] = float((np.asarray(split.history(stage)[users, items]).ravel() > 0).mean()) if len(users) else 0.0
+    return pd.DataFrame([{**shares, "alike": abs(shares["valid"] - shares["test"]) <= tolerance}])
+
+
 def leakage_checks(split: Split) -> pd.DataFrame:
     """The protocol's guarantees, checked on this split: one row per check with ``passed`` and a detail.
 
     * no validation or test target (user, item) is among the user's train events of a target type;
     * per user, the validation target is not earlier than any train event, and the test target is not
       earlier than any train, valid or gap event;
-    * the train matrix holds train events only; the test history adds exactly valid and gap events.
+    * the train matrix holds train events only; the test history adds exactly valid and gap events;
+    * the validation targets are like the test targets (:func:`stage_likeness`).
     """
     ev = split.events
     t = np.where(np.isnan(ev["t"].to_numpy()), np.inf, ev["t"].to_numpy())
@@ -366,6 +393,10 @@ def leakage_checks(split: Split) -> pd.DataFrame:
         early = int((tt.loc[common] < before.loc[common]).sum())
         rows.append({"check": f"{stage} target not earlier than its history", "passed": early == 0,
                      "detail": f"{early} of {len(common)} users violate it"})
+    seen = stage_likeness(split)
+    rows.append({"check": "validation targets like test targets", "passed": bool(seen["alike"].iloc[0]),
+                 "detail": f"already in the user's history: valid {seen['valid'].iloc[0]:.1%}, "
+                           f"test {seen['test'].iloc[0]:.1%}"})
     n_train = len(train[["u", "i"]].drop_duplicates())
     rows.append({"check": "train matrix = train events", "passed": int(split.train.sum()) == n_train,
                  "detail": f"{int(split.train.sum())} pairs vs {n_train} distinct train pairs"})
