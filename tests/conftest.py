@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+import torch
 
 from recnb.data import ChecksumError, load_dataset, locate
 from recnb.data.simulate import simulate
@@ -25,6 +28,16 @@ def real(name: str):
             pytest.skip(f"{name} is not in data/raw and could not be fetched ({type(err).__name__}: {err}); "
                         f"get it with `python -m recnb data fetch {name}`")
     return load_dataset(name)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def torch_threads():
+    """One torch thread unless RECNB_TEST_THREADS says otherwise: the test models are small, and on two cores
+    kept busy by other processes two threads spend most of their time waiting for each other."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(int(os.environ.get("RECNB_TEST_THREADS", "1")))
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="session")
