@@ -55,6 +55,11 @@ FITS: dict[str, Callable[[Split], object]] = {
 }
 
 
+def _show(t: dict) -> str:
+    return (f"{t['mean_a']:.4f} vs popularity {t['mean_b']:.4f}, 95% CI of the gain [{t['ci_low']:+.4f}, "
+            f"{t['ci_high']:+.4f}], p = {t['p_wilcoxon']:.2g}")
+
+
 def check_against_popularity(fit: Callable[[Split], object], data: dict[str, tuple[Split, Evaluation]],
                              name: str) -> dict[str, dict]:
     """Paired test of the model against popularity on the planted and on the signal-removed data; assert the
@@ -63,12 +68,13 @@ def check_against_popularity(fit: Callable[[Split], object], data: dict[str, tup
     for kind, (split, pop) in data.items():
         tests[kind] = paired_test(evaluate(fit(split), split, name=name), pop)
     planted, removed = tests["planted"], tests["removed"]
-    show = lambda t: f"{t['mean_a']:.4f} vs popularity {t['mean_b']:.4f}, 95% CI of the gain [{t['ci_low']:+.4f}, {t['ci_high']:+.4f}], p = {t['p_wilcoxon']:.2g}"  # noqa: E731
-    assert planted["mean_a"] > 2 * planted["mean_b"], f"planted: {name} not clearly above popularity: {show(planted)}"
-    assert planted["ci_low"] > 0 and planted["p_wilcoxon"] < 1e-3, f"planted: {name} gain not significant: {show(planted)}"
+    p, r = _show(planted), _show(removed)
+    assert planted["mean_a"] > 2 * planted["mean_b"], f"planted: {name} not clearly above popularity: {p}"
+    assert planted["ci_low"] > 0 and planted["p_wilcoxon"] < 1e-3, f"planted: {name} gain not significant: {p}"
     # negative control: at most a fifth of the planted gain, and no significant gain at all
-    assert removed["diff"] < 0.2 * planted["diff"], f"control: {name} keeps its gain without the signal: {show(removed)}"
-    assert not (removed["ci_low"] > 0 and removed["p_wilcoxon"] < 0.01), f"control: {name} significant gain without the signal: {show(removed)}"
+    assert removed["diff"] < 0.2 * planted["diff"], f"control: {name} keeps its gain without the signal: {r}"
+    assert not (removed["ci_low"] > 0 and removed["p_wilcoxon"] < 0.01), (
+        f"control: {name} has a significant gain without the signal: {r}")
     return tests
 
 
