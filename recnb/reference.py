@@ -57,8 +57,8 @@ _TIGER_SHORT = "Rajput et al., NeurIPS 2023, Table 1"
 _TIGER_PROTOCOL = ("Amazon 2014 5-core reviews as preprocessed by S3-Rec (same user and item counts as the files in "
                    "amazon-s3rec, Table 8 of the paper); leave-one-out: last item test, second-to-last validation; "
                    "Recall@k with one target equals HR@k. Candidate set of the baselines not stated in the table")
-_TIGER_WHERE = ("LaTeX of Table 1 (tab:sequential) as stored in the search index, file id 55292151848; the same "
-                "numbers in a second extraction, file id 55503207308")
+_TIGER_WHERE = ("arXiv:2305.05065, Table 1 (LaTeX label tab:sequential); copied from a stored copy of the table's "
+                "LaTeX and checked against a second, independent extraction of the same table")
 
 _ICL = ("Chen, Liu, Li, McAuley, Xiong: Intent Contrastive Learning for Sequential Recommendation. WWW 2022; "
         "expected test results of the released checkpoints, README of github.com/salesforce/ICLRec")
