@@ -49,8 +49,11 @@ def _data(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from .bench import run_bench
 
-    table = run_bench(args.repeats)
+    table, goals = run_bench(args.repeats)
     print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    print("\nspeed goals (pass: within budget, short: over it):")
+    for g in goals.itertuples():
+        print(f"{g.status:7s} {g.dataset:8s} {g.task:20s} {g.seconds:8.3f} s (budget {g.budget_s:g} s; {g.origin})")
     print("written: reports/bench.json")
     return 0
 
@@ -81,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--target", default=None, help="target event type, e.g. purchase (default: all events)")
     e.add_argument("--data-path", default=None)
     e.add_argument("--out", required=True)
-    b = sub.add_parser("bench", help="time evaluation and baseline fits; writes reports/bench.json")
+    b = sub.add_parser("bench", help="time evaluation and model fits, check the speed goals; writes reports/bench.json")
     b.add_argument("--repeats", type=int, default=3)
     r = sub.add_parser("report", help="run the notebooks with Papermill and write HTML reports")
     r.add_argument("--profile", default="full", choices=["smoke", "quick", "full"])

@@ -1,8 +1,11 @@
-"""Every notebook runs end to end through the report runner with the smoke profile."""
+"""Every notebook runs end to end through the report runner with the smoke profile; every number it records is
+finite and in the range its name implies; on ML-100K EASE ranks above popularity."""
 
 from __future__ import annotations
 
 import json
+import math
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,48 @@ from recnb.report import notebooks, run_report
 
 ROOT = Path(__file__).resolve().parents[2]
 ALL = notebooks(ROOT / "notebooks")
+INF = math.inf
+
+# The one place that says what a recorded metric may be, by its name ("ml-100k/ease/ndcg@10"). First match wins;
+# a name that matches nothing fails the test: add its range here.
+RANGES: list[tuple[str, float, float, bool]] = [  # (pattern searched in the name, low, high, whole number)
+    (r"minus|diff|delta|gain", -1.0, 1.0, False),  # a difference of two [0, 1] metrics
+    (r"/ari$", -1.0, 1.0, False),  # adjusted Rand index
+    (r"(ndcg|hr@|mrr|recall|precision|coverage|auc|share|tail@|hit)[^/]*$", 0.0, 1.0, False),
+    (r"/density_pct$", 0.0, 100.0, False),
+    (r"/(events|users|items)$", 1.0, INF, True),
+    (r"seconds[^/]*$", 0.0, INF, False),
+    (r"/best_layers$", 0.0, 64.0, True),
+    (r"/k$", 1.0, 1000.0, True),
+    (r"/data_is_simulated$", 0.0, 1.0, True),
+]
+
+
+def metric_problems(metrics: dict[str, float]) -> list[str]:
+    """Every recorded metric that is not a finite number within the range of :data:`RANGES` for its name."""
+    problems = []
+    for name, value in metrics.items():
+        rule = next((r for r in RANGES if re.search(r[0], name)), None)
+        if rule is None:
+            problems.append(f"{name}: no range for this metric name (add one to RANGES in {Path(__file__).name})")
+        elif not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+            problems.append(f"{name} = {value!r}: not a finite number")
+        elif not rule[1] <= value <= rule[2]:
+            problems.append(f"{name} = {value!r}: outside [{rule[1]}, {rule[2]}] ({rule[0]!r})")
+        elif rule[3] and value != int(value):
+            problems.append(f"{name} = {value!r}: expected a whole number ({rule[0]!r})")
+    return problems
+
+
+def test_metric_checker_flags_nan_out_of_range_and_unknown_names():
+    good = {"ml-100k/ease/ndcg@10": 0.08, "ml-100k/users": 943, "taobao/multi_minus_purchases/ndcg@10": -0.01,
+            "sim/personas/ari": 0.9, "ml-100k/lightgcn/best_layers": 2, "ml-100k/density_pct": 6.3}
+    assert metric_problems(good) == []
+    bad = {"a/ease/ndcg@10": float("nan"), "a/pop/hr@10": 1.2, "a/auc": -0.1, "a/users": 10.5, "a/new_thing": 3.0,
+           "a/mrr@10": float("inf")}
+    found = metric_problems(bad)
+    assert len(found) == len(bad), found
+    assert any("no range" in p for p in found) and any("whole number" in p for p in found)
 
 
 @pytest.mark.slow
@@ -23,7 +68,12 @@ def test_notebook_smoke(nb, tmp_path, ml100k):
     assert rc == 0, manifest["notebooks"][0]["error"]
     metrics = json.loads((out / "metrics.json").read_text())[nb.stem]
     assert metrics, "the notebook recorded no numbers"
+    problems = metric_problems(metrics)
+    assert not problems, "\n".join(problems)
     assert (out / f"{nb.stem}.html").stat().st_size > 10_000
+    if nb.name.startswith("02"):  # names from notebook 02's record(f"{dataset}/{name}/{m}") calls
+        ease, pop = metrics["ml-100k/ease/ndcg@10"], metrics["ml-100k/pop/ndcg@10"]
+        assert ease > pop, f"EASE NDCG@10 {ease:.4f} is not above popularity {pop:.4f} on ML-100K (smoke)"
     if nb.name.startswith("07"):  # the shop case study: the real shop logs when present, else the simulator
         shops = available_shops()
         assert set(shops) <= set(manifest["data_sha256"])

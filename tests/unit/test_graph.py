@@ -126,12 +126,8 @@ def test_seeded_graph_runs_repeat_and_losses_both_train(homophily):
     assert vec.shape == (2, 64)
 
 
-def test_lightgcn_epoch_on_ml100k_is_under_a_second(ml100k):
-    import time
-
+def test_lightgcn_trains_on_ml100k(ml100k):
+    # the speed goal (one epoch with validation under a second) is checked by `python -m recnb bench`
     split = leave_last_out(ml100k)
-    t0 = time.perf_counter()
     model = GraphRecommender(max_epochs=3, patience=3, progress=False).fit(split)
-    per_epoch = (time.perf_counter() - t0) / 3
-    assert per_epoch < 1.0, f"one LightGCN epoch (with validation) took {per_epoch:.2f} s"
     assert model.fit_.history["loss"].iloc[-1] < model.fit_.history["loss"].iloc[0]

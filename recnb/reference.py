@@ -1,0 +1,123 @@
+"""Numbers from elsewhere: one versioned table of published and peer-library results, with citations.
+
+A notebook never types a number it did not compute. When it compares its run with a paper or a peer
+library, it reads the number from :data:`REFERENCES` through :func:`reference`, which returns the rows
+with a ``label`` column ("published: ..." or "peer: ...") so that a table or a figure can never show them as
+this run's numbers.
+
+Each row says where the number comes from (``citation``: authors, venue, year, table or log), on which data
+(``dataset``), under which protocol (``protocol``: split, candidate set, loss where it matters) and for which
+model and metric. Two sources:
+
+* ``published``: printed in a paper (or its authors' official repository), copied from the stored text of
+  that table, which ``locator`` names;
+* ``peer``: measured by this project with another library (RecBole) on the named data; ``locator`` names
+  the commit or issue that recorded the run.
+
+Protocols differ between rows and from this project's splits; a row is context, not a rival on the same
+users. Bump :data:`VERSION` whenever a row is added, removed or changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+import pandas as pd
+
+VERSION = 1
+SOURCES = ("published", "peer")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One number from elsewhere. ``metric`` uses this project's names (``ndcg@10``, ``hr@10``, ...)."""
+
+    source: str
+    citation: str
+    short: str
+    dataset: str
+    protocol: str
+    model: str
+    metric: str
+    value: float
+    locator: str
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        if self.source not in SOURCES:
+            raise ValueError(f"reference row {self.model}/{self.dataset}: source {self.source!r}, expected one of {SOURCES}")
+        if not 0.0 <= self.value <= 1.0:
+            raise ValueError(f"reference row {self.model}/{self.dataset}/{self.metric}: value {self.value} outside [0, 1]")
+
+
+_TIGER = ("Rajput, Mehta, Singh, Keshavan, Vu, Heldt, Hong, Tay, Tran, Samost, Kula, Chi, Sathiamoorthy: "
+          "Recommender Systems with Generative Retrieval. NeurIPS 2023, Table 1 (baseline row SASRec, "
+          "Kang and McAuley, ICDM 2018)")
+_TIGER_SHORT = "Rajput et al., NeurIPS 2023, Table 1"
+_TIGER_PROTOCOL = ("Amazon 2014 5-core reviews as preprocessed by S3-Rec (same user and item counts as the files in "
+                   "amazon-s3rec, Table 8 of the paper); leave-one-out: last item test, second-to-last validation; "
+                   "Recall@k with one target equals HR@k. Candidate set of the baselines not stated in the table")
+_TIGER_WHERE = ("arXiv:2305.05065, Table 1 (LaTeX label tab:sequential); copied from a stored copy of the table's "
+                "LaTeX and checked against a second, independent extraction of the same table")
+
+_ICL = ("Chen, Liu, Li, McAuley, Xiong: Intent Contrastive Learning for Sequential Recommendation. WWW 2022; "
+        "expected test results of the released checkpoints, README of github.com/salesforce/ICLRec")
+_ICL_SHORT = "Chen et al., WWW 2022, ICLRec README"
+_ICL_PROTOCOL = ("S3-Rec files (data/ of salesforce/ICLRec); leave-one-out: last item test, second-to-last "
+                 "validation; full ranking over all items (predict_full in src/trainers.py)")
+_ICL_WHERE = "salesforce/ICLRec README.md at commit a81e49ac2d51bb9a269520c7d9281e240ad2f1de"
+
+_RECBOLE = ("RecBole 1.2.1 (Zhao et al., RecBole: Towards a Unified, Comprehensive and Efficient Framework for "
+            "Recommendation Algorithms, CIKM 2021), run by this project")
+_RECBOLE_PROTOCOL = ("RecBole's own leave-one-out split of ML-100K (not this project's split), full ranking, "
+                     "full-softmax cross-entropy, max length 50")
+
+REFERENCES: tuple[Reference, ...] = (
+    # --- published: SASRec on the S3-Rec Amazon files (TIGER's Table 1) ---
+    *(Reference("published", _TIGER, _TIGER_SHORT, ds, _TIGER_PROTOCOL, "SASRec", metric, value, _TIGER_WHERE)
+      for ds, metric, value in [
+          ("amazon-sports", "hr@5", 0.0233), ("amazon-sports", "ndcg@5", 0.0154),
+          ("amazon-sports", "hr@10", 0.0350), ("amazon-sports", "ndcg@10", 0.0192),
+          ("amazon-toys", "hr@5", 0.0463), ("amazon-toys", "ndcg@5", 0.0306),
+          ("amazon-toys", "hr@10", 0.0675), ("amazon-toys", "ndcg@10", 0.0374)]),
+    # --- published: ICLRec (a SASRec encoder with intent contrastive learning), official checkpoints ---
+    *(Reference("published", _ICL, _ICL_SHORT, ds, _ICL_PROTOCOL, "ICLRec", metric, value, _ICL_WHERE)
+      for ds, metric, value in [
+          ("amazon-sports", "hr@10", 0.0437), ("amazon-sports", "ndcg@10", 0.0238),
+          ("amazon-sports", "hr@20", 0.0646), ("amazon-sports", "ndcg@20", 0.0291),
+          ("amazon-toys", "hr@10", 0.0834), ("amazon-toys", "ndcg@10", 0.0480),
+          ("amazon-toys", "hr@20", 0.1138), ("amazon-toys", "ndcg@20", 0.0557)]),
+    # --- peer: RecBole 1.2.1 on ML-100K, run by this project ---
+    Reference("peer", _RECBOLE + " on 2 CPU cores", "RecBole 1.2.1, CPU run", "ml-100k", _RECBOLE_PROTOCOL,
+              "GRU4Rec", "ndcg@10", 0.0481, "notebook 04, cell 6 of commit 7ccf592"),
+    Reference("peer", _RECBOLE + " on 2 CPU cores", "RecBole 1.2.1, CPU run", "ml-100k", _RECBOLE_PROTOCOL,
+              "SASRec", "ndcg@10", 0.0581, "notebook 04, cell 6 of commit 7ccf592",
+              note="stopped by a time limit while validation was still improving"),
+    Reference("peer", _RECBOLE + " on one H200 GPU", "RecBole 1.2.1, GPU run", "ml-100k", _RECBOLE_PROTOCOL,
+              "GRU4Rec", "ndcg@10", 0.0557, "issue 17 (speed), 'Measured anchors'",
+              note="early stopping after 34 epochs"),
+    Reference("peer", _RECBOLE + " on one H200 GPU", "RecBole 1.2.1, GPU run", "ml-100k", _RECBOLE_PROTOCOL,
+              "SASRec", "ndcg@10", 0.0589, "issue 17 (speed), 'Measured anchors'",
+              note="early stopping after 33 epochs"),
+)
+
+COLUMNS = [f.name for f in fields(Reference)]
+
+
+def reference(dataset: str | None = None, model: str | None = None, metric: str | None = None,
+              source: str | None = None) -> pd.DataFrame:
+    """Rows of :data:`REFERENCES` matching every given filter (case-insensitive), as a DataFrame with the
+    columns of :class:`Reference` plus ``label`` ("published: <short citation>" / "peer: <short citation>"),
+    the string to show next to the number wherever it appears."""
+    filters = {"dataset": dataset, "model": model, "metric": metric, "source": source}
+    if source is not None and source not in SOURCES:
+        raise ValueError(f"reference(source={source!r}): expected one of {SOURCES}")
+    table = pd.DataFrame([asdict(r) for r in REFERENCES], columns=COLUMNS)
+    for column, wanted in filters.items():
+        if wanted is not None:
+            table = table[table[column].str.lower() == wanted.lower()]
+    table = table.assign(label=table["source"] + ": " + table["short"])
+    return table.reset_index(drop=True)
+
+
+__all__ = ["COLUMNS", "REFERENCES", "Reference", "SOURCES", "VERSION", "reference"]

@@ -1,0 +1,44 @@
+"""Speed goals live in ``python -m recnb bench``, never in a test: the goal checker works on a given table,
+and no test measures wall-clock time."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from recnb.bench import SpeedGoal, check_goals
+
+TESTS = Path(__file__).resolve().parents[1]
+CLOCK = re.compile(r"perf_counter|time\.time\(|time\.monotonic|timeit|process_time")
+# Files that may still read a clock, each with the reason. Keep this empty: a budget belongs in recnb/bench.py.
+CLOCK_ALLOWED = {
+    # owned by the data engineer (issue 14 leaves it to that branch): its cached-load budget is already the
+    # bench goal "ml-100k cached load"; remove the timing there, then this entry
+    "unit/test_fetch.py": "cached ML-100K load under a second",
+}
+
+
+def test_goals_pass_short_and_not_run():
+    table = pd.DataFrame({"dataset": ["ml-100k", "ml-100k", "sim-1M"],
+                          "task": ["ease fit (default λ grid)", "evaluate all 943 test users (pop)", "simulate (1 events)"],
+                          "seconds": [4.0, 1.5, 3.0]})
+    goals = (SpeedGoal("ml-100k", "ease fit", 5.0, "a"), SpeedGoal("ml-100k", "evaluate all", 1.0, "b"),
+             SpeedGoal("ml-100k", "lightgcn-ce epoch", 1.0, "c"))
+    got = check_goals(table, goals)
+    assert got["status"].tolist() == ["pass", "short", "not run"]
+    assert got["seconds"].iloc[1] == 1.5 and math.isnan(got["seconds"].iloc[2])
+
+
+def test_no_test_reads_the_wall_clock():
+    offenders = {}
+    for path in sorted(TESTS.rglob("*.py")):
+        rel = path.relative_to(TESTS).as_posix()
+        if rel == "unit/test_bench.py" or rel in CLOCK_ALLOWED:
+            continue
+        hits = [i + 1 for i, line in enumerate(path.read_text().splitlines()) if CLOCK.search(line)]
+        if hits:
+            offenders[rel] = hits
+    assert not offenders, f"tests read the clock (move the budget to recnb/bench.py GOALS): {offenders}"
