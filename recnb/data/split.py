@@ -283,7 +283,8 @@ def leave_last_out(ds: Dataset, target: str | tuple[str, ...] | None = None,
         inputs: event types kept as input history; ``None``: all (targets are always kept).
     """
     targets = _targets(ds, target)
-    protocol = (f"leave-last-out by time; targets: {', '.join(targets)}; "
+    by = "position (order without clock)" if ds.ordered and not ds.has_time else "time"
+    protocol = (f"leave-last-out by {by}; targets: {', '.join(targets)}; "
                 f"inputs: {', '.join(inputs) if inputs else 'all events'}")
     return _last_two(ds, _order(ds, targets, inputs), targets, protocol)
 

@@ -44,7 +44,7 @@ def test_missing_column(tmp_path):
 
 
 @pytest.mark.parametrize("bad,words", [(",10,view,1,1500000000", "missing id"),
-                                       ("nan,10,view,1,1500000000", "non-numeric id")])
+                                       ("nan,10,view,1,1500000000", "missing id")])
 def test_missing_or_nan_id(tmp_path, bad, words):
     refused(write(tmp_path, HEADER + "\n".join([GOOD[0], bad, GOOD[1]]) + "\n"), 3, "user_id", words)
 
