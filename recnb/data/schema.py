@@ -98,6 +98,23 @@ def _strings(raw: pd.Series) -> pa.ChunkedArray | pa.Array:
     return pa.array(raw)
 
 
+def _exact_ints(raw: pd.Series) -> np.ndarray | None:
+    """The column as int64 when every cell is a plain integer (``42``, no blanks, no decimals), else None."""
+    if isinstance(raw.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(raw.dtype):
+        return None
+    if pd.api.types.is_integer_dtype(raw.dtype):
+        return None if raw.isna().any() else raw.to_numpy(dtype="int64")
+    if pd.api.types.is_numeric_dtype(raw.dtype) or pd.api.types.is_datetime64_any_dtype(raw.dtype):
+        return None
+    arr = _strings(raw)
+    if arr.null_count:
+        return None
+    try:
+        return np.asarray(pc.cast(arr, pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
 def to_float(raw: pd.Series) -> np.ndarray:
     """Numbers from numbers or strings, NaN where a cell is not a number (blanks around a number are
     allowed); shape (len(raw),). Vectorised with Arrow compute on string columns."""
@@ -145,13 +162,9 @@ def parse_ids(raw: pd.Series, column: str, file: str, lines: np.ndarray | None =
                  "id too large")
         return pd.Series(f.astype("int64"), index=raw.index, name=column)
     arr = _strings(raw)
-    if arr.null_count == 0:
-        try:
-            ints = pc.cast(arr, pa.int64())
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            ints = None
-        if ints is not None and not pc.any(pc.match_substring_regex(arr, _LEADING_ZERO)).as_py():
-            return pd.Series(ints.to_numpy(zero_copy_only=False), index=raw.index, name=column, dtype="int64")
+    ints = _exact_ints(raw)
+    if ints is not None and not pc.any(pc.match_substring_regex(arr, _LEADING_ZERO)).as_py():
+        return pd.Series(ints, index=raw.index, name=column)
     text = pd.Series(pc.utf8_trim_whitespace(arr), index=raw.index, name=column, dtype="str")
     missing = (text.isna() | text.str.lower().isin(_MISSING_TOKENS)).to_numpy()
     _fail_at(missing, frame, column, file, lines,
@@ -178,6 +191,14 @@ def parse_positions(raw: pd.Series, file: str, lines: np.ndarray | None = None,
     return f.astype("int64")
 
 
+def _position_hint(first_bad: float, earliest: float) -> str:
+    """A hint naming ``time="order"`` when an out-of-range time looks like a position (0, 1, 2 ...)."""
+    if 0 <= first_bad < earliest and first_bad == np.round(first_bad):
+        return ("; if this column holds positions 0, 1, 2 ... in each user's sequence rather than times, "
+                "load the file with time=\"order\"")
+    return ""
+
+
 def parse_timestamps(raw: pd.Series, file: str, lines: np.ndarray | None = None, unit: str = "s",
                      allow_missing: bool = True) -> pd.Series:
     """UTC timestamps from Unix epochs (``unit``) or ISO-8601 strings.
@@ -194,6 +215,15 @@ def parse_timestamps(raw: pd.Series, file: str, lines: np.ndarray | None = None,
     if isinstance(raw.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(raw.dtype):
         ts = pd.to_datetime(raw, utc=True).astype("datetime64[ns, UTC]")
         empty = ts.isna().to_numpy()
+    elif (ints := _exact_ints(raw)) is not None:  # Unix epochs written as integers: exact, no float pass
+        per_ns = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[unit]
+        lo, hi = -(-pd.Timestamp(EARLIEST).value // per_ns), now.value // per_ns
+        bad = (ints < lo) | (ints > hi)
+        if bad.any():
+            expected += _position_hint(ints[np.flatnonzero(bad)[0]], lo)
+        _fail_at(bad, frame, column, file, lines, expected, "timestamp out of range")
+        ts = pd.Series(pd.to_datetime(ints * per_ns, unit="ns", utc=True), index=raw.index)
+        empty = np.zeros(len(raw), dtype=bool)
     else:
         numeric_dtype = pd.api.types.is_numeric_dtype(raw.dtype) and not isinstance(raw.dtype, pd.CategoricalDtype)
         num = to_float(raw)
@@ -207,10 +237,7 @@ def parse_timestamps(raw: pd.Series, file: str, lines: np.ndarray | None = None,
         secs = num / per_second
         bad = numeric & ((secs < EARLIEST.timestamp()) | (secs > now.timestamp()))
         if bad.any():
-            first = secs[np.flatnonzero(bad)[0]]
-            if 0 <= first < EARLIEST.timestamp() and first == np.round(first):
-                expected += ("; if this column holds positions 0, 1, 2 ... in each user's sequence rather than "
-                             "times, load the file with time=\"order\"")
+            expected += _position_hint(secs[np.flatnonzero(bad)[0]], EARLIEST.timestamp())
         _fail_at(bad, frame, column, file, lines, expected, "timestamp out of range")
         if numeric.all():
             ts = pd.Series(pd.to_datetime(np.round(secs * 1e9).astype("int64"), unit="ns", utc=True),
@@ -241,9 +268,14 @@ def _event_codes(raw: pd.Series, file: str, lines: np.ndarray | None) -> pd.Cate
     """The event column as a categorical over :data:`EVENT_TYPES` (case and blanks ignored)."""
     if isinstance(raw.dtype, pd.CategoricalDtype) and set(map(str, raw.cat.categories)) <= set(EVENT_TYPES):
         codes = raw.cat.set_categories(list(EVENT_TYPES)).cat.codes.to_numpy()
-    else:
-        ev = pd.Series(pc.utf8_lower(pc.utf8_trim_whitespace(_strings(raw))), dtype="str")
-        codes = pd.Index(list(EVENT_TYPES)).get_indexer(ev)
+    else:  # encode the few distinct spellings once, then look every row up (no per-row string work)
+        encoded = pc.dictionary_encode(_strings(raw))
+        chunks = encoded.unify_dictionaries().chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
+        dictionary = chunks[0].dictionary if chunks else pa.array([], pa.string())
+        spellings = pd.Series(pc.utf8_lower(pc.utf8_trim_whitespace(dictionary)), dtype="str")
+        lookup = np.r_[pd.Index(list(EVENT_TYPES)).get_indexer(spellings), -1]
+        index = [c.indices.fill_null(len(spellings)).to_numpy(zero_copy_only=False) for c in chunks]
+        codes = lookup[np.concatenate(index)] if index else np.zeros(0, dtype=np.int64)
     _fail_at(codes < 0, raw.to_frame("event"), "event", file, lines, f"one of {', '.join(EVENT_TYPES)}",
              "unknown event type")
     return pd.Categorical.from_codes(codes.astype(np.int8), categories=list(EVENT_TYPES))
