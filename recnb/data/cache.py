@@ -29,6 +29,7 @@ from .fetch import processed_dir, search_path, sha256_file
 from .schema import Dataset
 from .sources import SOURCES, Source
 from .sources.canonical import SUFFIXES, parse_file
+from .sources.sequences import parse_file as parse_sequences
 
 PARSER_VERSION = "2"
 _TABLES = ("events", "items", "users", "edges", "ledger")
@@ -171,8 +172,12 @@ def _cached(target: Path, raw: dict[str, str], build: Callable[[], Dataset]) -> 
         return ds
 
 
-def canonical_file(path: str | Path | None, data_path: str | Path | None) -> Path:
-    """The file the canonical source reads: ``path``, else the entry of ``data_path`` that is a file."""
+FILE_SOURCES = ("canonical", "sequences")
+"""Sources that read one file of the user's: a canonical CSV/TSV/Parquet log, or a sequence file."""
+
+
+def canonical_file(path: str | Path | None, data_path: str | Path | None, name: str = "canonical") -> Path:
+    """The file a file source reads: ``path``, else the entry of ``data_path`` that is a file."""
     if path is not None:
         return Path(path).expanduser()
     parts = [] if not data_path else str(data_path).split(os.pathsep)
@@ -180,14 +185,15 @@ def canonical_file(path: str | Path | None, data_path: str | Path | None) -> Pat
     if files:
         return files[0]
     hint = ", ".join(p for p in parts if p and Path(p).suffix in SUFFIXES)
-    raise ValueError("the canonical source reads one file: load_dataset('canonical', path='mylog.csv'), or a "
+    raise ValueError(f"the {name} source reads one file: load_dataset({name!r}, path='mylog.csv'), or a "
                      "data_path naming the file" + (f" (not found: {hint})" if hint else ""))
 
 
 def load_dataset(name: str, data_path: str | Path | None = None, path: str | Path | None = None,
                  cache: bool = True, fetch: bool = False, time: str = "clock") -> Dataset:
-    """Load a dataset by name (see ``python -m recnb data list``), or ``canonical``: a reader's own CSV /
-    TSV / Parquet file in the canonical columns, given as ``path`` or as a ``data_path`` that names a file.
+    """Load a dataset by name (see ``python -m recnb data list``), or one file of a reader's own, given as
+    ``path`` or as a ``data_path`` that names the file: ``canonical`` (a CSV / TSV / Parquet file in the
+    canonical columns) or ``sequences`` (one user per line, ``user item item ...``).
 
     Args:
         data_path: extra folders to search before ``RECNB_DATA_PATH`` and ``data/raw``.
@@ -201,18 +207,20 @@ def load_dataset(name: str, data_path: str | Path | None = None, path: str | Pat
         ChecksumError: a raw file's SHA-256 differs from the pinned one.
         DataValidationError: a raw file is malformed.
     """
-    if name == "canonical":
-        file = canonical_file(path, data_path)
+    if name in FILE_SOURCES:
+        file = canonical_file(path, data_path, name)
         if not file.is_file():
             raise FileNotFoundError(f"{file}: no such file")
+        if name == "sequences" and time != "clock":
+            raise ValueError("time= is an option of the canonical source; a sequence file is ordered by position")
         raw = {file.name: _file_digest(file.resolve())}
-        build = lambda: parse_file(file, time=time)  # noqa: E731
-        target = processed_dir() / f"canonical-{_key(f'canonical:{time}', raw)}"
+        build = (lambda: parse_file(file, time=time)) if name == "canonical" else (lambda: parse_sequences(file))
+        target = processed_dir() / f"{name}-{_key(f'{name}:{time}', raw)}"
         ds = _cached(target, raw, build) if cache else build()
         _remember(ds)
         return ds
     if name not in SOURCES:
-        raise KeyError(f"unknown dataset {name!r}; known: {', '.join(SOURCES)}, canonical")
+        raise KeyError(f"unknown dataset {name!r}; known: {', '.join(SOURCES)}, {', '.join(FILE_SOURCES)}")
     if time != "clock":
         raise ValueError(f"time={time!r} is an option of the canonical source; {name} knows its own time column")
     src = SOURCES[name]

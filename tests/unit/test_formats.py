@@ -137,6 +137,17 @@ def test_sequences_format(tmp_path):
         read_sequences(write(tmp_path, "1 10\n2 11\n1 12\n", "dup.txt"))
 
 
+def test_sequence_file_loads_as_a_dataset(tmp_path):
+    p = write(tmp_path, "u1 B01 B02 B03\nu2 B02 B04\n", "seqs.txt")
+    ds = load_dataset("sequences", path=p)
+    assert ds.ordered and ds.events["user_id"].tolist() == ["u1"] * 3 + ["u2"] * 2
+    split = leave_last_out(ds)
+    assert dict(zip(split.user_ids[split.test_users], split.item_ids[split.test_items])) == {"u1": "B03",
+                                                                                            "u2": "B04"}
+    with pytest.raises(DataValidationError, match=r"load_dataset\('sequences'"):
+        load_dataset("canonical", path=p)  # the canonical reader names the right one
+
+
 def test_sequence_source_parses_a_small_copy(tmp_path, monkeypatch):
     """The amazon parser on a two-user copy (checksums pinned to the real files are bypassed here)."""
     from recnb.data.sources import amazon

@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 
 from ..fetch import verify
-from ..readers import read_sequences
-from ..schema import ORDER_NOTE, Dataset, DataValidationError, parse_ids, validate_events
+from ..schema import ORDER_NOTE, Dataset, DataValidationError, parse_ids
+from . import sequences
 
 FOLDER = "amazon-s3rec"
 PREFIX = {"amazon-sports": "Sports_and_Outdoors", "amazon-toys": "Toys_and_Games"}
@@ -88,11 +88,9 @@ def parse(folder: Path, name: str) -> Dataset:
     """Parse ``name``'s two files (digests checked) into an ordered :class:`Dataset`."""
     seq_file, attr_file = files(name)
     checked = {f: verify(folder / f, FILES[f]) for f in (seq_file, attr_file)}
-    seq = read_sequences(folder / seq_file)
-    frame = seq.assign(event="purchase", value=1.0).rename(columns={"position": "timestamp"})
-    events = validate_events(frame, str(folder / seq_file), seq["_line"].to_numpy(), time="order")
-    items = _items(_attributes(folder / attr_file), folder / attr_file)
-    return Dataset(name=name, events=events, items=items, source=SOURCE, licence=LICENCE, files=checked,
+    ds = sequences.parse_file(folder / seq_file, name)
+    return Dataset(name=name, events=ds.events, items=_items(_attributes(folder / attr_file), folder / attr_file),
+                   source=SOURCE, licence=LICENCE, files=checked,
                    notes=[ORDER_NOTE,
                           "Each event is one product review of the 5-core Amazon 2014 data as preprocessed by "
                           "S3-Rec, recorded as a 'purchase' of value 1; review times and ratings are not in the "

@@ -54,8 +54,11 @@ def parse_file(path: Path, name: str | None = None, time: str = "clock") -> Data
         lines = frame["_line"].to_numpy()
     missing = [c for c in EVENT_COLUMNS if c not in frame.columns and c != "timestamp"]
     if missing:
-        raise DataValidationError(str(path), 1, missing[0], [c for c in frame.columns if c != "_line"],
-                                  f"columns {list(EVENT_COLUMNS)} (timestamp optional)",
+        found = [c for c in frame.columns if c != "_line"]
+        hint = (" (a one-user-per-line sequence file? load_dataset('sequences', path=...) reads it)"
+                if len(found) == 1 and len(str(found[0]).split()) > 1 else "")
+        raise DataValidationError(str(path), 1, missing[0], found,
+                                  f"columns {list(EVENT_COLUMNS)} (timestamp optional){hint}",
                                   "missing column; found columns")
     if "timestamp" not in frame.columns:
         if time == "order":
