@@ -111,7 +111,7 @@ def _parse(path: Path, raw: bytes, sep: str, names: list[str], encoding: str, qu
     try:
         return pcsv.read_csv(pa.BufferReader(raw), read_options=read, parse_options=parse, convert_options=convert)
     except pa.ArrowInvalid as err:
-        if "UTF8" in str(err) or "utf8" in str(err).lower():
+        if "utf8" in str(err).lower():
             _decode_error(path, raw, "utf-8", sep, names)
         if threads:  # parse again, one row at a time, to find the first bad row
             return _parse(path, raw, sep, names, encoding, quote, threads=False, shown_sep=shown_sep)

@@ -68,6 +68,9 @@ def parse_file(path: Path, name: str | None = None, time: str = "clock") -> Data
         frame = frame.assign(timestamp=pd.NaT)
     events = validate_events(frame, str(path), lines, time=time)
     notes = [ORDER_NOTE] if time == "order" else []
+    extra = [c for c in frame.columns if c not in EVENT_COLUMNS and c != "_line"]
+    if extra:
+        notes.append(f"Columns outside the canonical schema were not loaded: {', '.join(map(str, extra))}.")
     for column in ("user_id", "item_id"):
         if not pd.api.types.is_integer_dtype(events[column].dtype):
             notes.append(f"{column}: string ids, kept exactly as written (surrounding blanks removed).")
