@@ -102,3 +102,31 @@ def test_ml1m_source_refuses_a_partial_ratings_file(tmp_path):
     with pytest.raises(ChecksumError, match="ratings.dat"):
         movielens1m.parse(folder)
     assert movielens1m.ZIP_MD5 and movielens1m.ZIP_SHA256 and movielens1m.URL.startswith("https://files.grouplens")
+
+
+def test_ml1m_fetch_keeps_no_file_that_fails_its_pin(tmp_path, monkeypatch):
+    """fetch() without the network: a zip holding the head's ratings as ratings.dat passes the side files'
+    SHA-256 but not the official ratings.dat's Git blob id, so the ratings file is deleted."""
+    from recnb.data import locate
+    from recnb.data.sources import movielens1m
+
+    head = locate("movielens-1m-head")
+    if head is None:
+        pytest.skip("movielens-1m-head not on the search path (set RECNB_DATA_PATH to ../shared/data)")
+    seen = {}
+
+    def fake_download(url, dest, sha256=None, md5=None):
+        seen.update(url=url, sha256=sha256, md5=md5)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(dest, "w") as z:
+            z.write(head / "ratings_head.dat", "ml-1m/ratings.dat")
+            z.write(head / "movies.dat", "ml-1m/movies.dat")
+            z.write(head / "users.dat", "ml-1m/users.dat")
+        return dest
+
+    monkeypatch.setattr(movielens1m, "download", fake_download)
+    with pytest.raises(ChecksumError, match="ratings.dat"):
+        movielens1m.fetch(tmp_path / "ml-1m")
+    assert seen == {"url": movielens1m.URL, "sha256": movielens1m.ZIP_SHA256, "md5": movielens1m.ZIP_MD5}
+    assert not (tmp_path / "ml-1m" / "ratings.dat").exists()
+    assert (tmp_path / "ml-1m" / "movies.dat").exists()  # checked against its pinned SHA-256
