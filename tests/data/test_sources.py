@@ -84,3 +84,17 @@ def test_movielens_1m_head_says_it_is_partial():
     assert "partial" in ds.licence.lower()
     assert ds.items.set_index("item_id").loc[1, "title"] == "Toy Story"
     assert ds.users.set_index("user_id").loc[1, "occupation"] == "K-12 student"
+
+
+def test_data_list_shows_the_new_sources_with_sizes(capsys):
+    from recnb.__main__ import main
+    from recnb.data import locate
+
+    for name in ("amazon-sports", "amazon-toys", "movielens-1m-head"):
+        if locate(name) is None:
+            real(name)  # skips, saying how to get it
+    assert main(["data", "list"]) == 0
+    out = {ln.split()[0]: ln for ln in capsys.readouterr().out.splitlines() if ln.strip()}
+    assert "296,337 events" in out["amazon-sports"] and "35,598 users" in out["amazon-sports"]
+    assert "167,597 events" in out["amazon-toys"] and "order (no clock)" in out["amazon-toys"]
+    assert "487,515 events" in out["movielens-1m-head"] and "2,998 users" in out["movielens-1m-head"]
