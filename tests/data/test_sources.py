@@ -52,3 +52,49 @@ def test_ciao_zero_ratings_in_ledger():
     assert zero.rows_in - zero.rows_out == 34
     assert len(ds.edges) == 111_781 and (ds.edges.kind == "trust").all()
     assert isinstance(ds.items, pd.DataFrame) and ds.items.item_id.is_unique
+
+
+def test_amazon_sequences_match_provenance():
+    """S3-Rec's Amazon files: counts as in PROVENANCE.md; order without clock; the last item is the test target."""
+    from recnb.data.split import leave_last_out
+
+    for name, (users, items, events, lines) in {"amazon-sports": (35_598, 18_357, 296_337, 35_598),
+                                                "amazon-toys": (19_412, 11_924, 167_597, 19_412)}.items():
+        ds = real(name)
+        ev = ds.events
+        assert (len(ev), ev.user_id.nunique(), ev.item_id.nunique()) == (events, users, items)
+        assert ds.ordered and not ds.has_time and ds.has_order
+        assert ev.groupby("user_id").size().min() == 5
+        assert len(ds.items) == items and ds.items.category.notna().mean() > 0.9
+        split = leave_last_out(ds)
+        assert len(split.test_users) == lines
+        last = ev.groupby("user_id", sort=False)["item_id"].last()
+        tests = dict(zip(split.user_ids[split.test_users], split.item_ids[split.test_items]))
+        assert all(tests[u] == i for u, i in last.items())
+
+
+def test_movielens_1m_head_says_it_is_partial():
+    ds = real("movielens-1m-head")
+    ev = ds.events
+    assert ds.name == "movielens-1m-head"
+    assert (len(ev), ev.user_id.nunique(), ev.item_id.nunique()) == (487_515, 2_998, 3_615)
+    assert ev.user_id.max() == 2_998 and len(ds.users) == 6_040 and len(ds.items) == 3_883
+    assert ev.value.between(1, 5).all() and ev.timestamp.notna().all()
+    assert "PARTIAL HEAD" in ds.notes[0] and "NOT ML-1M" in ds.notes[0]
+    assert "partial" in ds.licence.lower()
+    assert ds.items.set_index("item_id").loc[1, "title"] == "Toy Story"
+    assert ds.users.set_index("user_id").loc[1, "occupation"] == "K-12 student"
+
+
+def test_data_list_shows_the_new_sources_with_sizes(capsys):
+    from recnb.__main__ import main
+    from recnb.data import locate
+
+    for name in ("amazon-sports", "amazon-toys", "movielens-1m-head"):
+        if locate(name) is None:
+            real(name)  # skips, saying how to get it
+    assert main(["data", "list"]) == 0
+    out = {ln.split()[0]: ln for ln in capsys.readouterr().out.splitlines() if ln.strip()}
+    assert "296,337 events" in out["amazon-sports"] and "35,598 users" in out["amazon-sports"]
+    assert "167,597 events" in out["amazon-toys"] and "order (no clock)" in out["amazon-toys"]
+    assert "487,515 events" in out["movielens-1m-head"] and "2,998 users" in out["movielens-1m-head"]

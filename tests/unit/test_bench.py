@@ -14,11 +14,7 @@ from recnb.bench import SpeedGoal, check_goals
 TESTS = Path(__file__).resolve().parents[1]
 CLOCK = re.compile(r"perf_counter|time\.time\(|time\.monotonic|timeit|process_time")
 # Files that may still read a clock, each with the reason. Keep this empty: a budget belongs in recnb/bench.py.
-CLOCK_ALLOWED = {
-    # owned by the data engineer (issue 14 leaves it to that branch): its cached-load budget is already the
-    # bench goal "ml-100k cached load"; remove the timing there, then this entry
-    "unit/test_fetch.py": "cached ML-100K load under a second",
-}
+CLOCK_ALLOWED: dict[str, str] = {}  # path -> why it may read the clock (none may)
 
 
 def test_goals_pass_short_and_not_run():

@@ -16,12 +16,15 @@ from recnb.data.split import leakage_checks, leave_last_out, stage_likeness
 from tests.conftest import real
 
 
-def _shop() -> Dataset:
+def _events() -> pd.DataFrame:
     # user 1: views 10, buys 10 (a re-find), buys 11 (new), views 12, buys 13 (new), buys 12 (re-find)
-    ev = pd.DataFrame({"user_id": 1, "item_id": [10, 10, 11, 12, 13, 12],
-                       "event": ["view", "purchase", "purchase", "view", "purchase", "purchase"],
-                       "value": 1.0, "timestamp": np.arange(6) * 60 + 1_500_000_000})
-    return Dataset("shop", ev)
+    return pd.DataFrame({"user_id": 1, "item_id": [10, 10, 11, 12, 13, 12],
+                         "event": ["view", "purchase", "purchase", "view", "purchase", "purchase"],
+                         "value": 1.0, "timestamp": np.arange(6) * 60 + 1_500_000_000})
+
+
+def _shop() -> Dataset:
+    return Dataset("shop", _events())
 
 
 def test_new_item_targets_skip_items_already_touched():
@@ -36,7 +39,7 @@ def test_new_item_targets_skip_items_already_touched():
 
 
 def test_stage_likeness_flags_a_refind_validation_against_a_new_item_test():
-    ev = pd.concat([_shop().events.iloc[:5],  # valid = 11 (new) ... test = 13 (new): alike
+    ev = pd.concat([_events().iloc[:5],  # valid = 11 (new) ... test = 13 (new): alike
                     pd.DataFrame({"user_id": 2, "item_id": [20, 20, 21], "event": ["view", "purchase", "purchase"],
                                   "value": 1.0, "timestamp": np.arange(3) * 60 + 1_500_000_000})])
     split = leave_last_out(Dataset("shop", ev), target="purchase")

@@ -11,6 +11,11 @@ import pytest
 from recnb.data import DataValidationError, load_dataset, validate_events
 
 HEADER = "user_id,item_id,event,value,timestamp\n"
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("RECNB_ROOT", str(tmp_path / "project"))  # parsed files are cached there, not here
 GOOD = ["1,10,view,1,1500000000", "1,11,purchase,1,1500000100", "2,10,rating,4,1500000200"]
 
 
@@ -44,7 +49,7 @@ def test_missing_column(tmp_path):
 
 
 @pytest.mark.parametrize("bad,words", [(",10,view,1,1500000000", "missing id"),
-                                       ("nan,10,view,1,1500000000", "non-numeric id")])
+                                       ("nan,10,view,1,1500000000", "missing id")])
 def test_missing_or_nan_id(tmp_path, bad, words):
     refused(write(tmp_path, HEADER + "\n".join([GOOD[0], bad, GOOD[1]]) + "\n"), 3, "user_id", words)
 
@@ -132,3 +137,21 @@ def test_real_format_error_names_line(tmp_path):
         read_delimited(folder / "UserBehavior_head.csv", ",",
                        ["user_id", "item_id", "category", "event", "timestamp"], header=False)
     assert taobao.FILES  # the real parser pins its file's digest
+
+
+def test_multi_character_separator_keeps_located_errors(tmp_path):
+    """MovieLens-1M's `::` files go through the same reader; a short row is located and shown as written."""
+    from recnb.data.readers import read_delimited
+
+    p = write(tmp_path, "1::1193::5::978300760\n1::661::3\n", "ratings.dat")
+    with pytest.raises(DataValidationError, match=r"row 2, column 'timestamp'.*'1::661::3'.*separated by '::'"):
+        read_delimited(p, "::", ["user_id", "item_id", "value", "timestamp"], header=False)
+    frame = read_delimited(write(tmp_path, "1::Toy Story (1995)::Animation|Comedy\n", "movies.dat"), "::",
+                           ["item_id", "title", "genres"], header=False, encoding="latin-1")
+    assert frame.loc[0, "title"] == "Toy Story (1995)" and frame.loc[0, "genres"] == "Animation|Comedy"
+
+
+def test_extra_columns_are_named_in_the_notes(tmp_path):
+    ds = load_dataset("canonical", path=write(tmp_path, "user_id,item_id,event,value,timestamp,session\n"
+                                                        "1,10,view,1,1500000000,s1\n"))
+    assert any("session" in n for n in ds.notes)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
 from ..schema import Dataset
-from . import ciao, lastfm, movielens, retailrocket, taobao
+from . import amazon, ciao, lastfm, movielens, movielens1m, retailrocket, taobao
 
 
 @dataclass(frozen=True)
@@ -40,4 +41,15 @@ SOURCES: dict[str, Source] = {
     "ciao": Source("ciao", ciao.FOLDER, (tuple(ciao.FILES),), ciao.parse,
                    f"{SHARED}; or https://www.cse.msu.edu/~tangjili/trust.html (rating.mat, trust.mat) "
                    "into data/raw/ciao-tang2012"),
+    **{name: Source(name, amazon.FOLDER, (amazon.files(name),), partial(amazon.parse, name=name),
+                    f"{SHARED}; or the folder data/ of github.com/aHuiWang/CIKM2020-S3Rec into "
+                    f"data/raw/{amazon.FOLDER}")
+       for name in amazon.PREFIX},
+    "movielens-1m": Source("movielens-1m", movielens1m.FOLDER, (movielens1m.FILES,), movielens1m.parse,
+                           "`python -m recnb data fetch movielens-1m` (the official ml-1m.zip from GroupLens, "
+                           "MD5 and SHA-256 pinned)", movielens1m.fetch),
+    "movielens-1m-head": Source("movielens-1m-head", movielens1m.HEAD_FOLDER, (tuple(movielens1m.HEAD_FILES),),
+                                movielens1m.parse_head,
+                                f"{SHARED} (a partial head of ML-1M for development; the full data: "
+                                "`python -m recnb data fetch movielens-1m`)"),
 }
