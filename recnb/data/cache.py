@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..env import DATA_LOG
 from .fetch import processed_dir, search_path
 from .schema import Dataset
 from .sources import SOURCES, Source
@@ -135,7 +136,7 @@ def _remember(ds: Dataset) -> None:
     """Keep the checksums of what was loaded; append them to ``RECNB_DATA_LOG`` when it is set
     (the report runner reads that file into the manifest)."""
     _loaded.append(ds)
-    log = os.environ.get("RECNB_DATA_LOG")
+    log = os.environ.get(DATA_LOG)
     if log:
         with open(log, "a") as f:
             f.write(json.dumps({"dataset": ds.name, "source": ds.source, "files": ds.files}) + "\n")
