@@ -6,6 +6,8 @@ import argparse
 import sys
 import time
 
+from .profile import PROFILES
+
 
 def _data(args: argparse.Namespace) -> int:
     from .data import available, load_dataset
@@ -84,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("bench", help="time evaluation and baseline fits; writes reports/bench.json")
     b.add_argument("--repeats", type=int, default=3)
     r = sub.add_parser("report", help="run the notebooks with Papermill and write HTML reports")
-    r.add_argument("--profile", default="full", choices=["smoke", "quick", "full"])
+    r.add_argument("--profile", default="full", choices=list(PROFILES), help="settings: see recnb/profile.py")
     r.add_argument("--only", default=None, help="comma-separated notebook numbers, e.g. 01,03")
     r.add_argument("--dataset", default="ml-100k")
     r.add_argument("--seed", type=int, default=0)
