@@ -1,7 +1,11 @@
 """recnb: a notebook-first, reproducible study of deep user-behaviour analysis for recommendation.
 
-Subpackages: :mod:`recnb.data` (schema, sources, split), :mod:`recnb.models`, :mod:`recnb.evaluate`,
-:mod:`recnb.train`, :mod:`recnb.report`. See README.md and DESIGN.md.
+Layers, lowest first (each imports only from those above it in this list): :mod:`recnb.env` (environment
+channels), :mod:`recnb.profile` (run settings), :mod:`recnb.data` (schema, sources, split),
+:mod:`recnb.evaluate` (ranking, statistics, tables), :mod:`recnb.train` (the training loop),
+:mod:`recnb.models` (models only, on the contract of :mod:`recnb.models.base`), :mod:`recnb.recipes` (which
+models a notebook fits), :mod:`recnb.experiment` and :mod:`recnb.analysis` (the notebooks' steps),
+:mod:`recnb.report` (the runner). See docs/architecture.md.
 """
 
 from __future__ import annotations

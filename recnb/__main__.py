@@ -6,6 +6,8 @@ import argparse
 import sys
 import time
 
+from .profile import PROFILES
+
 
 def _data(args: argparse.Namespace) -> int:
     from .data import available, load_dataset
@@ -113,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="instead: time and peak memory of loading a simulated canonical CSV (writes reports/bench-data.json)")
     b.add_argument("--events", type=int, default=10_000_000, help="--data: events in the CSV (default 10 million)")
     r = sub.add_parser("report", help="run the notebooks with Papermill and write HTML reports")
-    r.add_argument("--profile", default="full", choices=["smoke", "quick", "full"])
+    r.add_argument("--profile", default="full", choices=list(PROFILES), help="settings: see recnb/profile.py")
     r.add_argument("--only", default=None, help="comma-separated notebook numbers, e.g. 01,03")
     r.add_argument("--dataset", default="ml-100k",
                    help="a dataset of `data list`, or canonical with --data-path naming your CSV/TSV/Parquet file")

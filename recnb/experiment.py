@@ -1,4 +1,7 @@
-"""Shared experiment steps of the notebooks: profile settings, prepared splits, cached baseline results.
+"""Shared experiment steps of the notebooks: prepared splits, cached baseline results, runs over seeds.
+
+Settings come from a :class:`~recnb.profile.Profile`; which models are fitted is a recipe
+(:mod:`recnb.recipes`).
 
 Baselines are refitted by several notebooks on the same split; their per-user results are cached on disk
 under ``data/processed/runs/`` keyed by the split's contents, the settings, the seed and the source code of
@@ -9,43 +12,31 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import importlib
 import inspect
 import json
 import os
 import pickle
 import tempfile
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from . import evaluate as evaluate_mod
 from .data import Dataset, load_dataset
-from .data import split as split_mod
 from .data.fetch import processed_dir
 from .data.preprocess import clean
 from .data.split import Split, leave_last_out, random_holdout
 from .evaluate import Evaluation, evaluate, evaluate_all
-from .models import baselines as baselines_mod
-from .models.baselines import fit_baselines
+from .models.base import Fitted
 from .models.graph import relation_matrix
+from .profile import Profile
+from .recipes import fit_baselines
 
-PROFILES: dict[str, dict[str, object]] = {
-    "smoke": {"n_boot": 200, "bpr_epochs": 3, "ease_items": 1000, "max_epochs": 3, "seeds": 1, "shops": False},
-    "quick": {"n_boot": 1000, "bpr_epochs": 30, "ease_items": 2000, "max_epochs": 60, "seeds": 1, "shops": True},
-    "full": {"n_boot": 2000, "bpr_epochs": 200, "ease_items": 5000, "max_epochs": 300, "seeds": 3, "shops": True},
-}
-"""Per-profile settings shared by the notebooks: bootstrap resamples, epochs, EASE catalogue cap,
-neural seeds, and whether the shop datasets are run."""
-
-
-def settings(profile: str) -> dict[str, object]:
-    """The settings of ``profile`` (smoke, quick or full)."""
-    if profile not in PROFILES:
-        raise ValueError(f"profile {profile!r}: expected one of {', '.join(PROFILES)}")
-    return dict(PROFILES[profile])
+CACHE_SOURCES = ("recnb.models.base", "recnb.models.baselines", "recnb.recipes", "recnb.evaluate.ranking",
+                 "recnb.data.split", "recnb.train")
+"""Modules whose source code is part of a cached baseline result's key: editing any of them refits."""
 
 
 NEW_ITEM_TARGETS: dict[str, str] = {
@@ -78,10 +69,10 @@ def prepare_dataset(ds: Dataset, target: str | None = None, user_k: int = 5, ite
     ds = copy.copy(ds)  # the caller's dataset keeps its events
     ds.events = events
     split = leave_last_out(ds, target=target, new_items=ds.name in NEW_ITEM_TARGETS)
-    split.info["cleaning removed"] = int(ledger["removed"].sum())
+    info = {**split.info, "cleaning removed": int(ledger["removed"].sum())}
     if ds.name in NEW_ITEM_TARGETS:
-        split.info["validation stage"] = NEW_ITEM_TARGETS[ds.name]
-    return split
+        info["validation stage"] = NEW_ITEM_TARGETS[ds.name]
+    return split.derive(info=info)
 
 
 def prepare_social(dataset: str, data_path: str | None = None, seed: int = 0,
@@ -96,7 +87,7 @@ def prepare_social(dataset: str, data_path: str | None = None, seed: int = 0,
     events, ledger = clean(ds.events, user_k=k, item_k=k, ranges={"rating": (1, 5)})
     ds.events = events
     split = random_holdout(ds, seed)
-    split.info["cleaning removed"] = int(ledger["removed"].sum())
+    split = split.derive(info={**split.info, "cleaning removed": int(ledger["removed"].sum())})
     relation, info = relation_matrix(split, ds.edges)
     return split, relation, info
 
@@ -106,23 +97,22 @@ def _fingerprint(split: Split, extra: dict[str, object]) -> str:
     for col in ("u", "i", "event"):
         h.update(np.ascontiguousarray(split.events[col].to_numpy()).tobytes())
     h.update(split.events["role"].astype(str).str.cat().encode())
-    for mod in (baselines_mod, evaluate_mod, split_mod):
-        h.update(inspect.getsource(mod).encode())
+    for name in CACHE_SOURCES:
+        h.update(inspect.getsource(importlib.import_module(name)).encode())
     return h.hexdigest()[:20]
 
 
-def baseline_evaluations(split: Split, seed: int = 0, bpr_epochs: int = 200, ease_items: int = 5000,
-                         stage: str = "test", models: dict[str, object] | None = None,
-                         cache: bool = True) -> dict[str, Evaluation]:
-    """Per-user results of the four baselines on ``split`` (cached; fitted when missing or when
-    ``models`` are given already fitted)."""
-    key = _fingerprint(split, {"seed": seed, "bpr": bpr_epochs, "ease": ease_items, "stage": stage,
+def baseline_evaluations(split: Split, cfg: Profile, seed: int = 0, stage: str = "test",
+                         models: dict[str, Fitted] | None = None, cache: bool = True) -> dict[str, Evaluation]:
+    """Per-user results of the four baselines of :func:`~recnb.recipes.fit_baselines` on ``split`` (cached on
+    disk; fitted when missing, or evaluated as given when ``models`` are passed already fitted)."""
+    key = _fingerprint(split, {"seed": seed, "bpr": cfg.bpr_epochs, "ease": cfg.ease_items, "stage": stage,
                                "name": split.name})
     path = processed_dir() / "runs" / f"baselines-{split.name}-{key}.pkl"
     if cache and models is None and path.exists():
         with open(path, "rb") as f:
             return pickle.load(f)
-    models = models or fit_baselines(split, seed=seed, bpr_epochs=bpr_epochs, ease_items=ease_items)
+    models = models or fit_baselines(split, cfg, seed=seed)
     evals = evaluate_all(models, split, stage)
     if cache:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -133,8 +123,8 @@ def baseline_evaluations(split: Split, seed: int = 0, bpr_epochs: int = 200, eas
     return evals
 
 
-def run_seeds(make: Callable[[int], object], split: Split, seeds: int, name: str, seed0: int = 0,
-              ) -> tuple[Evaluation, pd.DataFrame, list[object]]:
+def run_seeds(make: Callable[[int], Fitted], split: Split, seeds: int, name: str, seed0: int = 0,
+              ) -> tuple[Evaluation, pd.DataFrame, list[Fitted]]:
     """Fit ``make(seed)`` for ``seeds`` consecutive seeds and evaluate each on the test targets.
 
     Returns ``(evaluation, per_seed, models)``: ``evaluation`` holds the per-user metrics averaged over the
@@ -179,6 +169,6 @@ def available_shops(data_path: str | None = None) -> list[str]:
     return [s for s in ("taobao", "retailrocket") if locate(s, data_path or None) is not None]
 
 
-__all__ = ["PROFILES", "NEW_ITEM_TARGETS", "settings", "prepare", "prepare_dataset", "prepare_social", "baseline_evaluations", "run_seeds",
+__all__ = ["CACHE_SOURCES", "NEW_ITEM_TARGETS", "prepare", "prepare_dataset", "prepare_social", "baseline_evaluations", "run_seeds",
            "mean_evaluation", "seed_spread",
            "available_shops"]

@@ -1,16 +1,19 @@
 """The report runner: Papermill executes the numbered notebooks and writes HTML reports.
 
 ``python -m recnb report --profile P [--only 01,03]`` runs ``notebooks/NN_*.ipynb`` in order with the
-parameters ``profile``, ``dataset``, ``seed`` and ``data_path`` and writes, under ``reports/P/``:
+parameters ``profile`` (a name of :data:`recnb.profile.PROFILES`), ``dataset``, ``seed`` and ``data_path``
+and writes, under ``reports/P/``:
 
 * ``NN_name.html``: the executed notebook, figures embedded (the executed ``.ipynb`` lies beside it);
-* ``metrics.json``: ``{"NN_name": {"metric name": number, ...}}`` from :func:`record` calls;
+* ``metrics.json``: ``{"NN_name": {"metric name": number, ...}}`` from :func:`record` (and
+  :func:`record_metrics`) calls;
 * ``manifest.json``: git commit and dirty flag, Python and package versions, SHA-256 of every data file
-  a notebook loaded, the parameters and the wall seconds per notebook;
+  a notebook loaded, the parameters, every setting of the profile and the wall seconds per notebook;
 * ``index.html``: one table of the recorded numbers, links to each report, failures in red with the
   failing cell.
 
-A failing notebook does not stop the others; the run then returns a non-zero exit code.
+A failing notebook does not stop the others; the run then returns a non-zero exit code. The runner talks to
+the notebooks' kernels through the environment variables of :mod:`recnb.env`.
 """
 
 from __future__ import annotations
@@ -24,13 +27,16 @@ import subprocess
 import sys
 import time
 from datetime import datetime, timezone
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-RECORD_ENV = "RECNB_RECORD_FILE"
-DATA_LOG_ENV = "RECNB_DATA_LOG"
-PROFILES = ("smoke", "quick", "full")
+import pandas as pd
+
+from . import env
+from .profile import get_profile
+
 PACKAGES = ("recnb", "torch", "torch_geometric", "numpy", "scipy", "pandas", "pyarrow", "scikit-learn",
             "matplotlib", "seaborn", "papermill", "nbconvert", "ipykernel", "tqdm")
 
@@ -47,11 +53,31 @@ def record(name: str, value: float) -> float:
     if not math.isfinite(v):
         raise ValueError(f"record({name!r}): {value!r} is not a finite number")
     _recorded[name] = v
-    path = os.environ.get(RECORD_ENV)
+    path = os.environ.get(env.RECORD_FILE)
     if path:
         with open(path, "a") as f:
             f.write(json.dumps({"name": name, "value": v}) + "\n")
     return v
+
+
+METRICS = ("ndcg@10", "hr@10", "mrr@10")
+"""The accuracy metrics a notebook records per model by default."""
+
+
+def record_metrics(prefix: str, results: Mapping[str, Any] | pd.DataFrame,
+                   metrics: tuple[str, ...] = METRICS) -> dict[str, float]:
+    """Record the mean of each of ``metrics`` for every model of ``results`` as ``{prefix}/{model}/{metric}``.
+
+    ``results`` is ``{model name: Evaluation}`` (the mean over users of each per-user metric is recorded), or
+    a table with a ``model`` column (or the models as index) and one column per metric, such as
+    :func:`~recnb.evaluate.results_table`. Returns the recorded ``{name: value}``.
+    """
+    if isinstance(results, pd.DataFrame):
+        table = results.set_index("model") if "model" in results.columns else results
+        values = {(str(m), k): table.loc[m, k] for m in table.index for k in metrics}
+    else:
+        values = {(name, k): e.per_user[k].mean() for name, e in results.items() for k in metrics}
+    return {f"{prefix}/{m}/{k}": record(f"{prefix}/{m}/{k}", v) for (m, k), v in values.items()}
 
 
 def recorded() -> dict[str, float]:
@@ -110,8 +136,8 @@ def _run_one(nb: Path, out_dir: Path, params: dict[str, Any], kernel: str | None
     rec_file.parent.mkdir(parents=True, exist_ok=True)
     rec_file.unlink(missing_ok=True)
     data_log.unlink(missing_ok=True)
-    os.environ[RECORD_ENV], os.environ[DATA_LOG_ENV] = str(rec_file), str(data_log)
-    os.environ["TQDM_DISABLE"] = "1"  # progress bars would flood the HTML; the runner shows its own
+    os.environ[env.RECORD_FILE], os.environ[env.DATA_LOG] = str(rec_file), str(data_log)
+    os.environ[env.NO_PROGRESS] = "1"  # progress bars would flood the HTML; the runner shows its own
     executed = out_dir / f"{stem}.ipynb"
     status: dict[str, Any] = {"notebook": stem, "ok": True, "error": None}
     t0 = time.perf_counter()
@@ -125,7 +151,7 @@ def _run_one(nb: Path, out_dir: Path, params: dict[str, Any], kernel: str | None
         status.update(ok=False, error={"cell": None, "cell_index": None, "ename": type(err).__name__,
                                        "evalue": str(err)})
     finally:
-        for var in (RECORD_ENV, DATA_LOG_ENV, "TQDM_DISABLE"):
+        for var in (env.RECORD_FILE, env.DATA_LOG, env.NO_PROGRESS):
             os.environ.pop(var, None)
     status["wall_s"] = round(time.perf_counter() - t0, 2)
     if executed.exists():
@@ -181,8 +207,7 @@ def run_report(profile: str = "full", only: list[str] | None = None, notebooks_d
 
     from .data.fetch import project_root
 
-    if profile not in PROFILES:
-        raise ValueError(f"profile {profile!r}: expected one of {', '.join(PROFILES)}")
+    cfg = get_profile(profile)
     root = project_root()
     nb_dir = Path(notebooks_dir) if notebooks_dir else root / "notebooks"
     out_dir = (Path(out_root) if out_root else root / "reports") / profile
@@ -191,10 +216,10 @@ def run_report(profile: str = "full", only: list[str] | None = None, notebooks_d
     if not todo:
         raise FileNotFoundError(f"no notebooks NN_*.ipynb in {nb_dir}" + (f" matching {only}" if only else ""))
     params = {"profile": profile, "dataset": dataset, "seed": seed, "data_path": data_path}
-    os.environ.setdefault("RECNB_ROOT", str(root))
+    os.environ.setdefault(env.ROOT, str(root))
     # notebooks run with cwd=notebooks/: make relative search-path entries absolute first
-    os.environ["RECNB_DATA_PATH"] = os.pathsep.join(
-        str(Path(p).resolve()) for p in os.environ.get("RECNB_DATA_PATH", "").split(os.pathsep) if p)
+    os.environ[env.DATA_PATH] = os.pathsep.join(
+        str(Path(p).resolve()) for p in os.environ.get(env.DATA_PATH, "").split(os.pathsep) if p)
     if data_path:
         params["data_path"] = os.pathsep.join(str(Path(p).resolve()) for p in data_path.split(os.pathsep) if p)
     started = datetime.now(timezone.utc)
@@ -217,7 +242,7 @@ def run_report(profile: str = "full", only: list[str] | None = None, notebooks_d
     for r in results:
         data.update(r["data"])
     manifest = {
-        "profile": profile, "parameters": params, "started": started.isoformat(timespec="seconds"),
+        "profile": profile, "settings": cfg.as_dict(), "parameters": params, "started": started.isoformat(timespec="seconds"),
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "wall_s": round(time.perf_counter() - t0, 2),
         "git": git,

@@ -1,14 +1,17 @@
-"""One training loop for every neural model: seeding, early stopping on validation NDCG@10, progress.
+"""One training loop for every trained model: seeding, early stopping on a validation quantity, progress.
 
-A model provides ``epoch_fn(epoch) -> mean training loss`` and the loop calls :func:`validation_score`
-(NDCG@10 on the validation targets, history = train) after each epoch, keeps the best weights and
-restores them at the end. Deterministic on CPU for a given seed.
+A model provides ``epoch_fn(epoch) -> training loss`` and ``validate() -> float``; :func:`fit_loop` calls
+them in turn, keeps the weights of the best validation value (the largest with ``maximise=True``, the
+smallest otherwise, by more than ``min_delta``), stops after ``patience`` epochs without one, and restores
+those weights. The trainer owns the loop, the model owns its loss (as in RecBole's trainer with its
+``early_stopping(..., bigger=...)``). Ranking models stop on :func:`validation_score` (NDCG@10 on the
+validation targets, history = train); the feature autoencoder and the gated fusion stop on a held-out loss.
+Deterministic on CPU for a given seed.
 """
 
 from __future__ import annotations
 
 import copy
-import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -21,7 +24,8 @@ import torch
 from tqdm.auto import tqdm
 
 from .data.split import Split
-from .evaluate import Scorer, evaluate
+from .env import show_progress
+from .evaluate.ranking import Scorer, evaluate
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -33,16 +37,17 @@ def seed_everything(seed: int) -> torch.Generator:
 
 
 def validation_score(model: Scorer, split: Split, metric: str = "ndcg@10") -> float:
-    """Mean ``metric`` on the validation targets (the early-stopping criterion)."""
+    """Mean ``metric`` on the validation targets (the early-stopping criterion of the ranking models)."""
     return float(evaluate(model, split, "valid", ks=(10,), name="valid").per_user[metric].mean())
 
 
 @dataclass
 class FitResult:
-    """What a training run did: the best epoch and score, one history row per epoch, wall time."""
+    """What a training run did: the best epoch and its validation value, one history row per epoch
+    (``epoch``, the loss column, the validation column, ``seconds``), wall time."""
 
     best_epoch: int = 0
-    best_score: float = float("-inf")
+    best_score: float = float("nan")
     history: pd.DataFrame = field(default_factory=pd.DataFrame)
     seconds: float = 0.0
     seconds_to_best: float = 0.0
@@ -50,29 +55,37 @@ class FitResult:
 
 def fit_loop(module: torch.nn.Module, epoch_fn: Callable[[int], float], validate: Callable[[], float],
              max_epochs: int = 100, patience: int = 10, desc: str = "train",
-             checkpoint: str | Path | None = None, progress: bool = True) -> FitResult:
-    """Train with early stopping: stop after ``patience`` epochs without a better validation score,
-    then restore the best weights (also written to ``checkpoint`` when given)."""
+             checkpoint: str | Path | None = None, progress: bool = True, maximise: bool = True,
+             min_delta: float = 0.0, loss_name: str = "loss", score_name: str = "valid ndcg@10") -> FitResult:
+    """Train with early stopping and restore the best weights (also written to ``checkpoint`` when given).
+
+    Each epoch runs ``epoch_fn(epoch)`` in train mode, then ``validate()`` in eval mode. An epoch is the new
+    best when its value beats the best so far by more than ``min_delta`` (upwards with ``maximise``,
+    downwards otherwise); after ``patience`` epochs without a new best the loop stops. The history names
+    its columns ``loss_name`` and ``score_name``.
+    """
     res = FitResult()
+    best = float("-inf") if maximise else float("inf")
     best_state = copy.deepcopy(module.state_dict())
     rows, bad = [], 0
     t0 = time.perf_counter()
-    bar = tqdm(range(1, max_epochs + 1), desc=desc, leave=False, disable=not progress or bool(os.environ.get("TQDM_DISABLE")))
+    bar = tqdm(range(1, max_epochs + 1), desc=desc, leave=False, disable=not show_progress(progress))
     for epoch in bar:
         module.train()
         loss = float(epoch_fn(epoch))
         module.eval()
-        score = validate()
-        rows.append({"epoch": epoch, "loss": loss, "valid ndcg@10": score, "seconds": time.perf_counter() - t0})
-        bar.set_postfix(loss=f"{loss:.4f}", ndcg=f"{score:.4f}")
-        if score > res.best_score:
-            res.best_score, res.best_epoch, bad = score, epoch, 0
+        score = float(validate())
+        rows.append({"epoch": epoch, loss_name: loss, score_name: score, "seconds": time.perf_counter() - t0})
+        bar.set_postfix(loss=f"{loss:.4f}", valid=f"{score:.4f}")
+        if (score > best + min_delta) if maximise else (score < best - min_delta):
+            best, res.best_epoch, bad = score, epoch, 0
             res.seconds_to_best = time.perf_counter() - t0
             best_state = copy.deepcopy(module.state_dict())
         else:
             bad += 1
             if bad >= patience:
                 break
+    res.best_score = best
     module.load_state_dict(best_state)
     module.eval()
     if checkpoint:

@@ -1,1 +1,11 @@
-"""Analyses built on the models: scaling laws (more to come: personas, prediction, anomaly, cold start)."""
+"""Analyses built on the data and the models, one module per question of the study:
+
+* :mod:`~recnb.analysis.scaling`: power laws of quality against parameters (notebook 04);
+* :mod:`~recnb.analysis.funnel`: the view -> cart -> purchase funnel with Wilson CIs (notebook 07);
+* :mod:`~recnb.analysis.shop`: the next-purchase line-up, selection on validation, multi-behaviour input (07);
+* :mod:`~recnb.analysis.coldstart`: new users held out and revealed event by event (07);
+* :mod:`~recnb.analysis.explain`: occlusion and neighbour explanations of a recommendation (07);
+* :mod:`~recnb.analysis.personas`: personas from the feature autoencoder's latent profile (08);
+* :mod:`~recnb.analysis.prediction`: purchase and next-category prediction across time cuts (08);
+* :mod:`~recnb.analysis.anomaly`: shilling attacks, their detection and their effect (08).
+"""

@@ -10,7 +10,8 @@ Protocol (:func:`new_users`):
 3. :meth:`NewUsers.reveal` gives, for ``n`` events known, the same split with each held-out user's first
    ``n`` events (time order, any event type) as their history; the target stays the same for every ``n``.
 
-Models are trained once on :attr:`NewUsers.base` and scored on each revealed split through :func:`rebind`
+Models are trained once on :attr:`NewUsers.base` and scored on each revealed split (:func:`new_user_curve`)
+through :meth:`~recnb.models.base.Fitted.bind`
 (models that read the history at scoring time fold the new user in: popularity ignores it, EASE and
 ItemKNN multiply it by their item-item weights, Mult-VAE encodes it, a GRU reads it as a sequence; a
 LightGCN user node was never trained, so only its propagated layers carry the revealed items).
@@ -18,14 +19,15 @@ LightGCN user node was never trained, so only its propagated layers carry the re
 
 from __future__ import annotations
 
-import copy
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ..data.split import Split
-from ..evaluate import Evaluation
+from ..evaluate import Evaluation, bootstrap_ci, evaluate
+from ..models.base import Fitted
 
 
 @dataclass
@@ -65,9 +67,8 @@ class NewUsers:
         role = ev["role"].to_numpy().copy()
         role[self.first_rows[:, :n].ravel()] = "gap"
         events = ev.assign(role=pd.Categorical(role, categories=ev["role"].cat.categories))[keep]
-        return replace(self.base, events=events.reset_index(drop=True), test_users=self.users,
-                       test_items=self.targets, protocol=f"{self.base.protocol}; new users see {n} events",
-                       _memo={})
+        return self.base.derive(events=events.reset_index(drop=True), test_users=self.users,
+                                test_items=self.targets, protocol=f"{self.base.protocol}; new users see {n} events")
 
 
 def new_users(split: Split, levels: tuple[int, ...] = (1, 2, 5, 10, 20), fraction: float = 0.2,
@@ -100,22 +101,41 @@ def new_users(split: Split, levels: tuple[int, ...] = (1, 2, 5, 10, 20), fractio
     kept = np.flatnonzero(~held[u] | (ev["role"].to_numpy() == "test"))
     events = ev.iloc[kept].reset_index(drop=True)
     vkeep = ~held[split.valid_users]
-    base = replace(split, events=events, valid_users=split.valid_users[vkeep], valid_items=split.valid_items[vkeep],
-                   protocol=f"{split.protocol}; {len(users)} held-out new users", _memo={},
-                   info={**split.info, "new users held out": len(users)})
+    base = split.derive(events=events, valid_users=split.valid_users[vkeep], valid_items=split.valid_items[vkeep],
+                        protocol=f"{split.protocol}; {len(users)} held-out new users",
+                        info={**split.info, "new users held out": len(users)})
     return NewUsers(base, split, users, target[users], first_rows, tuple(levels), kept)
 
 
-def rebind(model: object, split: Split) -> object:
-    """A shallow copy of a fitted model that reads its histories from ``split`` (same parameters; graph
-    caches dropped). Fusions over encoders rebind each encoder."""
-    m = copy.copy(model)
-    m.__dict__.pop("_adj", None)
-    if hasattr(m, "split_"):
-        m.split_ = split  # type: ignore[attr-defined]
-    if isinstance(getattr(m, "encoders", None), dict):
-        m.encoders = {k: rebind(e, split) for k, e in m.encoders.items()}  # type: ignore[attr-defined]
-    return m
+def rebind(model: Fitted, split: Split) -> Fitted:
+    """The fitted ``model`` reading its histories from ``split`` (same parameters): :meth:`Fitted.bind
+    <recnb.models.base.Fitted.bind>`, which also rebuilds a graph model's adjacency and rebinds a fusion's
+    encoders."""
+    return model.bind(split)
+
+
+def new_user_curve(nu: NewUsers, models: Mapping[str, Fitted], n_boot: int = 1000,
+                   seed: int = 0) -> tuple[pd.DataFrame, dict[tuple[str, int], Evaluation]]:
+    """How each of ``models`` (fitted on ``nu.base``) ranks the held-out users' target as their first
+    ``n`` events are revealed, for each ``n`` of ``nu.levels``.
+
+    Returns ``(curve, evaluations)``: ``curve`` is tidy, one row per (model, events known, metric) with
+    ``mean``, ``low`` and ``high`` (95% bootstrap CI over the held-out users) for NDCG@10 and category
+    precision@10 (:func:`category_precision`); ``evaluations`` maps ``(model, n)`` to its
+    :class:`~recnb.evaluate.Evaluation` (top-k lists included).
+    """
+    rows, evals = [], {}
+    for n in nu.levels:
+        revealed = nu.reveal(n)
+        for name, model in models.items():
+            ev = evaluate(model.bind(revealed), revealed, name=name)
+            evals[(name, n)] = ev
+            for metric, values in (("ndcg@10", ev.per_user["ndcg@10"].to_numpy()),
+                                   ("category precision@10", category_precision(ev, revealed, nu.targets))):
+                lo, hi = bootstrap_ci(values, n_boot, seed)
+                rows.append({"model": name, "events known": n, "metric": metric, "mean": values.mean(),
+                             "low": lo, "high": hi})
+    return pd.DataFrame(rows), evals
 
 
 def category_precision(ev: Evaluation, split: Split, items: np.ndarray, k: int = 10) -> np.ndarray:
@@ -138,4 +158,4 @@ def dominant_category(split: Split, items: np.ndarray) -> tuple[int, float]:
     return int(values[j]), float(counts[j] / len(items))
 
 
-__all__ = ["NewUsers", "new_users", "rebind", "category_precision", "dominant_category"]
+__all__ = ["NewUsers", "new_users", "rebind", "new_user_curve", "category_precision", "dominant_category"]

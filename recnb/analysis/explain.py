@@ -14,18 +14,16 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pandas as pd
 import torch
 from torch.nn import functional as F
 
 from ..data.split import Split
-from .coldstart import rebind
+from ..models.base import Fitted
 
 
-def occlusion(model: object, split: Split, user: int, item: int, stage: str = "test",
+def occlusion(model: Fitted, split: Split, user: int, item: int, stage: str = "test",
               max_items: int = 50) -> pd.DataFrame:
     """Leave-one-history-item-out contributions to ``model``'s score of ``item`` for ``user``.
 
@@ -41,13 +39,13 @@ def occlusion(model: object, split: Split, user: int, item: int, stage: str = "t
     order = pd.unique(hist_items[::-1])[:max_items]  # most recent first
     users = np.array([user])
     with torch.no_grad():
-        full = float(rebind(model, split).score(users, stage)[0, item])  # type: ignore[attr-defined]
+        full = float(model.bind(split).score(users, stage)[0, item])
     rows = []
     for h in order:
         drop = mine & (ev["i"].to_numpy() == h)
-        reduced = replace(split, events=ev[~drop].reset_index(drop=True), _memo={})
+        reduced = split.derive(events=ev[~drop].reset_index(drop=True))
         with torch.no_grad():
-            s = float(rebind(model, reduced).score(users, stage)[0, item])  # type: ignore[attr-defined]
+            s = float(model.bind(reduced).score(users, stage)[0, item])
         rows.append({"item": int(h), "item_id": split.item_ids[h], "events": int(drop.sum()),
                      "contribution": full - s})
     out = pd.DataFrame(rows, columns=["item", "item_id", "events", "contribution"])

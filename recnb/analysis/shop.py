@@ -15,26 +15,29 @@ import pandas as pd
 
 from ..data.split import Split
 from ..evaluate import Evaluation, paired_test
+from ..models.base import Fitted
 from ..models.baselines import BPRMF, EASE, ItemKNN, MostPopular, SeenItems
-from ..models.fusion import ScoreEnsemble, fit_encoders
+from ..models.fusion import ScoreEnsemble
+from ..profile import Profile
+from ..recipes import fit_encoders
 from ..train import validation_score
 
 ENCODER_NAMES = {"ae": "mult-vae", "seq": "gru", "graph": "lightgcn"}
 FUSIONS = ("ensemble", "ensemble+seen")
 
 
-def next_purchase_models(split: Split, seed: int = 0, epochs: int = 60, bpr_epochs: int = 30,
-                         ease_items: int = 2000, encoders: tuple[str, ...] = ("graph",),
-                         progress: bool = False) -> dict[str, object]:
-    """Fit on ``split``: the baselines (``pop``, ``seen``, ``itemknn`` with k = 100 and shrink 10, ``ease``,
-    ``bpr``), the ``encoders`` (named ``mult-vae``, ``gru``, ``lightgcn``), the score ``ensemble`` of the
-    encoders (when there are two or more) and ``ensemble+seen``, the encoders mixed with the re-find baseline
-    (weight step 0.2). Weights and hyper-parameters are chosen on the validation targets."""
-    models: dict[str, object] = {"pop": MostPopular().fit(split), "seen": SeenItems().fit(split),
+def next_purchase_models(split: Split, cfg: Profile, seed: int = 0, encoders: tuple[str, ...] = ("graph",),
+                         progress: bool = False) -> dict[str, Fitted]:
+    """The case study's recipe, fitted on ``split``: the baselines (``pop``, ``seen``, ``itemknn`` with k = 100
+    and shrink 10, ``ease`` capped at ``cfg.ease_items`` items, ``bpr`` at ``cfg.bpr_epochs`` epochs), the
+    ``encoders`` (named ``mult-vae``, ``gru``, ``lightgcn``; ``cfg.shop_epochs`` epochs), the score ``ensemble``
+    of the encoders (when there are two or more) and ``ensemble+seen``, the encoders mixed with the re-find
+    baseline (weight step 0.2). Weights and hyper-parameters are chosen on the validation targets."""
+    models: dict[str, Fitted] = {"pop": MostPopular().fit(split), "seen": SeenItems().fit(split),
                                  "itemknn": ItemKNN(ks=(100,), shrinks=(10.0,)).fit(split),
-                                 "ease": EASE(max_items=ease_items).fit(split),
-                                 "bpr": BPRMF(seed=seed, max_epochs=bpr_epochs, progress=progress).fit(split)}
-    enc = fit_encoders(split, seed=seed, epochs=epochs, which=encoders, progress=progress)
+                                 "ease": EASE(max_items=cfg.ease_items).fit(split),
+                                 "bpr": BPRMF(seed=seed, max_epochs=cfg.bpr_epochs, progress=progress).fit(split)}
+    enc = fit_encoders(split, epochs=cfg.shop_epochs, seed=seed, which=encoders, progress=progress)
     models.update({ENCODER_NAMES[k]: m for k, m in enc.items()})
     if len(enc) > 1:
         models["ensemble"] = ScoreEnsemble(enc).fit(split)
@@ -42,9 +45,9 @@ def next_purchase_models(split: Split, seed: int = 0, epochs: int = 60, bpr_epoc
     return models
 
 
-def best_by_validation(models: dict[str, object], split: Split, names: list[str]) -> str:
+def best_by_validation(models: dict[str, Fitted], split: Split, names: list[str]) -> str:
     """The name among ``names`` with the highest validation NDCG@10 (never the test targets)."""
-    return max(names, key=lambda n: validation_score(models[n], split))  # type: ignore[arg-type]
+    return max(names, key=lambda n: validation_score(models[n], split))
 
 
 def input_effect(multi: dict[str, Evaluation], purchases: dict[str, Evaluation], n_boot: int = 1000,

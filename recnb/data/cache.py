@@ -25,6 +25,7 @@ from typing import Callable
 
 import pandas as pd
 
+from ..env import DATA_LOG
 from .fetch import processed_dir, search_path, sha256_file
 from .schema import Dataset
 from .sources import SOURCES, Source
@@ -244,7 +245,7 @@ def _remember(ds: Dataset) -> None:
     """Keep the checksums of what was loaded; append them to ``RECNB_DATA_LOG`` when it is set
     (the report runner reads that file into the manifest)."""
     _loaded.append(ds)
-    log_file = os.environ.get("RECNB_DATA_LOG")
+    log_file = os.environ.get(DATA_LOG)
     if log_file:
         with open(log_file, "a") as f:
             f.write(json.dumps({"dataset": ds.name, "source": ds.source, "files": ds.files}) + "\n")

@@ -18,6 +18,8 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
+from ..env import DATA_PATH, ROOT
+
 
 class ChecksumError(RuntimeError):
     """A file's digest differs from the pinned one; the file was refused."""
@@ -30,8 +32,8 @@ class ChecksumError(RuntimeError):
 
 def project_root() -> Path:
     """The checkout root (holds ``pyproject.toml``); ``RECNB_ROOT`` overrides; else the cwd."""
-    if os.environ.get("RECNB_ROOT"):
-        return Path(os.environ["RECNB_ROOT"]).resolve()
+    if os.environ.get(ROOT):
+        return Path(os.environ[ROOT]).resolve()
     here = Path(__file__).resolve().parents[2]
     if (here / "pyproject.toml").exists() and (here / "recnb").is_dir():
         return here
@@ -54,7 +56,7 @@ def search_path(extra: str | Path | list[str | Path] | None = None) -> list[Path
     if extra:
         items = extra if isinstance(extra, list) else str(extra).split(os.pathsep)
         parts += [Path(p) for p in items if str(p)]
-    parts += [Path(p) for p in os.environ.get("RECNB_DATA_PATH", "").split(os.pathsep) if p]
+    parts += [Path(p) for p in os.environ.get(DATA_PATH, "").split(os.pathsep) if p]
     parts.append(raw_dir())
     seen: list[Path] = []
     for p in parts:

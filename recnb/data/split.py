@@ -24,6 +24,7 @@ A global time cut (:func:`time_cut_split`) is offered as an alternative protocol
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -55,9 +56,13 @@ class Sequences:
         return np.diff(self.offsets)
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Split:
-    """One split of one dataset, shared by every model and metric.
+    """One split of one dataset, shared by every model and metric; immutable.
+
+    A split is never changed in place: :meth:`derive` makes another one (fewer events, other targets, more
+    ``info``) with its own memo of derived matrices, so nothing cached for one split can be read for
+    another. Matrices and sequences it returns are memoised and shared: treat them as read-only.
 
     Attributes:
         name: dataset name.
@@ -84,7 +89,12 @@ class Split:
     protocol: str
     info: dict[str, int | str] = field(default_factory=dict)
     new_items: bool = False
-    _memo: dict[tuple, object] = field(default_factory=dict, repr=False, compare=False)
+    _memo: dict[tuple, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def derive(self, **changes: Any) -> Split:
+        """A new split with the given fields replaced (``events=``, ``test_users=``, ``info=`` ...) and an
+        empty memo of its own; this split is left as it is."""
+        return replace(self, **changes)
 
     @property
     def n_users(self) -> int:
@@ -116,7 +126,7 @@ class Split:
         key = ("history", self._roles(stage), events)
         if key not in self._memo:
             self._memo[key] = self._history(stage, events)
-        return self._memo[key]  # type: ignore[return-value]
+        return self._memo[key]
 
     def _history(self, stage: str, events: tuple[str, ...] | None) -> sp.csr_matrix:
         ev = self.events[self.events["role"].isin(self._roles(stage))]
@@ -147,7 +157,7 @@ class Split:
         key = ("sequences", self._roles(stage))
         if key not in self._memo:
             self._memo[key] = self._sequences(stage)
-        return self._memo[key]  # type: ignore[return-value]
+        return self._memo[key]
 
     def _sequences(self, stage: str) -> Sequences:
         ev = self.events[self.events["role"].isin(self._roles(stage))]
@@ -347,9 +357,9 @@ def restrict_inputs(split: Split, keep: tuple[str, ...]) -> Split:
     codes = [EVENT_TYPES.index(e) for e in keep]
     ev = split.events
     drop = (ev["role"].isin(["train", "gap"]) & ~ev["event"].isin(codes)).to_numpy()
-    return replace(split, events=ev[~drop].reset_index(drop=True),
-                   protocol=f"{split.protocol}; inputs restricted to {', '.join(keep)}",
-                   info={**split.info, "input events removed": int(drop.sum())}, _memo={})
+    return split.derive(events=ev[~drop].reset_index(drop=True),
+                        protocol=f"{split.protocol}; inputs restricted to {', '.join(keep)}",
+                        info={**split.info, "input events removed": int(drop.sum())})
 
 
 def stage_likeness(split: Split, tolerance: float = 0.15) -> pd.DataFrame:

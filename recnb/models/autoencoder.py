@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from ..data.split import Split
 from ..train import FitResult, fit_loop, seed_everything, validation_score
+from .base import Recommender, multi_hot
 
 
 def _mlp(sizes: list[int], act: type[nn.Module] = nn.ReLU, last_act: bool = False) -> nn.Sequential:
@@ -43,7 +43,8 @@ class FeatureAutoencoder(nn.Module):
     group of anomalies (a fraud ring) cannot claim latent dimensions of its own and stays badly
     reconstructed (a plain autoencoder learns to reconstruct it; ``trim=0`` shows that).
 
-    Attributes after fit: ``mean_``, ``std_`` (scaling), ``history_`` (epoch, train and valid loss).
+    Attributes after fit: ``mean_``, ``std_`` (scaling), ``fit_`` (:class:`~recnb.train.FitResult`, early-stopped
+    on the held-out MSE) and ``history_`` (its history: epoch, train mse, valid mse).
     """
 
     def __init__(self, latent: int = 4, hidden: tuple[int, ...] = (64, 32), lr: float = 1e-3,
@@ -71,9 +72,8 @@ class FeatureAutoencoder(nn.Module):
         n_val = max(1, int(len(x) * self.valid_share))
         val, tr = x[perm[:n_val]], x[perm[n_val:]]
         opt = torch.optim.Adam(self.parameters(), lr=self.lr)
-        best, best_state, bad, rows = np.inf, None, 0, []
-        for epoch in range(1, self.max_epochs + 1):
-            self.train()
+
+        def epoch_fn(_: int) -> float:
             for b in torch.randperm(len(tr), generator=gen).split(128):
                 per_user = ((self(tr[b]) - tr[b]) ** 2).mean(1)
                 keep = max(1, int(round(len(b) * (1 - self.trim))))
@@ -81,21 +81,17 @@ class FeatureAutoencoder(nn.Module):
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
-            self.eval()
             with torch.no_grad():
-                tl, vl = F.mse_loss(self(tr), tr).item(), F.mse_loss(self(val), val).item()
-            rows.append({"epoch": epoch, "train mse": tl, "valid mse": vl})
-            if vl < best - 1e-6:
-                best, bad = vl, 0
-                best_state = {k: v.clone() for k, v in self.state_dict().items()}
-            else:
-                bad += 1
-                if bad >= self.patience:
-                    break
-        if best_state is not None:
-            self.load_state_dict(best_state)
-        self.eval()
-        self.history_ = pd.DataFrame(rows)
+                return F.mse_loss(self(tr), tr).item()
+
+        def validate() -> float:
+            with torch.no_grad():
+                return F.mse_loss(self(val), val).item()
+
+        self.fit_: FitResult = fit_loop(self, epoch_fn, validate, self.max_epochs, self.patience,
+                                        desc="feature autoencoder", progress=False, maximise=False,
+                                        min_delta=1e-6, loss_name="train mse", score_name="valid mse")
+        self.history_ = self.fit_.history
         return self
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -114,14 +110,7 @@ class FeatureAutoencoder(nn.Module):
             return ((self(x) - x) ** 2).mean(1).numpy()
 
 
-def _rows(matrix: sp.csr_matrix, users: np.ndarray | torch.Tensor) -> torch.Tensor:
-    sub = matrix[np.asarray(users)].tocoo()
-    dense = torch.zeros(sub.shape, dtype=torch.float32)
-    dense[torch.from_numpy(sub.row.astype(np.int64)), torch.from_numpy(sub.col.astype(np.int64))] = 1.0
-    return dense
-
-
-class MultVAE(nn.Module):
+class MultVAE(Recommender):
     """Mult-VAE (Liang et al., WWW 2018) with the paper's architecture [n_items -> 600 -> latent].
 
     Training: for each batch of users, x_u is L2-normalised, dropped out (p = ``dropout``), encoded to
@@ -176,7 +165,7 @@ class MultVAE(nn.Module):
             total = 0.0
             perm = torch.from_numpy(users)[torch.randperm(len(users), generator=gen)]
             for b in perm.split(self.batch_size):
-                x = _rows(train, b.numpy())
+                x = multi_hot(train, b.numpy())
                 logits, mu, logvar = self(x)
                 nll = -(F.log_softmax(logits, 1) * x).sum(1).mean()
                 loss = nll
@@ -196,22 +185,13 @@ class MultVAE(nn.Module):
                                         self.patience, desc=name, progress=self.progress)
         return self
 
-    def _input(self, users: np.ndarray, stage: str) -> torch.Tensor:
-        return _rows(self.split_.history(stage), users)
-
     def vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
-        """Differentiable μ_u from the user's history at ``stage``, shape (len(users), latent)."""
-        return self.encode(self._input(users, stage))[0]
+        """Differentiable latent interest μ_u from the user's history at ``stage``, shape (len(users), latent)."""
+        return self.encode(multi_hot(self.split_.history(stage), users))[0]
 
-    def user_vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
-        """Latent interest μ_u from the user's history at ``stage``, shape (len(users), latent)."""
-        with torch.no_grad():
-            return self.vectors(users, stage)
-
-    def score(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
-        """Item logits f_θ'(μ_u), shape (len(users), n_items) (softmax is monotone: logits rank the same)."""
-        with torch.no_grad():
-            return self.decoder(self.user_vectors(users, stage))
+    def decode(self, vectors: torch.Tensor, stage: str = "test") -> torch.Tensor:
+        """Item logits f_θ'(μ_u), shape (n, n_items) (softmax is monotone: logits rank the same)."""
+        return self.decoder(vectors)
 
 
 def MultDAE(**kwargs: object) -> MultVAE:  # noqa: N802 - a model name, used like a class

@@ -15,27 +15,16 @@ valid + gap for ``test``): a model never sees the target it is scored on.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import scipy.sparse as sp
 import torch
-from tqdm.auto import tqdm
 
 from ..data.split import Split
-from ..train import FitResult, fit_loop, seed_everything, validation_score
+from ..train import fit_loop, seed_everything, validation_score
+from .base import Fitted, Recommender, as_index
 
 
-class _HistoryModel:
-    """Models that score from the user's history row: ``score = history[users] @ W``."""
-
-    split_: Split
-
-    def _history(self, stage: str) -> sp.csr_matrix:
-        return self.split_.history(stage)
-
-
-class MostPopular:
+class MostPopular(Fitted):
     """Rank items by train popularity (distinct train users per item); the same list for everyone."""
 
     def fit(self, split: Split) -> MostPopular:
@@ -47,7 +36,7 @@ class MostPopular:
         return self.popularity_.expand(len(users), -1)
 
 
-class ItemKNN(_HistoryModel):
+class ItemKNN(Fitted):
     """Item-based k-nearest-neighbour CF.
 
     sim(i, j) = |U_i ∩ U_j| / (sqrt(|U_i| |U_j|) + shrink), keeping the ``k`` most similar items of
@@ -82,7 +71,7 @@ class ItemKNN(_HistoryModel):
         return self
 
     def score(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
-        s = self._history(stage)[users] @ self.similarity_
+        s = self.split_.history(stage)[users] @ self.similarity_
         return torch.from_numpy(np.asarray(s.todense(), dtype=np.float32))
 
 
@@ -95,7 +84,7 @@ def _top_k_per_row(m: sp.csr_matrix, k: int) -> sp.csr_matrix:
     return sp.csr_matrix((m.data[keep], (rows[keep], m.indices[keep])), shape=m.shape)
 
 
-class EASE(_HistoryModel):
+class EASE(Fitted):
     """EASE^R (Steck, WWW 2019): a closed-form item-item model with a zero diagonal.
 
     With G = XᵀX, the weights are B = I - P·diagMat(1/diag(P)) for P = (G + λI)⁻¹. One eigendecomposition
@@ -132,7 +121,7 @@ class EASE(_HistoryModel):
         return self
 
     def score(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
-        h = self._history(stage)[users][:, self.items_]
+        h = self.split_.history(stage)[users][:, self.items_]
         sub = torch.from_numpy(np.asarray(h.todense(), dtype=np.float32)) @ self.weights_
         if len(self.items_) == self.split_.n_items:
             return sub
@@ -141,7 +130,7 @@ class EASE(_HistoryModel):
         return out
 
 
-class BPRMF(torch.nn.Module):
+class BPRMF(Recommender):
     """Matrix factorisation with the BPR pairwise loss (Rendle et al., UAI 2009).
 
     x̂_ui = p_u · q_i; loss = -Σ log σ(x̂_ui - x̂_uj) + reg ||θ||² over (u, i ∈ train(u), j uniform).
@@ -185,15 +174,17 @@ class BPRMF(torch.nn.Module):
                              self.patience, desc="BPR-MF", progress=self.progress)
         return self
 
-    def user_vectors(self, users: np.ndarray) -> torch.Tensor:
-        """The learned user factors p_u, shape (len(users), dim)."""
-        return self.user_emb.weight[torch.as_tensor(users)]
+    def vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
+        """The learned user factors p_u, shape (len(users), dim) (the same at every stage: BPR-MF does not
+        read the history when it scores)."""
+        return self.user_emb.weight[as_index(users)]
 
-    def score(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
-        return self.user_vectors(users) @ self.item_emb.weight.T
+    def decode(self, vectors: torch.Tensor, stage: str = "test") -> torch.Tensor:
+        """x̂_ui = p_u · q_i for every item, shape (n, n_items)."""
+        return vectors @ self.item_emb.weight.T
 
 
-class SeenItems:
+class SeenItems(Fitted):
     """Rank the items the user has already interacted with (any event type) above all others, by a
     recency-weighted count Σ decay^(events since), then the rest by popularity.
 
@@ -247,14 +238,4 @@ def ease_weights(x: sp.csr_matrix, lam: float) -> np.ndarray:
     return b
 
 
-def fit_baselines(split: Split, seed: int = 0, bpr_epochs: int = 200, ease_items: int = 5000,
-                  progress: bool = True) -> dict[str, object]:
-    """Fit the four baselines with their default settings: ``{"pop", "itemknn", "ease", "bpr"}``."""
-    models = {"pop": MostPopular(), "itemknn": ItemKNN(), "ease": EASE(max_items=ease_items),
-              "bpr": BPRMF(seed=seed, max_epochs=bpr_epochs, progress=progress)}
-    for name, m in tqdm(models.items(), desc="baselines", leave=False, disable=not progress or bool(os.environ.get("TQDM_DISABLE"))):
-        m.fit(split)
-    return models
-
-
-__all__ = ["MostPopular", "ItemKNN", "EASE", "SeenItems", "ease_weights", "BPRMF", "fit_baselines", "FitResult"]
+__all__ = ["MostPopular", "ItemKNN", "EASE", "SeenItems", "ease_weights", "BPRMF"]

@@ -16,11 +16,13 @@ the training code:
 
 Propagation is one sparse product per layer over the whole graph. The layers are PyG's; only their
 sparse product is replaced by :func:`symmetric_spmm`, whose backward reuses the (symmetric) adjacency:
-torch's own CSR backward is about 25x slower here, and pyg-lib / torch-sparse have no wheels for this
+torch's own CSR backward is much slower on CPU, and pyg-lib / torch-sparse have no wheels for this
 platform. Training is full-softmax cross-entropy over the catalogue (``loss="ce"``) or BPR
-(``loss="bpr"``); early stopping on validation NDCG@10. At ``score`` time the graph is rebuilt from the
-stage's history (train for ``valid``; train + valid + gap for ``test``), so the test target is never an
-edge.
+(``loss="bpr"``); early stopping on validation NDCG@10. The graph arrives as an argument of the propagation
+(as in PyG's ``LightGCN.get_embedding(edge_index)``): :func:`stage_graphs` builds one adjacency per stage
+from the split's history (train for ``valid``; train + valid + gap for ``test``), so a target is never an
+edge of the graph it is scored on; the model keeps them in ``graphs_`` and rebuilds them when it is bound
+to another split (:meth:`~recnb.models.base.Fitted.bind`).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from torch_geometric.nn.models import LightGCN
 
 from ..data.split import Split
 from ..train import FitResult, fit_loop, seed_everything, validation_score
+from .base import Recommender, as_index
 
 
 class _SymmetricSpmm(torch.autograd.Function):
@@ -56,14 +59,14 @@ def symmetric_spmm(adj: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return _SymmetricSpmm.apply(adj, x)
 
 
-class _FastLGConv(LGConv):
+class FastLGConv(LGConv):
     """PyG's LGConv with its sparse product done by :func:`symmetric_spmm` (adjacency pre-normalised)."""
 
     def message_and_aggregate(self, adj_t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         return symmetric_spmm(adj_t, x)
 
 
-class _FastGCNConv(GCNConv):
+class FastGCNConv(GCNConv):
     """PyG's GCNConv with its sparse product done by :func:`symmetric_spmm` (adjacency pre-normalised)."""
 
     def message_and_aggregate(self, adj_t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -127,6 +130,25 @@ def normalized_adjacency(history: sp.csr_matrix, social: sp.csr_matrix | None = 
                                        torch.from_numpy(a.data), size=a.shape)
 
 
+def graph_stage(stage: str) -> str:
+    """The graph a ``stage`` reads: ``valid`` (train history) for ``train`` and ``valid``, ``test`` (train +
+    valid + gap) for ``test``."""
+    if stage in ("train", "valid"):
+        return "valid"
+    if stage == "test":
+        return "test"
+    raise ValueError(f"stage {stage!r}: expected train, valid or test")
+
+
+def stage_graphs(split: Split, social: sp.csr_matrix | None = None, social_weight: float = 1.0,
+                 self_loops: bool = False) -> dict[str, torch.Tensor]:
+    """:func:`normalized_adjacency` of the split's history at each graph stage (:func:`graph_stage`):
+    ``{"valid": Â of the train events, "test": Â of train + valid + gap}``, each (n_nodes, n_nodes). The
+    validation target is never an edge of the ``valid`` graph, nor the test target of the ``test`` graph."""
+    return {key: normalized_adjacency(split.history(key), social, social_weight, self_loops=self_loops)
+            for key in ("valid", "test")}
+
+
 def mean_cosine(vectors: torch.Tensor, sample: int = 2000, seed: int = 0) -> float:
     """Mean pairwise cosine similarity of (a seeded sample of) the rows of ``vectors`` (n, dim): an
     over-smoothing gauge, near 1 when propagation has made every embedding alike."""
@@ -145,7 +167,7 @@ class _GCN(nn.Module):
         super().__init__()
         self.embedding = nn.Embedding(n_nodes, dim)
         nn.init.normal_(self.embedding.weight, std=0.1)
-        self.convs = nn.ModuleList(_FastGCNConv(dim, dim, normalize=False) for _ in range(layers))
+        self.convs = nn.ModuleList(FastGCNConv(dim, dim, normalize=False) for _ in range(layers))
 
     def get_embedding(self, adj: torch.Tensor) -> torch.Tensor:
         h = self.embedding.weight
@@ -156,8 +178,10 @@ class _GCN(nn.Module):
         return h
 
 
-class GraphRecommender(nn.Module):
+class GraphRecommender(Recommender):
     """Graph encoder on the user-item (+ user-user) graph; see the module docstring.
+
+    Attributes after fit: ``net`` (the PyG model), ``graphs_`` (:func:`stage_graphs`), ``fit_``.
 
     Args:
         conv: ``lightgcn`` or ``gcn`` (the article's layer).
@@ -167,6 +191,8 @@ class GraphRecommender(nn.Module):
         social: user-user relation (n_users, n_users) from :func:`relation_matrix` or
             :func:`knn_relation`; ``social_weight`` β scales it (0 or ``None`` social: off).
     """
+
+    shared = ("split_", "graphs_", "social")
 
     def __init__(self, conv: str = "lightgcn", layers: int = 2, dim: int = 64, loss: str = "ce",
                  social: sp.csr_matrix | None = None, social_weight: float = 1.0, lr: float = 5e-3,
@@ -182,25 +208,25 @@ class GraphRecommender(nn.Module):
         self.lr, self.reg, self.batch_size, self.user_batch = lr, reg, batch_size, user_batch
         self.max_epochs, self.patience, self.seed, self.progress = max_epochs, patience, seed, progress
 
-    def _adjacency(self, stage: str) -> torch.Tensor:
-        key = "valid" if stage in ("train", "valid") else "test"
-        cache = self.__dict__.setdefault("_adj", {})
-        if key not in cache:
-            cache[key] = normalized_adjacency(self.split_.history(key), self.social, self.social_weight,
-                                              self_loops=self.conv == "gcn")
-        return cache[key]
+    def rebuild(self, split: Split) -> None:
+        """The stage graphs of ``split`` (:func:`stage_graphs`), with this model's social relation."""
+        self.graphs_ = stage_graphs(split, self.social, self.social_weight, self_loops=self.conv == "gcn")
+
+    def adjacency(self, stage: str = "test") -> torch.Tensor:
+        """Â of the graph the model propagates over at ``stage`` (see :func:`stage_graphs`)."""
+        return self.graphs_[graph_stage(stage)]
 
     def fit(self, split: Split) -> GraphRecommender:
         gen = seed_everything(self.seed)
         self.split_ = split
-        self.__dict__.pop("_adj", None)
+        self.rebuild(split)
         n = split.n_users + split.n_items
         if self.conv == "lightgcn":
             self.net: nn.Module = LightGCN(n, self.dim, self.layers)
-            self.net.convs = nn.ModuleList(_FastLGConv(normalize=False) for _ in range(self.layers))
+            self.net.convs = nn.ModuleList(FastLGConv(normalize=False) for _ in range(self.layers))
         else:
             self.net = _GCN(n, self.dim, self.layers)
-        adj = self._adjacency("train")
+        adj = self.adjacency("train")
         train = split.train
         coo = train.tocoo()
         users = torch.from_numpy(coo.row.astype(np.int64))
@@ -245,25 +271,21 @@ class GraphRecommender(nn.Module):
         return self
 
     def embeddings(self, stage: str = "test") -> tuple[torch.Tensor, torch.Tensor]:
-        """Final (user, item) embeddings after propagation over the ``stage`` graph:
+        """Final (user, item) embeddings after propagation over the ``stage`` graph, without gradient:
         shapes (n_users, dim), (n_items, dim)."""
         with torch.no_grad():
-            emb = self.net.get_embedding(self._adjacency(stage))
+            emb = self.net.get_embedding(self.adjacency(stage))
         return emb[:self.split_.n_users], emb[self.split_.n_users:]
 
     def vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
-        """Differentiable final user embeddings (one propagation over the ``stage`` graph), (len(users), dim)."""
-        return self.net.get_embedding(self._adjacency(stage))[torch.as_tensor(np.asarray(users))]
+        """Differentiable final user embeddings (one propagation over the ``stage`` graph), (len(users), dim):
+        the "relation feature" fusion consumes."""
+        return self.net.get_embedding(self.adjacency(stage))[as_index(users)]
 
-    def user_vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
-        """Final user embeddings (the "relation feature" fusion consumes), shape (len(users), dim)."""
-        with torch.no_grad():
-            return self.vectors(users, stage)
-
-    def score(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
-        """Dot products of the users' and all items' final embeddings, shape (len(users), n_items)."""
-        u, i = self.embeddings(stage)
-        return u[torch.as_tensor(np.asarray(users))] @ i.T
+    def decode(self, vectors: torch.Tensor, stage: str = "test") -> torch.Tensor:
+        """Dot products with every item's final embedding at ``stage``, shape (n, n_items)."""
+        return vectors @ self.net.get_embedding(self.adjacency(stage))[self.split_.n_users:].T
 
 
-__all__ = ["GraphRecommender", "mean_cosine", "normalized_adjacency", "relation_matrix", "knn_relation", "symmetric_spmm"]
+__all__ = ["GraphRecommender", "FastGCNConv", "FastLGConv", "graph_stage", "knn_relation", "mean_cosine",
+           "normalized_adjacency", "relation_matrix", "stage_graphs", "symmetric_spmm"]

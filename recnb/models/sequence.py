@@ -10,8 +10,9 @@ One next-item model with interchangeable cells:
 The input at step t is x_t = e(item_t) + e(event type_t) + e(bucket of the time gap since the previous
 action) (each part can be switched off). Training is next-item prediction with full-softmax cross-entropy
 over the whole catalogue at every position (Klenitskiy & Vasilev, RecSys 2023), padding masked in batch.
-:meth:`SequenceRecommender.user_vectors` is the state after the user's last event (the "temporal
-feature" the fusion notebook consumes); scores are its dot products with the output item embeddings.
+:meth:`SequenceRecommender.vectors` is the state after the user's last event (the "temporal feature" the
+fusion notebook consumes); :meth:`SequenceRecommender.decode` scores items by its dot products with the
+output item embeddings (the :class:`~recnb.models.base.Recommender` contract).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from torch.nn import functional as F
 
 from ..data.split import Sequences, Split
 from ..train import FitResult, fit_loop, seed_everything, validation_score
+from .base import Recommender
 
 N_GAP_BUCKETS = 33  # 0: unknown / first event; 1..32: floor(log2(seconds + 1)) + 1, capped
 
@@ -141,7 +143,7 @@ class _Encoder(nn.Module):
         return out[0] if isinstance(out, tuple) else out
 
 
-class SequenceRecommender(nn.Module):
+class SequenceRecommender(Recommender):
     """Next-item recommender over time-ordered histories (see the module docstring).
 
     Args:
@@ -150,7 +152,7 @@ class SequenceRecommender(nn.Module):
         use_event, use_gap: include the event-type and time-gap embeddings (ablations).
         lr: Adam step size; default 1e-2 for ``sasrec`` and 3e-3 for the recurrent cells (chosen on
             ML-100K validation NDCG@10 at a 30-epoch budget: with 3e-3 SASRec was still far from its best
-            after 30 epochs; 1e-2 reached .085).
+            after 30 epochs, 1e-2 was not).
     """
 
     def __init__(self, cell: str = "gru", dim: int = 64, max_len: int = 50, layers: int = 1, heads: int = 2,
@@ -199,15 +201,9 @@ class SequenceRecommender(nn.Module):
         items, events, gaps = (torch.from_numpy(a) for a in pad_last(seq, np.asarray(users), self.max_len))
         return self.encoder(items, events, gaps)[:, -1]
 
-    def user_vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
-        """State after the user's last history event at ``stage``, shape (len(users), dim)."""
-        with torch.no_grad():
-            return self.vectors(users, stage)
-
-    def score(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
-        """Logits of the next item, shape (len(users), n_items)."""
-        with torch.no_grad():
-            return self.user_vectors(users, stage) @ self.encoder.item.weight[1:].T + self.out_bias
+    def decode(self, vectors: torch.Tensor, stage: str = "test") -> torch.Tensor:
+        """Next-item logits: dot products with the item embeddings plus a bias, shape (n, n_items)."""
+        return vectors @ self.encoder.item.weight[1:].T + self.out_bias
 
     def target_loss(self, split: Split, stage: str = "valid") -> float:
         """Mean full-softmax cross-entropy of the ``stage`` targets given the history (nats)."""
@@ -230,4 +226,4 @@ class SequenceRecommender(nn.Module):
             gaps.append(parts[2])
         with torch.no_grad():
             h = self.encoder(*(torch.from_numpy(np.concatenate(a)) for a in (items, events, gaps)))[:, -1]
-            return h @ self.encoder.item.weight[1:].T + self.out_bias
+            return self.decode(h)

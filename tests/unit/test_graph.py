@@ -14,7 +14,7 @@ from recnb.data.simulate import simulate
 from recnb.data.split import leave_last_out, random_holdout
 from recnb.evaluate import evaluate, paired_test
 from recnb.models.baselines import MostPopular
-from recnb.models.graph import (GraphRecommender, _FastGCNConv, _FastLGConv, knn_relation, normalized_adjacency,
+from recnb.models.graph import (GraphRecommender, FastGCNConv, FastLGConv, knn_relation, normalized_adjacency,
                                 relation_matrix, symmetric_spmm)
 
 
@@ -43,8 +43,8 @@ def test_fast_layers_equal_pyg_layers_forward_and_backward():
     dense = adj.to_dense()
     edge_index = dense.nonzero().T
     weight = dense[edge_index[0], edge_index[1]]
-    for fast, ref in [(_FastLGConv(normalize=False), LGConv(normalize=False)),
-                      (_FastGCNConv(8, 8, normalize=False), GCNConv(8, 8, normalize=False))]:
+    for fast, ref in [(FastLGConv(normalize=False), LGConv(normalize=False)),
+                      (FastGCNConv(8, 8, normalize=False), GCNConv(8, 8, normalize=False))]:
         ref.load_state_dict(fast.state_dict())
         x1 = torch.randn(50, 8, requires_grad=True, generator=torch.Generator().manual_seed(0))
         x2 = x1.detach().clone().requires_grad_(True)
@@ -94,9 +94,9 @@ def homophily():
 def test_test_graph_has_no_test_target_edge(homophily):
     split, relation = homophily
     m = GraphRecommender(max_epochs=1, progress=False).fit(split)
-    a = m._adjacency("test").to_dense().numpy()
+    a = m.adjacency("test").to_dense().numpy()
     assert np.all(a[split.test_users, split.n_users + split.test_items] == 0)
-    v = m._adjacency("valid").to_dense().numpy()
+    v = m.adjacency("valid").to_dense().numpy()
     assert np.all(v[split.valid_users, split.n_users + split.valid_items] == 0)
 
 

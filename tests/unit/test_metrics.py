@@ -149,7 +149,8 @@ def test_activity_groups_by_group_and_subset():
 def test_binary_metrics_match_sklearn_with_ties():
     from sklearn.metrics import average_precision_score, roc_auc_score
 
-    from recnb.evaluate import _weighted_auc_ap, binary_metrics
+    from recnb.evaluate import binary_metrics
+    from recnb.evaluate.binary import _weighted_auc_ap
 
     rng = np.random.default_rng(0)
     y = rng.random(300) < 0.2

@@ -44,7 +44,8 @@ def test_notebook_is_clean_and_parameterised(path):
         assert re.search(rf"^{name}\s*=", params[0].source, re.M), name
     first = nb.cells[0]
     assert first.cell_type == "markdown" and "What you will learn" in first.source
-    assert "record(" in "".join(c.source for c in code), "publish headline numbers with recnb.report.record"
+    assert re.search(r"\brecord(_metrics)?\(", "".join(c.source for c in code)), \
+        "publish headline numbers with recnb.report.record or record_metrics"
 
 
 def test_there_are_notebooks():

@@ -1,0 +1,183 @@
+"""Full-ranking evaluation: every catalogue item is ranked for every evaluated user, history masked.
+
+Accuracy metrics (one target per user, leave-last-out) for each cut-off K:
+
+* HR@K = 1[rank <= K];  NDCG@K = 1[rank <= K] / log2(rank + 1);  MRR@K = 1[rank <= K] / rank.
+
+**Ties** are resolved as the expectation over a uniformly random order of tied items: with ``g`` items
+scored strictly above the target and ``t`` others tied with it, the target's rank is uniform on
+``g+1 .. g+t+1``, and each metric is averaged over that range in closed form. A constant scorer therefore
+gets the chance level, never a lucky or unlucky fixed order.
+
+Beyond accuracy, over the top-K lists: item coverage (share of the catalogue recommended to anyone),
+novelty (mean self-information -log2 of an item's train popularity share), average popularity of the
+recommended items (ARP) and intra-list category diversity (share of item pairs in a list with different
+categories). Confidence intervals (:meth:`Evaluation.summary`) are percentile bootstraps over users
+(:mod:`recnb.evaluate.statistics`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..data.split import Split
+from .statistics import bootstrap_ci
+
+KS: tuple[int, ...] = (10, 20)
+ACCURACY = ("hr", "ndcg", "mrr")
+
+
+class Scorer(Protocol):
+    """Anything that scores all items for some users: ``score(users, stage) -> (len(users), n_items)``."""
+
+    def score(self, users: np.ndarray, stage: str = "test") -> torch.Tensor: ...
+
+
+def _discount_tables(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    r = torch.arange(1, n + 1, dtype=torch.float64)
+    zero = torch.zeros(1, dtype=torch.float64)
+    return torch.cat([zero, torch.cumsum(1 / torch.log2(r + 1), 0)]), torch.cat([zero, torch.cumsum(1 / r, 0)])
+
+
+def tie_aware_metrics(greater: torch.Tensor, ties: torch.Tensor, ks: tuple[int, ...] = KS) -> dict[str, np.ndarray]:
+    """Expected HR/NDCG/MRR@K under random tie-breaking.
+
+    Args:
+        greater: items scored strictly above the target, shape (n,).
+        ties: *other* items scored exactly as the target, shape (n,).
+
+    Returns:
+        ``{"hr@10": array (n,), ...}`` for each K and metric.
+    """
+    g, t = greater.to(torch.float64), ties.to(torch.float64)
+    n_max = int((g + t).max().item()) + 2 if len(g) else 2
+    disc, harm = _discount_tables(max(n_max, max(ks)) + 1)
+    out = {}
+    for k in ks:
+        hi = torch.clamp(g + t + 1, max=k)  # best-case rank range clipped to the cut-off
+        inside = (g < k).to(torch.float64)
+        span = t + 1
+        lo_i, hi_i = g.long(), hi.long()
+        out[f"hr@{k}"] = (inside * (hi - g) / span).numpy()
+        out[f"ndcg@{k}"] = (inside * (disc[hi_i] - disc[torch.clamp(lo_i, max=k)]) / span).numpy()
+        out[f"mrr@{k}"] = (inside * (harm[hi_i] - harm[torch.clamp(lo_i, max=k)]) / span).numpy()
+    return out
+
+
+def _mask_rows(scores: torch.Tensor, mask_csr, users: np.ndarray) -> None:
+    sub = mask_csr[users]
+    rows = np.repeat(np.arange(len(users)), np.diff(sub.indptr))
+    scores[torch.from_numpy(rows), torch.from_numpy(sub.indices.astype(np.int64))] = -torch.inf
+
+
+@dataclass
+class Evaluation:
+    """Per-user results of one model on one stage.
+
+    Attributes:
+        model: name.
+        users: evaluated user indices, shape (n,).
+        per_user: one column per accuracy metric, one row per user.
+        topk: recommended item indices, shape (n, max K), best first.
+        beyond: beyond-accuracy metrics of the top-K lists (one value each).
+    """
+
+    model: str
+    users: np.ndarray
+    per_user: pd.DataFrame
+    topk: np.ndarray
+    beyond: dict[str, float]
+
+    def summary(self, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+        """Tidy table: model, metric, mean, ci_low, ci_high (95% bootstrap over users)."""
+        rows = []
+        for m in self.per_user.columns:
+            lo, hi = bootstrap_ci(self.per_user[m].to_numpy(), n_boot, seed)
+            rows.append({"model": self.model, "metric": m, "mean": self.per_user[m].mean(), "ci_low": lo, "ci_high": hi})
+        for m, v in self.beyond.items():
+            rows.append({"model": self.model, "metric": m, "mean": v, "ci_low": np.nan, "ci_high": np.nan})
+        return pd.DataFrame(rows)
+
+    def subset(self, keep: np.ndarray) -> Evaluation:
+        """The same results restricted to the users where the boolean ``keep`` (shape (n,)) is true
+        (beyond-accuracy figures are those of all users)."""
+        keep = np.asarray(keep, dtype=bool)
+        return Evaluation(self.model, self.users[keep], self.per_user[keep].reset_index(drop=True),
+                          self.topk[keep], self.beyond)
+
+
+def evaluate(model: Scorer, split: Split, stage: str = "test", ks: tuple[int, ...] = KS,
+             name: str | None = None, batch_size: int = 2048, users: np.ndarray | None = None) -> Evaluation:
+    """Rank the whole catalogue for every evaluated user of ``stage`` and score the targets.
+
+    Users are processed in batches of ``batch_size``; within a batch everything is one tensor
+    operation (no per-user Python loop). ``users`` restricts evaluation to a subset of the stage's users.
+    """
+    all_users, all_items = split.target(stage)
+    if users is not None:
+        keep = np.isin(all_users, users)
+        all_users, all_items = all_users[keep], all_items[keep]
+    mask = split.mask(stage)
+    kmax = max(ks)
+    greater, ties, tops = [], [], []
+    for b in range(0, len(all_users), batch_size):
+        u, it = all_users[b:b + batch_size], all_items[b:b + batch_size]
+        with torch.no_grad():
+            s = model.score(u, stage=stage).to(torch.float32).clone()
+        if s.shape != (len(u), split.n_items):
+            raise ValueError(f"{name or type(model).__name__}.score returned shape {tuple(s.shape)}, "
+                             f"expected ({len(u)}, {split.n_items})")
+        _mask_rows(s, mask, u)
+        target = s[torch.arange(len(u)), torch.from_numpy(it)].unsqueeze(1)
+        if torch.isinf(target).any():
+            raise AssertionError("a target item is masked: the split leaks history into targets")
+        greater.append((s > target).sum(1))
+        ties.append((s == target).sum(1) - 1)
+        tops.append(torch.topk(s, min(kmax, split.n_items), dim=1).indices)
+    g = torch.cat(greater) if greater else torch.zeros(0)
+    t = torch.cat(ties) if ties else torch.zeros(0)
+    topk = torch.cat(tops).numpy() if tops else np.zeros((0, kmax), dtype=np.int64)
+    per_user = pd.DataFrame(tie_aware_metrics(g, t, ks))
+    per_user = per_user[[f"{m}@{k}" for k in ks for m in ACCURACY]]
+    beyond = beyond_accuracy(topk, split, ks)
+    return Evaluation(name or type(model).__name__, all_users, per_user, topk, beyond)
+
+
+def beyond_accuracy(topk: np.ndarray, split: Split, ks: tuple[int, ...] = KS) -> dict[str, float]:
+    """Coverage, novelty, average recommended popularity, long-tail share and category diversity at each K.
+
+    ``tail@K``: the share of recommended items outside the head, the 20% most popular train items (ties
+    broken by item index, so the head is exactly 20% of the catalogue)."""
+    pop = split.item_popularity()
+    share = (pop + 1) / (split.n_users + 1)
+    head = np.zeros(split.n_items, dtype=bool)
+    head[np.argsort(-pop, kind="stable")[: int(np.ceil(0.2 * split.n_items))]] = True
+    out: dict[str, float] = {}
+    for k in ks:
+        top = topk[:, :k]
+        if top.size == 0:
+            continue
+        out[f"coverage@{k}"] = len(np.unique(top)) / split.n_items
+        out[f"novelty@{k}"] = float((-np.log2(share[top])).mean())
+        out[f"arp@{k}"] = float(pop[top].mean())
+        out[f"tail@{k}"] = float((~head[top]).mean())
+        if split.categories:
+            c = split.item_category[top]
+            same = (c[:, :, None] == c[:, None, :]).sum((1, 2)) - k
+            out[f"diversity@{k}"] = float((1 - same / (k * (k - 1))).mean())
+    return out
+
+
+def evaluate_all(models: dict[str, Scorer], split: Split, stage: str = "test",
+                 ks: tuple[int, ...] = KS) -> dict[str, Evaluation]:
+    """:func:`evaluate` for each named model on the same split and stage."""
+    return {name: evaluate(m, split, stage, ks, name=name) for name, m in models.items()}
+
+
+__all__ = ["KS", "ACCURACY", "Scorer", "tie_aware_metrics", "Evaluation", "evaluate", "evaluate_all",
+           "beyond_accuracy"]

@@ -1,0 +1,118 @@
+"""The contract every model of the study keeps, written once.
+
+* Every model is fitted on a :class:`~recnb.data.split.Split` (``fit(split) -> self``, remembered as
+  ``split_``) and scores the whole catalogue for some users at a stage: ``score(users, stage)`` of shape
+  (len(users), n_items). At ``stage="valid"`` the input history is the train events, at ``"test"`` train +
+  valid + gap: a model never reads the target it is scored on. :meth:`Fitted.bind` gives the same fitted
+  model reading its histories from another split with the same users and items (new users revealed,
+  histories with an item removed).
+* A :class:`Recommender` is a model that also encodes each user as a vector (the autoencoder's latent μ_u,
+  the sequence model's last state h_T, the graph model's propagated embedding, BPR-MF's factor p_u): it
+  writes only :meth:`Recommender.vectors` (differentiable, so fusions can fine-tune through it) and
+  :meth:`Recommender.decode` (vectors -> item scores); ``user_vectors`` and ``score`` are defined here,
+  once, from those two. The design follows RecBole's ``AbstractRecommender`` (a model owns its
+  ``full_sort_predict``; the trainer owns the loop, :func:`recnb.train.fit_loop`).
+"""
+
+from __future__ import annotations
+
+import copy
+from abc import ABC, abstractmethod
+from typing import Any, TypeVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..data.split import Split
+
+F = TypeVar("F", bound="Fitted")
+R = TypeVar("R", bound="Recommender")
+
+
+class Fitted(ABC):
+    """A model fitted on ``split_`` that reads user histories from it when it scores."""
+
+    split_: Split
+
+    @abstractmethod
+    def fit(self: F, split: Split) -> F:
+        """Fit on ``split`` (choices made on its validation targets) and return ``self``."""
+
+    @abstractmethod
+    def score(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
+        """Scores of every item for ``users`` at ``stage``, shape (len(users), n_items)."""
+
+    def rebuild(self, split: Split) -> None:
+        """Recompute what is derived from the split's histories (a graph's adjacency, say); the base has
+        nothing to recompute. Called by :meth:`bind` on the copy."""
+
+    def bind(self: F, split: Split) -> F:
+        """A shallow copy of this fitted model that reads its histories from ``split`` (same parameters; the
+        split must have the same users and items as the one it was fitted on). The model itself is left as it
+        is. An unfitted fusion can be bound too: its encoders are."""
+        fitted = getattr(self, "split_", None)
+        if fitted is not None and (split.n_users, split.n_items) != (fitted.n_users, fitted.n_items):
+            raise ValueError(f"bind: the model was fitted on {fitted.n_users} users x {fitted.n_items} "
+                             f"items, the new split has {split.n_users} x {split.n_items}")
+        m = copy.copy(self)
+        m.split_ = split
+        m.rebuild(split)
+        return m
+
+
+class Recommender(nn.Module, Fitted):
+    """A trainable model that encodes users as vectors and scores items from them (see the module docstring).
+
+    Subclasses implement ``fit``, :meth:`vectors` and :meth:`decode`; they may name attributes in
+    ``shared`` that a trainable copy (:meth:`trainable_copy`) must share rather than copy (the split, and
+    read-only tensors derived from it such as an adjacency).
+    """
+
+    shared: tuple[str, ...] = ("split_",)
+
+    @abstractmethod
+    def vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
+        """Differentiable user vectors from each user's history at ``stage``, shape (len(users), dim)."""
+
+    @abstractmethod
+    def decode(self, vectors: torch.Tensor, stage: str = "test") -> torch.Tensor:
+        """Item scores from user vectors (n, dim) -> (n, n_items); monotone in the model's probabilities."""
+
+    def user_vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
+        """User vectors at ``stage`` without gradient, shape (len(users), dim): what fusions consume."""
+        with torch.no_grad():
+            return self.vectors(users, stage)
+
+    def score(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
+        """Scores of every item for ``users`` at ``stage``, shape (len(users), n_items)."""
+        with torch.no_grad():
+            return self.decode(self.vectors(users, stage), stage)
+
+    def trainable_copy(self: R) -> R:
+        """A deep copy whose parameters can be trained on without touching this model's; the attributes
+        named in ``shared`` (the split, derived read-only tensors) are shared, not copied."""
+        memo: dict[int, Any] = {}
+        for name in self.shared:
+            value = getattr(self, name, None)
+            memo[id(value)] = value
+            if isinstance(value, dict):  # e.g. one adjacency per stage
+                for v in value.values():
+                    memo[id(v)] = v
+        return copy.deepcopy(self, memo)
+
+
+def as_index(users: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """User (or item) indices as a LongTensor for indexing, shape (n,)."""
+    return torch.as_tensor(np.asarray(users), dtype=torch.long)
+
+
+def multi_hot(matrix: Any, rows: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """Dense binary rows of a CSR ``matrix`` (n_users, n_items) for ``rows``: shape (len(rows), n_items)."""
+    sub = matrix[np.asarray(rows)].tocoo()
+    dense = torch.zeros(sub.shape, dtype=torch.float32)
+    dense[torch.from_numpy(sub.row.astype(np.int64)), torch.from_numpy(sub.col.astype(np.int64))] = 1.0
+    return dense
+
+
+__all__ = ["Fitted", "Recommender", "as_index", "multi_hot"]

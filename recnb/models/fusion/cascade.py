@@ -1,0 +1,165 @@
+"""The article's cascade (section 4.2) trained end to end: autoencoder latent -> RNN state -> graph node."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ...data.split import Split
+from ...train import FitResult, fit_loop, seed_everything, validation_score
+from ..autoencoder import MultVAE
+from ..base import Recommender, as_index, multi_hot
+from ..graph import FastLGConv, graph_stage, stage_graphs
+from ..sequence import VanillaRNN, pad_last
+
+
+class CascadeFusion(Recommender):
+    """The article's cascade (section 4.2), trained end to end.
+
+    1. z_t = μ(x_{≤t}): the autoencoder's latent of the history up to step t. The first encoder layer is
+       linear in the multi-hot x, so W_1 x_{≤t} / ||x_{≤t}|| is a running sum of the item columns of W_1
+       divided by √t (exact for distinct items; a repeated item counts again): all prefixes in one cumsum.
+       Initialised from the fitted ``ae`` (a :class:`~recnb.models.autoencoder.MultVAE`), then trained on; the
+       graph part starts fresh.
+    2. h_t = tanh(W_h h_{t-1} + W_x x_t + b_h + W_θ z_t), x_t = e(item_t) + e(event_t): the article's cell
+       (:class:`~recnb.models.sequence.VanillaRNN`) with the latent term, over the last ``max_len`` events.
+    3. E^{(l+1)} = Â E^{(l)} + [W_θ' h_T ; 0]: LightGCN propagation over the user-item graph with the user's
+       last state added to their node at every layer (the article's b_i + W_θ' h_t; W and σ dropped as in
+       LightGCN, He et al. SIGIR 2020); e = mean of the layers.
+
+    Budget: the RNN reads the last ``max_len`` events, ``user_batch`` users a step (longer histories and larger
+    batches cost more time; ``python -m recnb bench`` and notebook 06 measure what they buy).
+
+    Loss: the multinomial likelihood of the user's train items under e_u · e_i (the graph's objective) plus
+    the RNN's next-item cross-entropy at every position (keeps h_t about order). Within a step, the states of
+    users outside the batch come from a cache refreshed as batches pass (detached), so one step costs one
+    batch of sequences and one propagation. Its user vector is e_u; items are scored by e_u · e_i.
+    """
+
+    shared = ("split_", "graphs_")
+
+    def __init__(self, ae: MultVAE, dim: int = 64, layers: int = 2, max_len: int = 30, lr: float = 3e-3,
+                 user_batch: int = 64, max_epochs: int = 100, patience: int = 10, seed: int = 0,
+                 progress: bool = True) -> None:
+        super().__init__()
+        self.ae, self.dim, self.layers, self.max_len, self.lr = ae, dim, layers, max_len, lr
+        self.user_batch, self.max_epochs, self.patience, self.seed, self.progress = (
+            user_batch, max_epochs, patience, seed, progress)
+
+    def _build(self, split: Split) -> None:
+        n_items, n_nodes = split.n_items, split.n_users + split.n_items
+        self.ae_encoder = copy.deepcopy(self.ae.encoder)
+        self.latent = self.ae.latent
+        self.item = nn.Embedding(n_items + 1, self.dim, padding_idx=0)
+        self.event = nn.Embedding(8, self.dim, padding_idx=0)
+        for emb in (self.item, self.event):
+            nn.init.normal_(emb.weight, std=self.dim ** -0.5)
+            emb.weight.data[0] = 0.0
+        self.out_bias = nn.Parameter(torch.zeros(n_items))
+        self.rnn = VanillaRNN(self.dim, self.dim)
+        self.W_theta = nn.Linear(self.latent, self.dim, bias=False)
+        self.W_theta2 = nn.Linear(self.dim, self.dim, bias=False)
+        self.nodes = nn.Embedding(n_nodes, self.dim)
+        nn.init.normal_(self.nodes.weight, std=0.1)
+        self.convs = nn.ModuleList(FastLGConv(normalize=False) for _ in range(self.layers))
+
+    def _prefix_latents(self, items: torch.Tensor) -> torch.Tensor:
+        """z_t for every prefix of left-padded ``items`` (batch, time) (0 = padding): (batch, time, latent)."""
+        lin1, act, lin2 = self.ae_encoder
+        valid = (items > 0).unsqueeze(-1).float()
+        cols = lin1.weight.T[(items - 1).clamp_min(0)] * valid  # (B, T, hidden)
+        count = valid.cumsum(1).clamp_min(1.0)
+        hidden = act(cols.cumsum(1) / count.sqrt() + lin1.bias)
+        return F.linear(hidden, lin2.weight[: self.latent], lin2.bias[: self.latent])  # μ only: no log σ²
+
+    def _states(self, items: torch.Tensor, events: torch.Tensor) -> torch.Tensor:
+        """h_t for left-padded inputs (batch, time): (batch, time, dim)."""
+        x = self.item(items) + self.event(events)
+        return self.rnn(x, extra=self.W_theta(self._prefix_latents(items)))
+
+    def _last_states(self, stage: str, chunk: int = 1024) -> torch.Tensor:
+        """h_T of every user at ``stage`` (no gradient), shape (n_users, dim)."""
+        seq = self.split_.sequences(stage)
+        out = []
+        with torch.no_grad():
+            for lo in range(0, self.split_.n_users, chunk):
+                users = np.arange(lo, min(lo + chunk, self.split_.n_users))
+                items, events, _ = (torch.from_numpy(a) for a in pad_last(seq, users, self.max_len))
+                out.append(self._states(items, events)[:, -1])
+        return torch.cat(out)
+
+    def _propagate(self, adj: torch.Tensor, h_last: torch.Tensor) -> torch.Tensor:
+        """Final node embeddings (n_nodes, dim) with W_θ' h_T injected into the user rows at every layer."""
+        inject = torch.cat([self.W_theta2(h_last), h_last.new_zeros(self.split_.n_items, self.dim)])
+        x = self.nodes.weight
+        total = x
+        for conv in self.convs:
+            x = conv(x, adj) + inject
+            total = total + x
+        return total / (len(self.convs) + 1)
+
+    def rebuild(self, split: Split) -> None:
+        """The user-item graphs of ``split`` at each stage (:func:`~recnb.models.graph.stage_graphs`)."""
+        self.graphs_ = stage_graphs(split)
+
+    def fit(self, split: Split) -> CascadeFusion:
+        gen = seed_everything(self.seed)
+        self.split_ = split
+        self.rebuild(split)
+        self._build(split)
+        adj = self.graphs_[graph_stage("train")]
+        seq = split.sequences("train")
+        users = np.flatnonzero(seq.lengths() >= 2)
+        items, events, _ = (torch.from_numpy(a) for a in pad_last(seq, users, self.max_len, extra=1))
+        train = split.train
+        opt = torch.optim.Adam(self.parameters(), lr=self.lr)
+        n_users = split.n_users
+
+        cache = self._last_states("train")
+
+        def epoch_fn(_: int) -> float:
+            total = 0.0
+            for b in torch.randperm(len(users), generator=gen).split(self.user_batch):
+                u = torch.from_numpy(users[b.numpy()])
+                h = self._states(items[b], events[b])  # (B, T+1, dim)
+                target = items[b, 1:] - 1
+                keep = target >= 0
+                seq_loss = F.cross_entropy(h[:, :-1][keep] @ self.item.weight[1:].T + self.out_bias, target[keep])
+                h_last = cache.index_put((u,), h[:, -1])
+                emb = self._propagate(adj, h_last)
+                x = multi_hot(train, u.numpy())
+                graph_loss = -(F.log_softmax(emb[u] @ emb[n_users:].T, 1) * x).sum() / x.sum()
+                loss = graph_loss + seq_loss
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                cache[u] = h[:, -1].detach()  # refreshed as batches pass
+                total += loss.item() * len(b)
+            return total / len(users)
+
+        self.fit_: FitResult = fit_loop(self, epoch_fn, lambda: validation_score(self, split), self.max_epochs,
+                                        self.patience, desc="cascade", progress=self.progress)
+        return self
+
+    def embeddings(self, stage: str = "test") -> tuple[torch.Tensor, torch.Tensor]:
+        """Final (user, item) embeddings at ``stage`` without gradient: (n_users, dim), (n_items, dim)."""
+        with torch.no_grad():
+            emb = self._propagate(self.graphs_[graph_stage(stage)], self._last_states(stage))
+        return emb[: self.split_.n_users], emb[self.split_.n_users:]
+
+    def vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
+        """e_u: the fused user vectors of the cascade at ``stage``, shape (len(users), dim)."""
+        emb = self._propagate(self.graphs_[graph_stage(stage)], self._last_states(stage))
+        return emb[as_index(users)]
+
+    def decode(self, vectors: torch.Tensor, stage: str = "test") -> torch.Tensor:
+        """e_u · e_i for every item at ``stage``, shape (n, n_items)."""
+        emb = self._propagate(self.graphs_[graph_stage(stage)], self._last_states(stage))
+        return vectors @ emb[self.split_.n_users:].T
+
+
+__all__ = ["CascadeFusion"]

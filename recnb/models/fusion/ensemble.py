@@ -1,0 +1,57 @@
+"""The score ensemble: Σ_k w_k standardise(s_k), the simple rival every learned fusion must beat."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from ...data.split import Split
+from ...evaluate import evaluate
+from ..base import Fitted, Recommender
+from .common import FixedScores, simplex_grid, stacked_scores
+
+
+class ScoreEnsemble(Fitted):
+    """Weighted sum of the encoders' standardised scores; weights chosen on validation NDCG@10 from the
+    simplex grid of step ``step``. Any scorer can take part (a re-find baseline, say); :meth:`user_vectors`
+    needs encoders that have user vectors."""
+
+    def __init__(self, encoders: Mapping[str, Fitted], step: float = 0.1) -> None:
+        self.encoders, self.step = dict(encoders), step
+
+    def rebuild(self, split: Split) -> None:
+        """Bind every encoder to ``split`` as well."""
+        self.encoders = {k: e.bind(split) for k, e in self.encoders.items()}
+
+    def fit(self, split: Split) -> ScoreEnsemble:
+        self.split_ = split
+        users = split.valid_users
+        stacked = stacked_scores(self.encoders, users, "valid")
+        grid = simplex_grid(len(self.encoders), self.step)
+        scores = []
+        for w in grid:
+            fixed = FixedScores(users, torch.einsum("k,kni->ni", torch.from_numpy(w).float(), stacked), split.n_users)
+            scores.append(evaluate(fixed, split, "valid", ks=(10,)).per_user["ndcg@10"].mean())
+        self.grid_scores_ = np.array(scores)
+        self.weights_ = dict(zip(self.encoders, grid[int(np.argmax(scores))]))
+        return self
+
+    def score(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
+        """Σ_k w_k standardise(s_k(users)), shape (len(users), n_items)."""
+        w = torch.tensor([self.weights_[k] for k in self.encoders], dtype=torch.float32)
+        return torch.einsum("k,kni->ni", w, stacked_scores(self.encoders, users, stage))
+
+    def user_vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
+        """The encoders' vectors, each L2-normalised and scaled by √w_k, concatenated: (len(users), Σ dims)."""
+        parts = []
+        for k, e in self.encoders.items():
+            if not isinstance(e, Recommender):
+                raise TypeError(f"ScoreEnsemble.user_vectors: {k!r} ({type(e).__name__}) has no user vectors")
+            parts.append(F.normalize(e.user_vectors(users, stage), dim=1) * float(np.sqrt(self.weights_[k])))
+        return torch.cat(parts, 1)
+
+
+__all__ = ["ScoreEnsemble"]

@@ -1,0 +1,103 @@
+"""Run profiles: every setting that differs between a smoke test, a quick report and the full study.
+
+A notebook reads its settings from one object, ``cfg = get_profile(profile)``, by name (``cfg.seq_epochs``);
+the report runner (:func:`recnb.report.run_report`) and the command line (``--profile``) accept exactly the
+names of :data:`PROFILES` and write the chosen profile's fields into ``manifest.json``. No notebook holds a
+table of per-profile values of its own (a test checks that).
+
+* ``smoke``: every cell runs on ML-100K in a couple of minutes (epochs of 2-3); its numbers are not results.
+* ``quick``: the study at a reduced budget (one seed, shorter training, smaller sweeps); shop logs included.
+* ``full``: the study as reported (three seeds, full sweeps, the softmax models on the shop catalogues).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Profile:
+    """The settings of one run profile (see the module docstring); one field per setting, grouped by notebook.
+
+    Shared by several notebooks:
+        name: ``smoke``, ``quick`` or ``full``.
+        n_boot: bootstrap resamples for every 95% CI and paired test.
+        seeds: seeds each neural model is trained with (per-user metrics are averaged over them).
+        bpr_epochs: epoch cap of the BPR-MF baseline.
+        ease_items: EASE's catalogue cap (its closed form inverts an items x items matrix).
+        shops: whether notebooks 02 and 06 also run on the shop logs (Taobao, Retailrocket) found on the path.
+        shops_softmax: whether notebooks 03 and 04 run their full-softmax models on the shop catalogues.
+
+    Per notebook:
+        feature_ae_epochs: 03, epoch cap of the feature autoencoder.
+        ae_epochs: 03, epoch cap of Mult-VAE and Mult-DAE (and of the latent-size sweep).
+        ae_latent_sweep: 03, latent sizes of the Mult-VAE sweep.
+        seq_epochs: 04, epoch cap of the sequence models.
+        seq_width_sweep: 04, state sizes of the scaling sweep.
+        seq_sweep_cells: 04, cells of the scaling sweep.
+        graph_epochs: 05, epoch cap of the graph models.
+        graph_depth_sweep: 05, numbers of propagation layers of the depth sweep.
+        fusion_epochs: 06, epoch cap of each encoder and each trained fusion.
+        shop_epochs: 07, epoch cap of the neural models of the case study.
+        analytics_ae_epochs: 08, epoch cap of the feature autoencoders (personas, prediction, anomalies).
+        attack_intents, attack_shares: 08, the shilling attacks injected (every kind, for each intent and share).
+    """
+
+    name: str
+    n_boot: int
+    seeds: int
+    bpr_epochs: int
+    ease_items: int
+    shops: bool
+    shops_softmax: bool
+    feature_ae_epochs: int
+    ae_epochs: int
+    ae_latent_sweep: tuple[int, ...]
+    seq_epochs: int
+    seq_width_sweep: tuple[int, ...]
+    seq_sweep_cells: tuple[str, ...]
+    graph_epochs: int
+    graph_depth_sweep: tuple[int, ...]
+    fusion_epochs: int
+    shop_epochs: int
+    analytics_ae_epochs: int
+    attack_intents: tuple[str, ...]
+    attack_shares: tuple[float, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        """The fields as a plain dict (for ``manifest.json`` and for display in a notebook)."""
+        return asdict(self)
+
+
+PROFILES: dict[str, Profile] = {
+    "smoke": Profile(
+        name="smoke", n_boot=200, seeds=1, bpr_epochs=3, ease_items=1000, shops=False, shops_softmax=False,
+        feature_ae_epochs=20, ae_epochs=3, ae_latent_sweep=(16, 64),
+        seq_epochs=2, seq_width_sweep=(8, 16), seq_sweep_cells=("sasrec",),
+        graph_epochs=3, graph_depth_sweep=(0, 2), fusion_epochs=2, shop_epochs=2, analytics_ae_epochs=20,
+        attack_intents=("push",), attack_shares=(0.05,)),
+    "quick": Profile(
+        name="quick", n_boot=1000, seeds=1, bpr_epochs=30, ease_items=2000, shops=True, shops_softmax=False,
+        feature_ae_epochs=300, ae_epochs=60, ae_latent_sweep=(16, 64, 200),
+        seq_epochs=30, seq_width_sweep=(16, 64, 256), seq_sweep_cells=("sasrec",),
+        graph_epochs=150, graph_depth_sweep=(0, 1, 2, 3, 4, 6), fusion_epochs=60, shop_epochs=15,
+        analytics_ae_epochs=150, attack_intents=("push", "nuke"), attack_shares=(0.01, 0.05)),
+    "full": Profile(
+        name="full", n_boot=2000, seeds=3, bpr_epochs=200, ease_items=5000, shops=True, shops_softmax=True,
+        feature_ae_epochs=300, ae_epochs=300, ae_latent_sweep=(8, 16, 32, 64, 128, 200, 400),
+        seq_epochs=100, seq_width_sweep=(8, 16, 32, 64, 128), seq_sweep_cells=("sasrec", "gru"),
+        graph_epochs=300, graph_depth_sweep=(0, 1, 2, 3, 4, 6, 8), fusion_epochs=100, shop_epochs=60,
+        analytics_ae_epochs=300, attack_intents=("push", "nuke"), attack_shares=(0.01, 0.05)),
+}
+"""Every profile by name, in increasing budget."""
+
+
+def get_profile(name: str) -> Profile:
+    """The :class:`Profile` called ``name``; ``ValueError`` naming the known profiles otherwise."""
+    try:
+        return PROFILES[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"profile {name!r}: expected one of {', '.join(PROFILES)}") from None
+
+
+__all__ = ["Profile", "PROFILES", "get_profile"]

@@ -1,0 +1,38 @@
+"""Run profiles: one frozen object per profile, the same names for the runner, the CLI and the notebooks."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from recnb.__main__ import main
+from recnb.profile import PROFILES, Profile, get_profile
+from recnb.report import run_report
+
+
+def test_every_profile_is_a_frozen_profile_named_by_its_key():
+    assert list(PROFILES) == ["smoke", "quick", "full"]
+    for name, cfg in PROFILES.items():
+        assert isinstance(cfg, Profile) and cfg.name == name and get_profile(name) is cfg
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            cfg.n_boot = 1  # type: ignore[misc]
+
+
+def test_budgets_grow_from_smoke_to_full():
+    smoke, quick, full = (PROFILES[n] for n in ("smoke", "quick", "full"))
+    for field in ("n_boot", "bpr_epochs", "ease_items", "ae_epochs", "seq_epochs", "graph_epochs", "fusion_epochs",
+                  "shop_epochs", "analytics_ae_epochs"):
+        assert getattr(smoke, field) <= getattr(quick, field) <= getattr(full, field), field
+    assert not smoke.shops and quick.shops and full.shops
+    assert full.shops_softmax and not quick.shops_softmax and full.seeds >= quick.seeds >= 1
+
+
+def test_unknown_profile_is_a_clear_error_everywhere(tmp_path, capsys):
+    with pytest.raises(ValueError, match="expected one of smoke, quick, full"):
+        get_profile("fast")
+    with pytest.raises(ValueError, match="'fast'"):
+        run_report("fast", notebooks_dir=tmp_path, out_root=tmp_path)
+    with pytest.raises(SystemExit):
+        main(["report", "--profile", "fast"])
+    assert "invalid choice: 'fast'" in capsys.readouterr().err
