@@ -167,8 +167,7 @@ class SequenceRecommender(nn.Module):
     def fit(self, split: Split) -> SequenceRecommender:
         gen = seed_everything(self.seed)
         self.split_ = split
-        self.encoder = _Encoder(self.cell, split.n_items, self.dim, self.max_len, self.layers, self.heads,
-                                self.dropout, self.use_event, self.use_gap)
+        self.encoder = self._make_encoder(split)
         self.out_bias = nn.Parameter(torch.zeros(split.n_items))
         seq = split.sequences("train")
         users = np.flatnonzero(seq.lengths() >= 2)
@@ -181,7 +180,7 @@ class SequenceRecommender(nn.Module):
                 h = self.encoder(items[b, :-1], events[b, :-1], gaps[b, :-1])
                 target = items[b, 1:] - 1  # next item at every position; -1 where padded
                 keep = target >= 0
-                logits = h[keep] @ self.encoder.item.weight[1:].T + self.out_bias
+                logits = self.item_logits(h[keep])
                 loss = F.cross_entropy(logits, target[keep])
                 opt.zero_grad()
                 loss.backward()
@@ -192,6 +191,16 @@ class SequenceRecommender(nn.Module):
         self.fit_: FitResult = fit_loop(self, epoch_fn, lambda: validation_score(self, split), self.max_epochs,
                                         self.patience, desc=self.cell.upper(), progress=self.progress)
         return self
+
+    def _make_encoder(self, split: Split) -> nn.Module:
+        """The encoder built at the start of :meth:`fit` (a hook: subclasses may swap its ``item`` table)."""
+        return _Encoder(self.cell, split.n_items, self.dim, self.max_len, self.layers, self.heads, self.dropout,
+                        self.use_event, self.use_gap)
+
+    def item_logits(self, h: torch.Tensor) -> torch.Tensor:
+        """Next-item logits of states ``h`` (batch, dim): dot products with the item table (the input
+        embeddings, tied) plus a per-item bias; shape (batch, n_items)."""
+        return h @ self.encoder.item.weight[1:].T + self.out_bias
 
     def vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
         """Differentiable state after the user's last history event at ``stage``, shape (len(users), dim)."""
@@ -207,7 +216,7 @@ class SequenceRecommender(nn.Module):
     def score(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
         """Logits of the next item, shape (len(users), n_items)."""
         with torch.no_grad():
-            return self.user_vectors(users, stage) @ self.encoder.item.weight[1:].T + self.out_bias
+            return self.item_logits(self.user_vectors(users, stage))
 
     def target_loss(self, split: Split, stage: str = "valid") -> float:
         """Mean full-softmax cross-entropy of the ``stage`` targets given the history (nats)."""
@@ -230,4 +239,4 @@ class SequenceRecommender(nn.Module):
             gaps.append(parts[2])
         with torch.no_grad():
             h = self.encoder(*(torch.from_numpy(np.concatenate(a)) for a in (items, events, gaps)))[:, -1]
-            return h @ self.encoder.item.weight[1:].T + self.out_bias
+            return self.item_logits(h)
