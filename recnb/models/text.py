@@ -275,6 +275,37 @@ class TextZeroShot:
         return self.user_vectors(users, stage) @ self.item_embeddings.T
 
 
+def neighbour_overlap(item_embeddings: np.ndarray, split: Split, k: int = 10, min_users: int = 5) -> pd.DataFrame:
+    """How far text neighbourhoods agree with co-consumption neighbourhoods.
+
+    For every item with at least ``min_users`` train users: its ``k`` nearest items by text cosine and its
+    ``k`` nearest by co-consumption cosine (columns of the binary train matrix, as item-based CF, Sarwar et
+    al., WWW 2001), both among those items and excluding the item itself; ``overlap`` = shared neighbours /
+    k. ``chance`` = k / (n - 1), the expected overlap of two unrelated random neighbourhoods.
+
+    Returns:
+        One row per kept item: ``item`` (index in the split), ``users``, ``overlap``, ``chance``.
+    """
+    users = split.item_popularity()
+    keep = np.flatnonzero(users >= min_users)
+    if len(keep) <= k:
+        raise ValueError(f"{split.name}: only {len(keep)} items have >= {min_users} train users; need more than k={k}")
+    e = _unit(torch.as_tensor(np.asarray(item_embeddings)[keep], dtype=torch.float32))
+    x = split.train[:, keep].astype(np.float32)
+    co = torch.from_numpy(np.asarray((x.T @ x).todense(), dtype=np.float32))
+    norm = co.diagonal().sqrt().clamp_min(1e-12)
+    sims = [e @ e.T, co / norm[:, None] / norm[None, :]]
+    tops = []
+    for sim in sims:
+        sim.fill_diagonal_(-torch.inf)
+        tops.append(torch.topk(sim, k, dim=1).indices)
+    n = len(keep)
+    hit = torch.zeros(n, n, dtype=torch.bool)
+    hit[torch.arange(n)[:, None], tops[1]] = True
+    overlap = hit.gather(1, tops[0]).sum(1).numpy() / k
+    return pd.DataFrame({"item": keep, "users": users[keep], "overlap": overlap, "chance": k / (n - 1)})
+
+
 class TextItemEmbedding(nn.Module):
     """Item table of a sequence model built from frozen text embeddings, row 0 = padding = 0.
 
@@ -344,4 +375,4 @@ class TextSequenceRecommender(SequenceRecommender):
 
 __all__ = ["EMBEDDING_DIM", "MODEL_NAME", "MODEL_PACKAGE", "MODEL_SHA256", "NO_TEXT", "item_texts", "dataset_texts",
            "split_texts", "model_file", "model_digest", "load_encoder", "embedding_key", "embed_items",
-           "TextZeroShot", "TextItemEmbedding", "TextSequenceRecommender"]
+           "TextZeroShot", "neighbour_overlap", "TextItemEmbedding", "TextSequenceRecommender"]

