@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import torch
 from torch import nn
 from tqdm.auto import tqdm
@@ -248,7 +249,7 @@ class TextZeroShot:
     """
 
     def __init__(self, item_embeddings: np.ndarray | torch.Tensor,
-                 decays: tuple[float, ...] = (0.7, 0.9, 0.97, 1.0)) -> None:
+                 decays: tuple[float, ...] = (0.5, 0.7, 0.9, 0.97, 1.0)) -> None:
         self.item_embeddings = _unit(torch.as_tensor(np.asarray(item_embeddings), dtype=torch.float32))
         self.decays = decays
 
@@ -257,6 +258,7 @@ class TextZeroShot:
             raise ValueError(f"item_embeddings has {self.item_embeddings.shape[0]} rows, the split has "
                              f"{split.n_items} items")
         self.split_ = split
+        self._weights: dict[tuple[str, float], sp.csr_matrix] = {}
         self.scores_: dict[float, float] = {}
         for d in self.decays:
             self.decay_ = d
@@ -266,7 +268,10 @@ class TextZeroShot:
 
     def user_vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
         """Unit-norm user vectors, shape (len(users), d); zero rows for empty histories."""
-        w = recency_weights(self.split_, stage, self.decay_)[np.asarray(users)]
+        key = (stage, self.decay_)
+        if key not in self._weights:
+            self._weights[key] = recency_weights(self.split_, stage, self.decay_)
+        w = self._weights[key][np.asarray(users)]
         v = torch.from_numpy(np.asarray((w @ self.item_embeddings.numpy().astype(np.float64)), dtype=np.float32))
         return _unit(v)
 
