@@ -97,7 +97,7 @@ class ColdItems:
     info: dict[str, int] = field(default_factory=dict)
 
 
-def _derive(split: Split, cold: np.ndarray, eligible_cold_only: bool, what: str) -> Split:
+def _derive(split: Split, cold: np.ndarray, eligible_cold_only: bool, label: str, what: str) -> Split:
     ev = split.events.drop(columns="role")
     ev.attrs = {}
     eligible = _eligible(ev, split.targets)
@@ -117,9 +117,9 @@ def _derive(split: Split, cold: np.ndarray, eligible_cold_only: bool, what: str)
     v, t = (r == "valid"), (r == "test")
     v_ok = v & has_train[u]
     t_ok = t & has_hist[u]
-    info = {**split.info, f"{what}: events dropped after the test target": after,
-            f"{what}: valid targets without train history": int((v & ~v_ok).sum()),
-            f"{what}: test targets without history": int((t & ~t_ok).sum())}
+    info = {**split.info, f"{label}: events dropped after the test target": after,
+            f"{label}: valid targets without train history": int((v & ~v_ok).sum()),
+            f"{label}: test targets without history": int((t & ~t_ok).sum())}
     i = frame["i"].to_numpy()
     return replace(split, events=frame, valid_users=u[v_ok], valid_items=i[v_ok], test_users=u[t_ok],
                    test_items=i[t_ok], protocol=f"{split.protocol}; {what}", info=info, _memo={})
@@ -135,9 +135,9 @@ def cold_items(split: Split, share: float = 0.2, seed: int = 0) -> ColdItems:
     cold = np.zeros(split.n_items, dtype=bool)
     cold[rng.choice(split.n_items, int(round(share * split.n_items)), replace=False)] = True
     tag = f"{share:.0%} of items cold (seed {seed})"
-    base = _derive(split, cold, True, f"{tag}; targets: last cold items, ranked among cold items")
+    base = _derive(split, cold, True, "cold task", f"{tag}; targets: last cold items, ranked among cold items")
     cold_split = CandidateSplit(**{f.name: getattr(base, f.name) for f in fields(Split)}, candidates=cold)
-    base = _derive(split, cold, False, f"{tag}; targets: last items, ranked over all items")
+    base = _derive(split, cold, False, "mixed task", f"{tag}; targets: last items, ranked over all items")
     mixed = CandidateSplit(**{f.name: getattr(base, f.name) for f in fields(Split)}, candidates=None)
     for s in (cold_split, mixed):
         trained = np.asarray(s.train.sum(axis=0)).ravel() > 0
