@@ -184,6 +184,19 @@ class BPRMF(Recommender):
         return vectors @ self.item_emb.weight.T
 
 
+def recency_weights(split: Split, stage: str, decay: float) -> sp.csr_matrix:
+    """Recency-weighted user x item counts of the ``stage`` history, shape (n_users, n_items):
+    w[u, i] = Σ over u's events on i of ``decay`` ^ (events of u after that one), so the newest event
+    weighs 1 and ``decay = 1`` gives plain counts (floored at 1e-300 so that no event vanishes)."""
+    seq = split.sequences(stage)
+    u = np.repeat(np.arange(split.n_users), seq.lengths())
+    since = seq.offsets[u + 1] - 1 - np.arange(len(u))  # 0 for the user's newest event
+    w = sp.csr_matrix((np.maximum(decay ** since.astype(np.float64), 1e-300), (u, seq.items)),
+                      shape=(split.n_users, split.n_items))
+    w.sum_duplicates()
+    return w
+
+
 class SeenItems(Fitted):
     """Rank the items the user has already interacted with (any event type) above all others, by a
     recency-weighted count Σ decay^(events since), then the rest by popularity.
@@ -197,14 +210,7 @@ class SeenItems(Fitted):
         self.decays = decays
 
     def _weights(self, stage: str) -> sp.csr_matrix:
-        seq = self.split_.sequences(stage)
-        lengths = seq.lengths()
-        u = np.repeat(np.arange(self.split_.n_users), lengths)
-        since = seq.offsets[u + 1] - 1 - np.arange(len(u))  # 0 for the user's newest event
-        w = sp.csr_matrix((np.maximum(self.decay_ ** since.astype(np.float64), 1e-300), (u, seq.items)),
-                          shape=(self.split_.n_users, self.split_.n_items))
-        w.sum_duplicates()
-        return w
+        return recency_weights(self.split_, stage, self.decay_)
 
     def fit(self, split: Split) -> SeenItems:
         self.split_ = split
@@ -238,4 +244,4 @@ def ease_weights(x: sp.csr_matrix, lam: float) -> np.ndarray:
     return b
 
 
-__all__ = ["MostPopular", "ItemKNN", "EASE", "SeenItems", "ease_weights", "BPRMF"]
+__all__ = ["MostPopular", "ItemKNN", "EASE", "SeenItems", "recency_weights", "ease_weights", "BPRMF"]

@@ -169,8 +169,7 @@ class SequenceRecommender(Recommender):
     def fit(self, split: Split) -> SequenceRecommender:
         gen = seed_everything(self.seed)
         self.split_ = split
-        self.encoder = _Encoder(self.cell, split.n_items, self.dim, self.max_len, self.layers, self.heads,
-                                self.dropout, self.use_event, self.use_gap)
+        self.encoder = self._make_encoder(split)
         self.out_bias = nn.Parameter(torch.zeros(split.n_items))
         seq = split.sequences("train")
         users = np.flatnonzero(seq.lengths() >= 2)
@@ -183,7 +182,7 @@ class SequenceRecommender(Recommender):
                 h = self.encoder(items[b, :-1], events[b, :-1], gaps[b, :-1])
                 target = items[b, 1:] - 1  # next item at every position; -1 where padded
                 keep = target >= 0
-                logits = h[keep] @ self.encoder.item.weight[1:].T + self.out_bias
+                logits = self.item_logits(h[keep])
                 loss = F.cross_entropy(logits, target[keep])
                 opt.zero_grad()
                 loss.backward()
@@ -195,6 +194,16 @@ class SequenceRecommender(Recommender):
                                         self.patience, desc=self.cell.upper(), progress=self.progress)
         return self
 
+    def _make_encoder(self, split: Split) -> nn.Module:
+        """The encoder built at the start of :meth:`fit` (a hook: subclasses may swap its ``item`` table)."""
+        return _Encoder(self.cell, split.n_items, self.dim, self.max_len, self.layers, self.heads, self.dropout,
+                        self.use_event, self.use_gap)
+
+    def item_logits(self, h: torch.Tensor) -> torch.Tensor:
+        """Next-item logits of states ``h`` (batch, dim): dot products with the item table (the input
+        embeddings, tied) plus a per-item bias; shape (batch, n_items)."""
+        return h @ self.encoder.item.weight[1:].T + self.out_bias
+
     def vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
         """Differentiable state after the user's last history event at ``stage``, shape (len(users), dim)."""
         seq = self.split_.sequences(stage)
@@ -202,8 +211,8 @@ class SequenceRecommender(Recommender):
         return self.encoder(items, events, gaps)[:, -1]
 
     def decode(self, vectors: torch.Tensor, stage: str = "test") -> torch.Tensor:
-        """Next-item logits: dot products with the item embeddings plus a bias, shape (n, n_items)."""
-        return vectors @ self.encoder.item.weight[1:].T + self.out_bias
+        """Next-item logits (:meth:`item_logits`), shape (n, n_items)."""
+        return self.item_logits(vectors)
 
     def target_loss(self, split: Split, stage: str = "valid") -> float:
         """Mean full-softmax cross-entropy of the ``stage`` targets given the history (nats)."""
