@@ -143,8 +143,9 @@ def heading_ids(report: Path) -> dict[str, str]:
 
 
 def section_title(heading: str) -> str:
-    """A heading without its leading section number: ``"2. Mult-VAE and Mult-DAE"`` -> ``"Mult-VAE and Mult-DAE"``."""
-    return re.sub(r"^\d+(\.\d+)*\.?\s+", "", heading.strip().lstrip("#").strip())
+    """A heading without its leading number: ``"2. Mult-VAE and Mult-DAE"`` -> ``"Mult-VAE and Mult-DAE"``,
+    ``"03 · Autoencoders"`` -> ``"Autoencoders"``."""
+    return re.sub(r"^(?:\d\d\s*·\s*|\d+(?:\.\d+)*\.?\s+)", "", heading.strip().lstrip("#").strip())
 
 
 def notebook_reference(text: str) -> tuple[str, str] | None:
