@@ -58,7 +58,8 @@ _CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;
 vertical-align:top}.fail{color:#b00020;font-weight:bold}.ok{color:#1b5e20}.earlier{color:#6d4c00}
 code{background:#f4f4f4}.nb{border-top:1px solid #ddd;padding:.4em 0}.nb h3{margin:.4em 0}
-.numbers{font-size:.92em;color:#333}.unlinked{color:#555}nav a{margin-right:1em}"""
+.numbers{font-size:.92em;color:#333}.unlinked{color:#555}nav a{margin-right:1em}
+a.anchor-link{visibility:hidden;text-decoration:none;margin-left:.3em}:hover>a.anchor-link{visibility:visible}"""
 
 
 def mathjax_source() -> Path:
