@@ -27,7 +27,7 @@ import re
 import shutil
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 MATHJAX_DIR = "mathjax"
 # the combined configuration jupyter-server-mathjax ships (TeX input, HTML-CSS output, STIX-Web fonts)
@@ -94,7 +94,10 @@ def install_mathjax(out_dir: Path) -> str:
 
 
 def notebook_html(ipynb: Path, target: Path, mathjax_url: str) -> None:
-    """Export the executed notebook ``ipynb`` to the self-contained page ``target`` (figures embedded)."""
+    """Export the executed notebook ``ipynb`` to the self-contained page ``target`` (figures embedded).
+
+    Links to ``../docs/NAME.md`` become ``NAME.html``, the page :func:`write_docs` renders beside it.
+    """
     import nbformat
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
@@ -104,6 +107,8 @@ def notebook_html(ipynb: Path, target: Path, mathjax_url: str) -> None:
     exporter = HTMLExporter(template_name="lab", extra_loaders=[DictLoader({_TEMPLATE_NAME: _TEMPLATE})],
                             template_file=_TEMPLATE_NAME, mathjax_url=mathjax_url, require_js_url="")
     body, _ = exporter.from_notebook_node(nb)
+    # a notebook's link to ../docs/glossary.md opens the glossary page rendered beside the report
+    body = re.sub(r'href="(?:\.\./)?docs/([\w-]+)\.md(#[^"]*)?"', lambda m: f'href="{m[1]}.html{m[2] or ""}"', body)
     target.write_text(body, encoding="utf-8")
 
 
@@ -220,6 +225,11 @@ def abstract(ipynb: Path) -> tuple[str, str]:
     return title, _markdown("\n\n".join(keep))
 
 
+def format_number(value: float) -> str:
+    """A recorded number as the index shows it: whole numbers in full, others to four significant digits."""
+    return f"{int(value)}" if float(value).is_integer() and abs(value) < 1e15 else f"{value:.4g}"
+
+
 def _status(r: dict[str, Any]) -> str:
     e = html.escape
     if r.get("earlier"):
@@ -235,7 +245,7 @@ def _status(r: dict[str, Any]) -> str:
 
 def index_html(profile: str, out_dir: Path, results: list[dict[str, Any]], manifest: dict[str, Any],
                metrics: dict[str, dict[str, float]], docs: dict[str, str], mathjax_url: str,
-               problems: list[str] = (), headline: int = 6) -> str:
+               problems: Sequence[str] = (), headline: int = 6) -> str:
     """The entry page of ``out_dir``: docs, per-notebook status, abstract and recorded numbers.
 
     ``results`` are this run's notebooks (``notebook``, ``ok``, ``error``, ``wall_s``, ``metrics`` in recording
@@ -257,14 +267,14 @@ def index_html(profile: str, out_dir: Path, results: list[dict[str, Any]], manif
         title, summary = abstract(ipynb) if ipynb.exists() else (stem, "")
         link = f'<a href="{e(r["html"])}">{e(stem)}</a>' if r.get("html") else e(stem)
         values = list(r["metrics"].items())
-        shown = ", ".join(f"<code>{e(k)}</code> = {v:.4g}" for k, v in values[:headline])
+        shown = ", ".join(f"<code>{e(k)}</code> = {format_number(v)}" for k, v in values[:headline])
         more = f' and <a href="#numbers-{e(stem)}">{len(values) - headline} more</a>' if len(values) > headline else ""
         numbers = (f'<p class="numbers">Recorded: {shown}{more}.</p>' if values
                    else '<p class="numbers">No numbers recorded.</p>')
         wall = f"; {r['wall_s']:.1f} s" if r.get("wall_s") is not None else ""
         cards.append(f'<div class="nb"><h3>{link}: {e(title)}</h3><p>{_status(r)}{wall}</p>{summary}{numbers}</div>')
         mrows += [f'<tr{" id=numbers-" + e(stem) if i == 0 else ""}><td>{e(stem)}</td><td>{e(k)}</td>'
-                  f'<td>{v:.4g}</td></tr>' for i, (k, v) in enumerate(values)]
+                  f'<td>{format_number(v)}</td></tr>' for i, (k, v) in enumerate(values)]
     failed = sum(r["ok"] is False for r in rows)
     verdict = (f'<p class="fail">{failed} notebook(s) failed.</p>' if failed
                else "<p class='ok'>All notebooks ran.</p>")

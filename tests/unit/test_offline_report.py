@@ -37,7 +37,8 @@ def report(tmp_path_factory):
         ("md", INTRO), ("params", PARAMS),
         ("code", "from recnb.report import record\nimport matplotlib.pyplot as plt\nplt.plot([1, 2], [3, 4])\n"
                  "plt.show()\nfor i in range(8):\n    record(f'good/m{i}', 0.125 * i + seed)"),
-        ("md", "## 2. Section two\n\nInline $a_b$ and display $$\\sum_{j \\in N(i)} W h_j$$"),
+        ("md", "## 2. Section two\n\nInline $a_b$ and display $$\\sum_{j \\in N(i)} W h_j$$; see the\n"
+               "[glossary](../docs/glossary.md#models) and the [course](../docs/course.md)."),
     ])
     write(str(nbs / "02_other.ipynb"), [
         ("md", "# 02 · Other\n\nSecond notebook."), ("params", PARAMS),
@@ -55,6 +56,7 @@ def test_mathjax_is_served_from_the_report_folder(report):
     page = (out / "01_good.html").read_text()
     assert '<script src="mathjax/MathJax.js?config=' in page
     assert "data:image/png;base64" in page  # the figure is embedded, not linked
+    assert '<a href="glossary.html#models">glossary</a>' in page and '<a href="course.html">course</a>' in page
 
 
 def test_no_page_refers_to_the_network(report):
@@ -81,8 +83,8 @@ def test_index_links_reports_docs_and_metrics_with_abstracts(report):
     metrics = json.loads((out / "metrics.json").read_text())["01_good"]
     assert len(metrics) == 8
     for name, value in metrics.items():  # every number shown is the recorded one
-        assert f"<td>{name}</td><td>{value:.4g}</td>" in index
-    assert f"<code>good/m1</code> = {metrics['good/m1']:.4g}" in index  # in the abstract
+        assert f"<td>{name}</td><td>{site.format_number(value)}</td>" in index
+    assert "<code>good/m0</code> = 1," in index and "<code>good/m1</code> = 1.125" in index  # in the abstract
     assert '<a href="#numbers-01_good">2 more</a>' in index and 'id=numbers-01_good' in index
 
 
@@ -114,6 +116,11 @@ def test_docs_links_open_the_named_notebook_section(report, tmp_path):
     assert "07_absent" not in re.findall(r'href="([^"]+)"', page)
     assert "W_j^{(l)} h_j^{(l)} + b_i^{(l)}" in page and "<em>" not in page  # TeX left intact for MathJax
     assert "<td>冷启动</td>" in page
+
+
+def test_numbers_are_shown_whole_or_to_four_digits():
+    assert site.format_number(100000.0) == "100000" and site.format_number(-3.0) == "-3"
+    assert site.format_number(0.0712345) == "0.07123" and site.format_number(2.5e-7) == "2.5e-07"
 
 
 def test_mathjax_is_copied_once(tmp_path, monkeypatch):
