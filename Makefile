@@ -10,9 +10,10 @@ PIP := $(PY) -m pip --disable-pip-version-check
 SHARED := $(wildcard ../shared/data)
 export RECNB_DATA_PATH := $(RECNB_DATA_PATH)$(if $(SHARED),$(if $(RECNB_DATA_PATH),:,)$(abspath $(SHARED)),)
 
-.PHONY: venv data reports test lab clean-reports help
+.PHONY: venv data reports check-offline test lab clean-reports help
 help:
 	@echo "make reports [PROFILE=smoke|quick|full]  data + all notebooks -> reports/PROFILE/index.html"
+	@echo "make check-offline [PROFILE=...]          open reports/PROFILE in headless Chromium, network cut"
 	@echo "make test                                 the test suite (as CI runs it)"
 	@echo "make data                                 fetch ML-100K and list the other datasets"
 	@echo "make lab                                  JupyterLab on notebooks/"
@@ -32,6 +33,10 @@ data: venv
 reports: data
 	$(PY) -m recnb report --profile $(PROFILE)
 	@echo "open reports/$(PROFILE)/index.html"
+
+# Every page of reports/$(PROFILE) from file:// with no network: requests, images, equations (needs chromium).
+check-offline: venv
+	$(PY) tools/offline_check.py reports/$(PROFILE)
 
 test: venv
 	$(PY) -m pytest

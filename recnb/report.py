@@ -9,8 +9,10 @@ and writes, under ``reports/P/``:
   :func:`record_metrics`) calls;
 * ``manifest.json``: git commit and dirty flag, Python and package versions, SHA-256 of every data file
   a notebook loaded, the parameters, every setting of the profile and the wall seconds per notebook;
-* ``index.html``: one table of the recorded numbers, links to each report, failures in red with the
-  failing cell.
+* ``index.html``: per notebook its status (failures in red with the failing cell), an abstract from its
+  first Markdown cell and its recorded numbers; links to each report, the docs rendered to HTML
+  (``glossary.html``, ``course.html`` ...), ``metrics.json`` and ``manifest.json``;
+* ``mathjax/``: MathJax, copied once, so that every page works offline (see :mod:`recnb.site`).
 
 A failing notebook does not stop the others; the run then returns a non-zero exit code. The runner talks to
 the notebooks' kernels through the environment variables of :mod:`recnb.env`.
@@ -18,7 +20,6 @@ the notebooks' kernels through the environment variables of :mod:`recnb.env`.
 
 from __future__ import annotations
 
-import html
 import json
 import math
 import os
@@ -119,12 +120,9 @@ def _read_lines(path: Path) -> list[dict[str, Any]]:
 
 
 def _to_html(ipynb: Path, target: Path) -> None:
-    import nbformat
-    from nbconvert import HTMLExporter
+    from .site import install_mathjax, notebook_html
 
-    nb = nbformat.read(ipynb, as_version=4)
-    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
-    target.write_text(body, encoding="utf-8")
+    notebook_html(ipynb, target, install_mathjax(target.parent))
 
 
 def _run_one(nb: Path, out_dir: Path, params: dict[str, Any], kernel: str | None) -> dict[str, Any]:
@@ -138,6 +136,11 @@ def _run_one(nb: Path, out_dir: Path, params: dict[str, Any], kernel: str | None
     data_log.unlink(missing_ok=True)
     os.environ[env.RECORD_FILE], os.environ[env.DATA_LOG] = str(rec_file), str(data_log)
     os.environ[env.NO_PROGRESS] = "1"  # progress bars would flood the HTML; the runner shows its own
+    # the kernel imports the recnb that runs this report (a second checkout or worktree beside an
+    # editable install would otherwise run the installed copy's code)
+    old_path = os.environ.get("PYTHONPATH")
+    code_root = str(Path(__file__).resolve().parents[1])
+    os.environ["PYTHONPATH"] = os.pathsep.join([code_root, *([old_path] if old_path else [])])
     executed = out_dir / f"{stem}.ipynb"
     status: dict[str, Any] = {"notebook": stem, "ok": True, "error": None}
     t0 = time.perf_counter()
@@ -153,6 +156,10 @@ def _run_one(nb: Path, out_dir: Path, params: dict[str, Any], kernel: str | None
     finally:
         for var in (env.RECORD_FILE, env.DATA_LOG, env.NO_PROGRESS):
             os.environ.pop(var, None)
+        if old_path is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = old_path
     status["wall_s"] = round(time.perf_counter() - t0, 2)
     if executed.exists():
         try:
@@ -166,37 +173,21 @@ def _run_one(nb: Path, out_dir: Path, params: dict[str, Any], kernel: str | None
     return status
 
 
-def _index_html(profile: str, results: list[dict[str, Any]], manifest: dict[str, Any]) -> str:
-    e = html.escape
-    rows = []
-    for r in results:
-        link = f'<a href="{e(r["html"])}">{e(r["notebook"])}</a>' if r.get("html") else e(r["notebook"])
-        if r["ok"]:
-            state = '<td class="ok">ok</td>'
-        else:
-            err = r["error"] or {}
-            where = (f'cell In [{err.get("cell")}] (cell {err.get("cell_index", 0) + 1} of the executed notebook)'
-                     if err.get("cell") is not None else "before any cell ran")
-            state = (f'<td class="fail">FAILED at {e(where)}: {e(str(err.get("ename")))}: '
-                     f'{e(str(err.get("evalue"))[:400])}</td>')
-        rows.append(f"<tr><td>{link}</td>{state}<td>{r['wall_s']:.1f}</td><td>{len(r['metrics'])}</td></tr>")
-    mrows = [f"<tr><td>{e(r['notebook'])}</td><td>{e(k)}</td><td>{v:.4g}</td></tr>"
-             for r in results for k, v in r["metrics"].items()]
-    failed = sum(not r["ok"] for r in results)
-    verdict = (f'<p class="fail">{failed} notebook(s) failed.</p>' if failed
-               else "<p class='ok'>All notebooks ran.</p>")
-    return f"""<!doctype html><html><head><meta charset="utf-8"><title>recnb reports: {e(profile)}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}}
-table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}
-.fail{{color:#b00020;font-weight:bold}}.ok{{color:#1b5e20}}code{{background:#f4f4f4}}</style></head><body>
-<h1>recnb reports, profile <code>{e(profile)}</code></h1>
-<p>Generated {e(manifest['finished'])} from commit <code>{e(manifest['git']['commit'][:12] or 'unknown')}</code>
-{'(with uncommitted changes)' if manifest['git']['dirty'] else ''}; total {manifest['wall_s']:.0f} s.
-See <a href="manifest.json">manifest.json</a> and <a href="metrics.json">metrics.json</a>.</p>{verdict}
-<h2>Notebooks</h2><table><tr><th>notebook</th><th>status</th><th>wall s</th><th>numbers</th></tr>
-{''.join(rows)}</table>
-<h2>Recorded numbers</h2><table><tr><th>notebook</th><th>metric</th><th>value</th></tr>{''.join(mrows)}</table>
-</body></html>"""
+def _write_site(profile: str, out_dir: Path, results: list[dict[str, Any]], manifest: dict[str, Any],
+                metrics: dict[str, dict[str, float]]) -> bool:
+    """Write the docs pages and ``index.html`` (see :mod:`recnb.site`); False when the docs failed to render."""
+    from .data.fetch import project_root
+    from .site import index_html, install_mathjax, write_docs
+
+    mathjax_url = install_mathjax(out_dir)
+    problems, docs = [], {}
+    try:
+        docs = write_docs(project_root() / "docs", out_dir, mathjax_url)
+    except Exception as err:  # noqa: BLE001 - the index must still be written after hours of notebooks
+        problems.append(f"The docs pages could not be rendered: {type(err).__name__}: {err}")
+    page = index_html(profile, out_dir, results, manifest, metrics, docs, mathjax_url, problems)
+    (out_dir / "index.html").write_text(page, encoding="utf-8")
+    return not problems
 
 
 def run_report(profile: str = "full", only: list[str] | None = None, notebooks_dir: str | Path | None = None,
@@ -237,7 +228,8 @@ def run_report(profile: str = "full", only: list[str] | None = None, notebooks_d
     metrics = {r["notebook"]: r["metrics"] for r in results}
     metrics_path = out_dir / "metrics.json"
     old = json.loads(metrics_path.read_text()) if only and metrics_path.exists() else {}
-    (out_dir / "metrics.json").write_text(json.dumps({**old, **metrics}, indent=1, sort_keys=True))
+    metrics = {**old, **metrics}
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=1, sort_keys=True))
     data: dict[str, dict[str, str]] = {}
     for r in results:
         data.update(r["data"])
@@ -252,5 +244,5 @@ def run_report(profile: str = "full", only: list[str] | None = None, notebooks_d
                       for r in results],
     }
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1, default=str))
-    (out_dir / "index.html").write_text(_index_html(profile, results, manifest), encoding="utf-8")
-    return 0 if all(r["ok"] for r in results) else 1
+    site_ok = _write_site(profile, out_dir, results, manifest, metrics)
+    return 0 if site_ok and all(r["ok"] for r in results) else 1
