@@ -4,6 +4,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PROFILE ?= full
+EDITION ?= teacher
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 # The read-only datasets beside the checkout (../shared/data) join the search path when present.
@@ -12,7 +13,8 @@ export RECNB_DATA_PATH := $(RECNB_DATA_PATH)$(if $(SHARED),$(if $(RECNB_DATA_PAT
 
 .PHONY: venv data reports check-offline test lab clean-reports help
 help:
-	@echo "make reports [PROFILE=smoke|quick|full]  data + all notebooks -> reports/PROFILE/index.html"
+	@echo "make reports [PROFILE=smoke|quick|full] [EDITION=teacher|student]"
+	@echo "                                          data + all notebooks -> reports/PROFILE[-student]/index.html"
 	@echo "make check-offline [PROFILE=...]          open reports/PROFILE in headless Chromium, network cut"
 	@echo "make test                                 the test suite (as CI runs it)"
 	@echo "make data                                 fetch ML-100K and list the other datasets"
@@ -31,8 +33,8 @@ data: venv
 	$(PY) -m recnb data list
 
 reports: data
-	$(PY) -m recnb report --profile $(PROFILE)
-	@echo "open reports/$(PROFILE)/index.html"
+	$(PY) -m recnb report --profile $(PROFILE) --edition $(EDITION)
+	@echo "open reports/$(PROFILE)$(if $(filter student,$(EDITION)),-student,)/index.html"
 
 # Every page of reports/$(PROFILE) from file:// with no network: requests, images, equations (needs chromium).
 check-offline: venv

@@ -86,7 +86,7 @@ def _report(args: argparse.Namespace) -> int:
 
     only = args.only.split(",") if args.only else None
     return run_report(args.profile, only=only, dataset=args.dataset, seed=args.seed, data_path=args.data_path,
-                      notebooks_dir=args.notebooks, out_root=args.out)
+                      notebooks_dir=args.notebooks, out_root=args.out, edition=args.edition)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="extra data folders passed to the notebooks, or (with --dataset canonical) your log file")
     r.add_argument("--notebooks", default=None, help="notebook folder (default: notebooks/)")
     r.add_argument("--out", default=None, help="report root (default: reports/)")
+    r.add_argument("--edition", default="teacher", choices=["teacher", "student"],
+                   help="teacher: exercises with their solutions executed (reports/PROFILE/); student: solutions "
+                        "replaced by answer boxes (reports/PROFILE-student/)")
     args = p.parse_args(argv)
     if args.command == "data":
         return _data(args)

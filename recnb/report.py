@@ -125,7 +125,8 @@ def _to_html(ipynb: Path, target: Path) -> None:
     notebook_html(ipynb, target, install_mathjax(target.parent))
 
 
-def _run_one(nb: Path, out_dir: Path, params: dict[str, Any], kernel: str | None) -> dict[str, Any]:
+def _run_one(nb: Path, out_dir: Path, params: dict[str, Any], kernel: str | None,
+             cwd: Path | None = None) -> dict[str, Any]:
     import papermill as pm
 
     stem = nb.stem
@@ -145,7 +146,7 @@ def _run_one(nb: Path, out_dir: Path, params: dict[str, Any], kernel: str | None
     status: dict[str, Any] = {"notebook": stem, "ok": True, "error": None}
     t0 = time.perf_counter()
     try:
-        pm.execute_notebook(str(nb), str(executed), parameters=params, cwd=str(nb.parent),
+        pm.execute_notebook(str(nb), str(executed), parameters=params, cwd=str(cwd or nb.parent),
                             kernel_name=kernel, progress_bar=False, log_output=False)
     except pm.PapermillExecutionError as err:
         status.update(ok=False, error={"cell": err.exec_count, "cell_index": err.cell_index,
@@ -192,8 +193,12 @@ def _write_site(profile: str, out_dir: Path, results: list[dict[str, Any]], mani
 
 def run_report(profile: str = "full", only: list[str] | None = None, notebooks_dir: str | Path | None = None,
                out_root: str | Path | None = None, dataset: str = "ml-100k", seed: int = 0,
-               data_path: str = "", kernel: str | None = None) -> int:
-    """Run the notebooks and write the reports; return 0 when all succeeded, 1 otherwise."""
+               data_path: str = "", kernel: str | None = None, edition: str = "teacher") -> int:
+    """Run the notebooks and write the reports; return 0 when all succeeded, 1 otherwise.
+
+    ``edition``: ``teacher`` (solutions executed; ``reports/<profile>/``) or ``student`` (solution cells
+    replaced by answer boxes; ``reports/<profile>-student/``), see :mod:`recnb.editions`."""
+    from . import editions
     from tqdm.auto import tqdm
 
     from .data.fetch import project_root
@@ -201,7 +206,10 @@ def run_report(profile: str = "full", only: list[str] | None = None, notebooks_d
     cfg = get_profile(profile)
     root = project_root()
     nb_dir = Path(notebooks_dir) if notebooks_dir else root / "notebooks"
-    out_dir = (Path(out_root) if out_root else root / "reports") / profile
+    if edition not in editions.EDITIONS:
+        raise ValueError(f"edition {edition!r}: expected one of {', '.join(editions.EDITIONS)}")
+    out_dir = (Path(out_root) if out_root else root / "reports") / (
+        profile if edition == "teacher" else f"{profile}-{edition}")
     out_dir.mkdir(parents=True, exist_ok=True)
     todo = notebooks(nb_dir, only)
     if not todo:
@@ -222,7 +230,8 @@ def run_report(profile: str = "full", only: list[str] | None = None, notebooks_d
     bar = tqdm(todo, desc=f"reports/{profile}", unit="notebook")
     for nb in bar:
         bar.set_postfix_str(nb.stem)
-        results.append(_run_one(nb, out_dir, params, kernel))
+        source = editions.prepare(nb, edition, out_dir / ".edition")
+        results.append(_run_one(source, out_dir, params, kernel, cwd=nb.parent))
         if not results[-1]["ok"]:
             tqdm.write(f"FAILED {nb.stem}: {results[-1]['error']}")
     metrics = {r["notebook"]: r["metrics"] for r in results}
@@ -234,7 +243,7 @@ def run_report(profile: str = "full", only: list[str] | None = None, notebooks_d
     for r in results:
         data.update(r["data"])
     manifest = {
-        "profile": profile, "settings": cfg.as_dict(), "parameters": params, "started": started.isoformat(timespec="seconds"),
+        "profile": profile, "edition": edition, "settings": cfg.as_dict(), "parameters": params, "started": started.isoformat(timespec="seconds"),
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "wall_s": round(time.perf_counter() - t0, 2),
         "git": git,
