@@ -14,9 +14,10 @@ from __future__ import annotations
 import copy
 import random
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -39,6 +40,18 @@ def seed_everything(seed: int) -> torch.Generator:
 def validation_score(model: Scorer, split: Split, metric: str = "ndcg@10") -> float:
     """Mean ``metric`` on the validation targets (the early-stopping criterion of the ranking models)."""
     return float(evaluate(model, split, "valid", ks=(10,), name="valid").per_user[metric].mean())
+
+
+def select_on_validation(model: Scorer, split: Split, attr: str, grid: Iterable[Any]) -> dict[Any, float]:
+    """Set ``model.<attr>`` to each value of ``grid`` in turn, score validation NDCG@10, and leave the best
+    value set (the first one on ties). Returns ``{value: validation NDCG@10}`` (models keep it as
+    ``scores_``). For a setting chosen without retraining (a decay, a mixing weight)."""
+    scores: dict[Any, float] = {}
+    for value in grid:
+        setattr(model, attr, value)
+        scores[value] = validation_score(model, split)
+    setattr(model, attr, max(scores, key=scores.__getitem__))
+    return scores
 
 
 @dataclass

@@ -33,7 +33,7 @@ import torch
 from ..data.schema import EVENT_TYPES
 from ..data.split import Split, _assign, _eligible
 from ..evaluate import Scorer
-from ..train import validation_score
+from ..train import select_on_validation
 
 
 @dataclass(frozen=True, eq=False)
@@ -246,11 +246,7 @@ class Hybrid:
             if getattr(m, "split_", split) is not split:
                 raise ValueError(f"{type(m).__name__} was fitted on another split; fit it on this one first")
         self.split_ = split
-        self.scores_: dict[float, float] = {}
-        for w in self.weights:
-            self.w_ = w
-            self.scores_[w] = validation_score(self, split)
-        self.w_ = max(self.scores_, key=self.scores_.get)
+        self.scores_ = select_on_validation(self, split, "w_", self.weights)
         return self
 
     def score(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:

@@ -20,7 +20,7 @@ import scipy.sparse as sp
 import torch
 
 from ..data.split import Split
-from ..train import fit_loop, seed_everything, validation_score
+from ..train import fit_loop, seed_everything, select_on_validation, validation_score
 from .base import Fitted, Recommender, as_index
 
 
@@ -216,11 +216,7 @@ class SeenItems(Fitted):
         self.split_ = split
         pop = split.item_popularity().astype(np.float64)
         self.popularity_ = torch.from_numpy((pop / (pop.max() + 1.0)).astype(np.float32))
-        self.scores_: dict[float, float] = {}
-        for d in self.decays:
-            self.decay_ = d
-            self.scores_[d] = validation_score(self, split)
-        self.decay_ = max(self.scores_, key=self.scores_.get)
+        self.scores_ = select_on_validation(self, split, "decay_", self.decays)
         return self
 
     def score(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:

@@ -40,7 +40,7 @@ from tqdm.auto import tqdm
 from ..data.fetch import ChecksumError, processed_dir
 from ..data.schema import Dataset, DataValidationError
 from ..data.split import Split
-from ..train import validation_score
+from ..train import select_on_validation
 from .base import Fitted
 from .baselines import recency_weights
 from .sequence import SequenceRecommender
@@ -260,11 +260,7 @@ class TextZeroShot(Fitted):
                              f"{split.n_items} items")
         self.split_ = split
         self._weights: dict[tuple[str, float], sp.csr_matrix] = {}
-        self.scores_: dict[float, float] = {}
-        for d in self.decays:
-            self.decay_ = d
-            self.scores_[d] = validation_score(self, split)
-        self.decay_ = max(self.scores_, key=self.scores_.get)
+        self.scores_ = select_on_validation(self, split, "decay_", self.decays)
         return self
 
     def user_vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
