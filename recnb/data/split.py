@@ -306,7 +306,7 @@ def leave_last_out(ds: Dataset, target: str | tuple[str, ...] | None = None,
             history), so that the validation stage asks the same question as the test stage.
     """
     targets = _targets(ds, target)
-    by = "position (order without clock)" if ds.ordered and not ds.has_time else "time"
+    by = "time" if ds.has_time else "position (order without clock)" if ds.ordered else "file order (no clock)"
     protocol = (f"leave-last-out by {by}; targets: {', '.join(targets)}"
                 f"{' on items new to the user' if new_items else ''}; "
                 f"inputs: {', '.join(inputs) if inputs else 'all events'}")
