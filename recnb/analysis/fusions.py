@@ -85,10 +85,10 @@ def fit_fusions(split: Split, seeds: int, seed: int = 0, epochs: int = 50, progr
 
 
 def selection_table(runs: FusionRuns, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
-    """One row per encoder and fusion: ``model``, ``kind``, ``valid ndcg@10`` (what choices read), test ``ndcg@10``
-    with its 95% CI (``ndcg@10 CI``) and ``chosen`` (best on validation within its kind: single encoder or all three),
+    """One row per encoder and fusion: ``model``, ``kind``, ``valid ndcg@10`` (what choices read), the test metrics of
+    :func:`results_table` with their 95% CIs (``ndcg@10``, ``ndcg@10 CI``, ...) and ``chosen`` (best on validation within its kind: single encoder or all three),
     sorted by validation NDCG@10."""
-    test = results_table(list(runs.test.values()), metrics=("ndcg@10",), n_boot=n_boot, seed=seed)
+    test = results_table(list(runs.test.values()), n_boot=n_boot, seed=seed)
     table = test.assign(kind=test["model"].map(kind), **{"valid ndcg@10": test["model"].map(runs.valid_ndcg())})
     chosen = choose(runs)
     table["chosen"] = table["model"].isin(chosen.values())
