@@ -12,7 +12,7 @@ from recnb.evaluate import Evaluation, compare
 
 def _ev(name: str, values: np.ndarray) -> Evaluation:
     users = np.arange(len(values))
-    per_user = pd.DataFrame({"ndcg@10": values, "hr@10": (values > 0).astype(float)})
+    per_user = pd.DataFrame({"ndcg@10": values, "hr@10": (values > 0).astype(float), "mrr@10": values})
     return Evaluation(name, users, per_user, np.zeros((len(values), 10), dtype=np.int64), {})
 
 
