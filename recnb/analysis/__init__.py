@@ -3,6 +3,8 @@
 * :mod:`~recnb.analysis.autoencoding`: feature autoencoder profiles, latent-size sweep (notebook 03);
 * :mod:`~recnb.analysis.sequences`: sequence cells chosen on validation, ablation, scaling verdict (04);
 * :mod:`~recnb.analysis.scaling`: power laws of quality against parameters (notebook 04);
+* :mod:`~recnb.analysis.graphs`: graph variants over seeds, the depth sweep, the social-graph comparison (05);
+* :mod:`~recnb.analysis.fusions`: encoders and fusions over seeds, the fusion chosen on validation and tested (06);
 * :mod:`~recnb.analysis.funnel`: the view -> cart -> purchase funnel with Wilson CIs (notebook 07);
 * :mod:`~recnb.analysis.shop`: the next-purchase line-up, selection on validation, multi-behaviour input (07);
 * :mod:`~recnb.analysis.coldstart`: new users held out and revealed event by event (07);

@@ -1,0 +1,155 @@
+"""Notebook 06's computations: encoders and fusions over seeds, the choice of the best fusion on validation, the
+family of paired tests of the chosen one, and the shop section.
+
+The encoders and fusions are the recipes of :mod:`recnb.recipes` (:func:`~recnb.recipes.fit_encoders`,
+:func:`~recnb.recipes.fusion_variants`). Every model is evaluated on the validation and on the test targets; the
+best single encoder and the best fusion are chosen on validation NDCG@10 and only then reported on test.
+The score ensemble and the gate are fitted on validation targets, so their validation numbers are in-sample (an
+optimistic reading that favours them in the choice); the test number of the chosen model is not affected.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .. import experiment
+from ..data.split import Split
+from ..evaluate import Evaluation, compare, evaluate, results_table
+from ..models.base import Fitted, Recommender
+from ..profile import Profile
+from ..prose import best_by, listing, num
+from ..recipes import fit_encoders, fusion_variants
+
+SINGLES: dict[str, str] = {"ae": "ae (Mult-VAE)", "seq": "seq (GRU)", "graph": "graph (LightGCN)"}
+"""Display names of the three single encoders."""
+ALL_THREE: tuple[str, ...] = ("ensemble", "gated", "late", "late-ft", "cascade")
+"""The fusions over all three encoders (the candidates of the choice)."""
+
+
+def kind(name: str) -> str:
+    """``single encoder``, ``pair`` (a fusion of two encoders, named like ``gated(ae+seq)``) or ``all three``."""
+    return "single encoder" if name in SINGLES.values() else "pair" if "(" in name and "+" in name else "all three"
+
+
+@dataclass
+class FusionRuns:
+    """Results of :func:`fit_fusions`: ``test`` and ``valid`` evaluations (per-user metrics averaged over seeds),
+    ``per_seed`` (model, seed, valid and test NDCG@10), ``timing`` (seconds per fit), and the first seed's fitted
+    ``models`` and ``encoders``."""
+
+    test: dict[str, Evaluation] = field(default_factory=dict)
+    valid: dict[str, Evaluation] = field(default_factory=dict)
+    per_seed: pd.DataFrame = field(default_factory=pd.DataFrame)
+    timing: pd.DataFrame = field(default_factory=pd.DataFrame)
+    models: dict[str, Fitted] = field(default_factory=dict)
+    encoders: dict[str, Recommender] = field(default_factory=dict)
+
+    def valid_ndcg(self, names: list[str] | tuple[str, ...] | None = None) -> pd.Series:
+        """Validation NDCG@10 (mean over users and seeds) of ``names`` (default: every model)."""
+        return pd.Series({n: self.valid[n].per_user["ndcg@10"].mean() for n in (names or list(self.valid))})
+
+
+def fit_fusions(split: Split, seeds: int, seed: int = 0, epochs: int = 50, progress: bool = True,
+                **variant_kw: object) -> FusionRuns:
+    """Fit the three encoders and every fusion of :func:`fusion_variants` for ``seeds`` seeds from ``seed``; evaluate
+    each on the validation and the test targets. ``variant_kw`` goes to :func:`fusion_variants` (``pairs``,
+    ``finetune``, ``max_len``, ``cascade_batch``); the encoders read the same ``max_len`` when given."""
+    runs, per_seed, timing = FusionRuns(), [], []
+    test_runs: dict[str, list[Evaluation]] = {}
+    valid_runs: dict[str, list[Evaluation]] = {}
+    enc_kw = {"max_len": variant_kw["max_len"]} if "max_len" in variant_kw else {}
+    for s in range(seed, seed + seeds):
+        t0 = time.perf_counter()
+        encoders = fit_encoders(split, seed=s, epochs=epochs, progress=progress, **enc_kw)
+        timing.append({"seed": s, "model": "the three encoders", "seconds": time.perf_counter() - t0})
+        fitted: dict[str, Fitted] = {SINGLES[k]: m for k, m in encoders.items()}
+        for name, model in fusion_variants(encoders, epochs=epochs, seed=s, progress=progress, **variant_kw).items():
+            t0 = time.perf_counter()
+            fitted[name] = model.fit(split)
+            timing.append({"seed": s, "model": name, "seconds": time.perf_counter() - t0})
+        for name, model in fitted.items():
+            test_runs.setdefault(name, []).append(test := evaluate(model, split, name=name))
+            valid_runs.setdefault(name, []).append(valid := evaluate(model, split, stage="valid", name=name))
+            per_seed.append({"model": name, "seed": s, "valid ndcg@10": valid.per_user["ndcg@10"].mean(),
+                             "ndcg@10": test.per_user["ndcg@10"].mean()})
+        if s == seed:
+            runs.models, runs.encoders = fitted, dict(encoders)
+    runs.test = {n: experiment.mean_evaluation(r, n) for n, r in test_runs.items()}
+    runs.valid = {n: experiment.mean_evaluation(r, n) for n, r in valid_runs.items()}
+    runs.per_seed, runs.timing = pd.DataFrame(per_seed), pd.DataFrame(timing)
+    return runs
+
+
+def selection_table(runs: FusionRuns, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """One row per encoder and fusion: ``model``, ``kind``, ``valid ndcg@10`` (what choices read), the test metrics of
+    :func:`results_table` with their 95% CIs (``ndcg@10``, ``ndcg@10 CI``, ...) and ``chosen`` (best on validation within its kind: single encoder or all three),
+    sorted by validation NDCG@10."""
+    test = results_table(list(runs.test.values()), n_boot=n_boot, seed=seed)
+    table = test.assign(kind=test["model"].map(kind), **{"valid ndcg@10": test["model"].map(runs.valid_ndcg())})
+    chosen = choose(runs)
+    table["chosen"] = table["model"].isin(chosen.values())
+    cols = ["model", "kind", "valid ndcg@10", *[c for c in test.columns if c != "model"], "chosen"]
+    return table[cols].sort_values("valid ndcg@10", ascending=False, ignore_index=True)
+
+
+def choose(runs: FusionRuns, candidates: tuple[str, ...] = ALL_THREE) -> dict[str, str]:
+    """``{"single": best single encoder, "fusion": best of ``candidates``}``, each by validation NDCG@10."""
+    return {"single": best_by(runs.valid_ndcg([n for n in SINGLES.values() if n in runs.valid])),
+            "fusion": best_by(runs.valid_ndcg([n for n in candidates if n in runs.valid]))}
+
+
+def compare_chosen(runs: FusionRuns, baselines: dict[str, Evaluation], n_boot: int = 1000, seed: int = 0,
+                   candidates: tuple[str, ...] = ALL_THREE) -> tuple[pd.DataFrame, str, dict[str, str]]:
+    """The fusion chosen on validation against the single encoder chosen on validation and every baseline, one
+    family of paired tests on test NDCG@10, Holm-adjusted (:func:`compare`). Returns ``(table, verdict, chosen)``."""
+    chosen = choose(runs, candidates)
+    evals = {**baselines, **runs.test}
+    table, verdict = compare(evals, chosen["fusion"], others=[chosen["single"], *baselines], n_boot=n_boot, seed=seed,
+                             chosen_on=f"validation NDCG@10 among {listing(c for c in candidates if c in runs.valid)}")
+    single = (f"The single encoder compared with it, **{chosen['single']}**, is the best of the three on validation "
+              f"NDCG@10 ({num(runs.valid_ndcg()[chosen['single']], 4)}).")
+    return table, f"{verdict} {single}", chosen
+
+
+def summary_lines(runs: FusionRuns, baselines: dict[str, Evaluation], tests: pd.DataFrame, chosen: dict[str, str],
+                  candidates: tuple[str, ...] = ALL_THREE) -> str:
+    """Markdown bullets closing the notebook: the fusions ranked on validation with their test numbers, the chosen
+    single encoder and EASE on test, the chosen fusion's tests, and the learned fusions that beat the ensemble on
+    validation."""
+    valid, test = runs.valid_ndcg(), pd.Series({n: e.per_user["ndcg@10"].mean() for n, e in runs.test.items()})
+    ranked = [c for c in sorted(candidates, key=lambda c: -valid.get(c, -np.inf)) if c in runs.valid]
+    learned = [c for c in ranked if c != "ensemble" and "ensemble" in valid and valid[c] > valid["ensemble"]]
+    lines = ["- Fusions over all three encoders, ranked on validation NDCG@10 (test in brackets): "
+             + ", ".join(f"{c} {num(valid[c], 4)} ({num(test[c], 4)})" for c in ranked) + ".",
+             f"- Chosen on validation: **{chosen['fusion']}** (test {num(test[chosen['fusion']], 4)}); best single "
+             f"encoder on validation: {chosen['single']} (test {num(test[chosen['single']], 4)})"
+             + (f"; EASE on test: {num(baselines['ease'].per_user['ndcg@10'].mean(), 4)}." if "ease" in baselines else "."),
+             *[f"- {v}" for v in tests["verdict"]],
+             f"- Learned fusions above the simple ensemble on validation: {listing(learned) or 'none'}."]
+    return "\n".join(lines)
+
+
+def shop_fusions(name: str, split: Split, cfg: Profile, seed: int = 0, epochs: int = 20, max_len: int = 20
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, str, FusionRuns]:
+    """Notebook 06's shop section: one seed of the encoders and the fusions over all three (no pairs, no fine-tuned
+    late fusion) on a shop split; the fusion is chosen on validation and tested against the single encoder chosen
+    on validation and the baselines. Returns ``(results table, paired tests, verdict, runs)``."""
+    base = experiment.baseline_evaluations(split, cfg, seed)
+    runs = fit_fusions(split, 1, seed, epochs=epochs, progress=False, pairs=False, finetune=False, max_len=max_len,
+                       cascade_batch=128)
+    candidates = tuple(c for c in ALL_THREE if c in runs.test)
+    table = results_table([*base.values(), *runs.test.values()], n_boot=cfg.n_boot, seed=seed)
+    table.insert(1, "valid ndcg@10", table["model"].map(runs.valid_ndcg()))
+    tests, verdict, _ = compare_chosen(runs, base, cfg.n_boot, seed, candidates)
+    if split.n_items > cfg.ease_items:
+        verdict += (f" (EASE here ranks only the {cfg.ease_items:,} most popular items of {split.n_items:,}: its "
+                    "closed form inverts an items x items matrix.)")
+    return table, tests, verdict, runs
+
+
+__all__ = ["SINGLES", "ALL_THREE", "kind", "FusionRuns", "fit_fusions", "selection_table", "choose", "compare_chosen",
+           "summary_lines", "shop_fusions"]
