@@ -57,7 +57,7 @@ class ItemKNN(Fitted):
         rows = np.repeat(np.arange(co.shape[0]), np.diff(co.indptr))
         denom = norms[rows] * norms[co.indices]
         self.scores_: dict[tuple[int, float], float] = {}
-        best = -1.0
+        best, chosen = -1.0, None  # without validation users every score is NaN: the first setting stays
         for shrink in self.shrinks:
             sim = co.copy()
             sim.data = co.data / (denom + shrink)
@@ -65,7 +65,7 @@ class ItemKNN(Fitted):
             for k in sorted(self.ks, reverse=True):
                 self.similarity_ = _top_k_per_row(widest, k)
                 s = self.scores_[(k, shrink)] = validation_score(self, split)
-                if s > best:
+                if chosen is None or s > best:
                     best, self.k_, self.shrink_, chosen = s, k, shrink, self.similarity_
         self.similarity_ = chosen
         return self
@@ -107,7 +107,7 @@ class EASE(Fitted):
         evals, q = np.linalg.eigh(g)
         self.fallback_ = torch.from_numpy((pop / (pop.max() + 1) - 2.0).astype(np.float32))
         self.scores_ = {}
-        best = -1.0
+        best, best_b = -1.0, None  # without validation users every score is NaN: the first λ stays
         for lam in self.lambdas:
             p = (q / (evals + lam)) @ q.T
             b = -p / np.diag(p)
@@ -115,7 +115,7 @@ class EASE(Fitted):
             self.weights_ = torch.from_numpy(b.astype(np.float32, copy=False))
             s = validation_score(self, split)
             self.scores_[lam] = s
-            if s > best:
+            if best_b is None or s > best:
                 best, self.lambda_, best_b = s, lam, self.weights_
         self.weights_ = best_b
         return self
