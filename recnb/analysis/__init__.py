@@ -1,5 +1,7 @@
 """Analyses built on the data and the models, one module per question of the study:
 
+* :mod:`~recnb.analysis.datasets`: profiles of every dataset, caveats from the sources' notes (notebook 01);
+* :mod:`~recnb.analysis.preprocessing`: normalisation, the split's stages, the baselines chosen on validation (02);
 * :mod:`~recnb.analysis.scaling`: power laws of quality against parameters (notebook 04);
 * :mod:`~recnb.analysis.funnel`: the view -> cart -> purchase funnel with Wilson CIs (notebook 07);
 * :mod:`~recnb.analysis.shop`: the next-purchase line-up, selection on validation, multi-behaviour input (07);
