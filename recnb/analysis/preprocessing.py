@@ -101,8 +101,8 @@ def stage_sentence(split: Split, table: pd.DataFrame, tolerance: float = STAGE_T
         out.append(f"Validation targets: {split.info['validation stage']}.")
     chosen = table.loc[table["valid ndcg@10"].idxmax(), "model"]
     best_test = table.loc[table["ndcg@10"].idxmax(), "model"]
-    same = "also" if chosen == best_test else f"not ({best_test} is)"
-    out.append(f"The model chosen on validation NDCG@10, **{chosen}**, is {same} the best on test NDCG@10; "
+    same = "also the best on test NDCG@10" if chosen == best_test else f"not the best on test NDCG@10 ({best_test} is)"
+    out.append(f"The model chosen on validation NDCG@10, **{chosen}**, is {same}; "
                f"Spearman correlation of the models' validation and test NDCG@10: "
                f"{num(table['valid ndcg@10'].corr(table['ndcg@10'], method='spearman'), 2)}.")
     return " ".join(out)

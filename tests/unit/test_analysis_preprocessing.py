@@ -40,4 +40,4 @@ def test_stage_sentence_says_whether_the_stages_are_alike():
     assert "are NOT alike" in prep.stage_sentence(plain, table, tolerance=0.1)
     new = leave_last_out(_refind_shop(), target="purchase", new_items=True)
     text = prep.stage_sentence(new, table, tolerance=0.1)
-    assert "are alike" in text and "**a**, is not (b is) the best on test" in text
+    assert "are alike" in text and "**a**, is not the best on test NDCG@10 (b is)" in text
