@@ -1,5 +1,7 @@
 """Analyses built on the data and the models, one module per question of the study:
 
+* :mod:`~recnb.analysis.datasets`: profiles of every dataset, caveats from the sources' notes (notebook 01);
+* :mod:`~recnb.analysis.preprocessing`: normalisation, the split's stages, the baselines chosen on validation (02);
 * :mod:`~recnb.analysis.autoencoding`: feature autoencoder profiles, latent-size sweep (notebook 03);
 * :mod:`~recnb.analysis.sequences`: sequence cells chosen on validation, ablation, scaling verdict (04);
 * :mod:`~recnb.analysis.scaling`: power laws of quality against parameters (notebook 04);
