@@ -102,7 +102,7 @@ def purchase_prediction(name: str, ds: Dataset, window: float, epochs: int, n_bo
         rows.append({"dataset": name, "input": label, **binary_metrics(task.y_test.to_numpy(), p, n_boot, seed),
                      "test users": len(te), "buyers": int(task.y_test.sum())})
         curves[(name, label)] = (task.y_test.to_numpy(), p)
-    note = (f"{name}: window {window:g} days; cut_train {task.cut_train:%Y-%m-%d %H:%M}, cut_test "
+    note = (f"{name}: {window:g}-day window; cut_train {task.cut_train:%Y-%m-%d %H:%M}, cut_test "
             f"{task.cut_test:%Y-%m-%d %H:%M}; {task.info}")
     return pd.DataFrame(rows), curves, note
 

@@ -60,11 +60,14 @@ def shop_logs(dataset: str, data_path: str = "", seed: int = 0) -> tuple[dict[st
 
 
 def data_summary(data: dict[str, Dataset]) -> pd.DataFrame:
-    """One row per log: users, items and the number of events of each type."""
+    """One row per log: users, items, the share of items touched by a single user, and the number of events of
+    each type."""
     rows = []
     for name, ds in data.items():
         counts = ds.events["event"].astype(str).value_counts()
-        rows.append({"log": name, "users": ds.events["user_id"].nunique(), "items": ds.events["item_id"].nunique(),
+        users_per_item = ds.events.groupby("item_id", observed=True)["user_id"].nunique()
+        rows.append({"log": name, "users": ds.events["user_id"].nunique(), "items": len(users_per_item),
+                     "items with one user": float((users_per_item == 1).mean()),
                      **{e: int(counts.get(e, 0)) for e in ("view", "fav", "cart", "purchase", "click", "rating")}})
     frame = pd.DataFrame(rows).set_index("log")
     return frame.loc[:, (frame != 0).any()]
@@ -181,7 +184,7 @@ def choice_sentence(run: ShopRun) -> str:
     b, v = run.best, run.valid
     return (f"Chosen on validation NDCG@10 (validation targets: {validation_stage(run.split)}): best encoder "
             f"**{b['encoder']}** ({num(v[b['encoder']], 4)}), best fusion **{b['fusion']}** ({num(v[b['fusion']], 4)}) "
-            f"among {listing([m for m in run.models if selection_role(m) == 'fusion'], 'or')}.")
+            f"among the fusion candidates fitted here ({listing([m for m in run.models if selection_role(m) == 'fusion'])}).")
 
 
 def selection_role(model: str) -> str:
@@ -343,7 +346,7 @@ def shop_verdict(name: str, run: ShopRun, effect: pd.DataFrame, verdict: str) ->
     b = run.best
     nd = {m: e.per_user["ndcg@10"].mean() for m, e in run.evals.items()}
     eff = effect.set_index("model").loc[b["fusion"]]
-    return [f"- **{name}** (choices on validation NDCG@10; validation targets: {validation_stage(run.split)}): "
+    return [f"- **{name}** (choices on validation NDCG@10, validation targets as stated in section 2): "
             f"test NDCG@10 of the chosen fusion {b['fusion']} {num(nd[b['fusion']], 4)}, of the chosen encoder "
             f"{b['encoder']} {num(nd[b['encoder']], 4)}; seen {num(nd['seen'], 4)}, EASE {num(nd['ease'], 4)}. " + verdict,
             f"- {name}: with views and carts as input, {b['fusion']} changes by {eff['difference']:+.4f} "
