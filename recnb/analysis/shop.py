@@ -17,22 +17,28 @@ from ..data.split import Split
 from ..evaluate import Evaluation, paired_test
 from ..models.base import Fitted
 from ..models.baselines import BPRMF, EASE, ItemKNN, MostPopular, SeenItems
-from ..models.fusion import ScoreEnsemble
+from ..models.base import Recommender
+from ..models.fusion import LateFusion, ScoreEnsemble
 from ..profile import Profile
 from ..recipes import fit_encoders
 from ..train import validation_score
 
 ENCODER_NAMES = {"ae": "mult-vae", "seq": "gru", "graph": "lightgcn"}
-FUSIONS = ("ensemble", "ensemble+seen")
+FUSION_CANDIDATES = ("ensemble", "late", "ensemble+seen")
+"""The fusions the case study fits, in the order they are tried: the score ensemble of the encoders, the late
+fusion (frozen encoders, an MLP head over the catalogue; both need two or more encoders) and the score ensemble
+of the encoders with the re-find rule. None is preferred in advance: :func:`choose` picks one on validation."""
 
 
 def next_purchase_models(split: Split, cfg: Profile, seed: int = 0, encoders: tuple[str, ...] = ("graph",),
                          progress: bool = False) -> dict[str, Fitted]:
     """The case study's recipe, fitted on ``split``: the baselines (``pop``, ``seen``, ``itemknn`` with k = 100
     and shrink 10, ``ease`` capped at ``cfg.ease_items`` items, ``bpr`` at ``cfg.bpr_epochs`` epochs), the
-    ``encoders`` (named ``mult-vae``, ``gru``, ``lightgcn``; ``cfg.shop_epochs`` epochs), the score ``ensemble``
-    of the encoders (when there are two or more) and ``ensemble+seen``, the encoders mixed with the re-find
-    baseline (weight step 0.2). Weights and hyper-parameters are chosen on the validation targets."""
+    ``encoders`` (named ``mult-vae``, ``gru``, ``lightgcn``; ``cfg.shop_epochs`` epochs) and the fusions of
+    :data:`FUSION_CANDIDATES`: the score ``ensemble`` and the ``late`` fusion of the encoders (when there are two
+    or more; ``late`` is capped at ``cfg.shop_epochs`` epochs) and ``ensemble+seen``, the encoders mixed with the
+    re-find baseline (weight step 0.2). Weights, epochs and hyper-parameters are chosen on the validation
+    targets."""
     models: dict[str, Fitted] = {"pop": MostPopular().fit(split), "seen": SeenItems().fit(split),
                                  "itemknn": ItemKNN(ks=(100,), shrinks=(10.0,)).fit(split),
                                  "ease": EASE(max_items=cfg.ease_items).fit(split),
@@ -41,13 +47,35 @@ def next_purchase_models(split: Split, cfg: Profile, seed: int = 0, encoders: tu
     models.update({ENCODER_NAMES[k]: m for k, m in enc.items()})
     if len(enc) > 1:
         models["ensemble"] = ScoreEnsemble(enc).fit(split)
+        dense = {k: m for k, m in enc.items() if isinstance(m, Recommender)}
+        if len(dense) > 1:
+            models["late"] = LateFusion(dense, max_epochs=cfg.shop_epochs, seed=seed, progress=progress).fit(split)
     models["ensemble+seen"] = ScoreEnsemble({**enc, "seen": models["seen"]}, step=0.2).fit(split)
     return models
 
 
 def best_by_validation(models: dict[str, Fitted], split: Split, names: list[str]) -> str:
     """The name among ``names`` with the highest validation NDCG@10 (never the test targets)."""
+    if not names:
+        raise ValueError(f"best_by_validation: no candidate among the models {list(models)}")
     return max(names, key=lambda n: validation_score(models[n], split))
+
+
+def validation_scores(models: dict[str, Fitted], split: Split) -> dict[str, float]:
+    """Validation NDCG@10 of every model (the only numbers any choice of the case study reads)."""
+    return {n: validation_score(m, split) for n, m in models.items()}
+
+
+def choose(valid: dict[str, float]) -> dict[str, str]:
+    """The best encoder (of :data:`ENCODER_NAMES`) and the best fusion (of :data:`FUSION_CANDIDATES`) by their
+    validation NDCG@10 ``valid`` (:func:`validation_scores`): ``{"encoder": name, "fusion": name}``."""
+    out = {}
+    for role, names in (("encoder", ENCODER_NAMES.values()), ("fusion", FUSION_CANDIDATES)):
+        cands = {n: v for n, v in valid.items() if n in names}
+        if not cands:
+            raise ValueError(f"choose: no {role} among the models {list(valid)}")
+        out[role] = max(cands, key=cands.__getitem__)
+    return out
 
 
 def input_effect(multi: dict[str, Evaluation], purchases: dict[str, Evaluation], n_boot: int = 1000,
@@ -73,5 +101,5 @@ def beyond_table(evals: dict[str, Evaluation], k: int = 10) -> pd.DataFrame:
     return frame.dropna(axis=1, how="all")
 
 
-__all__ = ["ENCODER_NAMES", "FUSIONS", "next_purchase_models", "best_by_validation", "input_effect",
+__all__ = ["ENCODER_NAMES", "FUSION_CANDIDATES", "next_purchase_models", "best_by_validation", "validation_scores", "choose", "input_effect",
            "beyond_table"]

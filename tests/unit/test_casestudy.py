@@ -1,0 +1,42 @@
+"""Notebook 07/08 package functions: choices read validation numbers only; sentences are rendered from data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from recnb.analysis.analytics import attack_design, dense_ids, ledger_sentences
+from recnb.analysis.anomaly import Attack
+from recnb.analysis.shop import FUSION_CANDIDATES, choose
+
+
+def test_choose_takes_the_best_encoder_and_fusion_by_validation():
+    valid = {"pop": 0.9, "ease": 0.8, "lightgcn": 0.1, "mult-vae": 0.2, "ensemble": 0.3, "late": 0.5,
+             "ensemble+seen": 0.4}
+    assert choose(valid) == {"encoder": "mult-vae", "fusion": "late"}  # baselines never chosen as either
+    assert set(FUSION_CANDIDATES) == {"ensemble", "late", "ensemble+seen"}
+    with pytest.raises(ValueError, match="no fusion"):
+        choose({"lightgcn": 0.1, "ease": 0.2})
+
+
+def test_dense_ids_map_string_ids_and_keep_the_originals():
+    r = pd.DataFrame({"user_id": ["u2", "u1", "u2"], "item_id": ["b", "a", "a"], "value": [5.0, 1.0, 3.0]})
+    dense, items = dense_ids(r)
+    assert dense["user_id"].tolist() == [1, 0, 1] and dense["item_id"].tolist() == [1, 0, 0]
+    assert list(items[dense["item_id"]]) == r["item_id"].tolist()
+
+
+def test_attack_design_renders_sizes_from_the_ratings():
+    r = pd.DataFrame({"user_id": np.repeat(np.arange(200), 5), "item_id": np.tile(np.arange(40), 25),
+                      "value": 3.0})
+    text = attack_design(r, [Attack("random", "push", 0.05, filler=0.1), Attack("random", "push", 0.01, filler=0.1)])
+    assert "4 items of 40" in text and "1% or 5%" in text and "200 genuine users" in text and "(2 or 10)" in text
+
+
+def test_ledger_sentences_list_only_rules_that_removed_rows():
+    led = pd.DataFrame({"rule": ["range", "noop"], "rows_in": [10, 5], "rows_out": [7, 5],
+                        "detail": ["3 ratings of 0 removed", "nothing"]})
+    lines = ledger_sentences("x", led)
+    assert len(lines) == 1 and "3 rows removed" in lines[0] and "range" in lines[0]
+    assert "no ledger rule" in ledger_sentences("x", led.iloc[[1]])[0]
