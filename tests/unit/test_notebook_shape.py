@@ -52,7 +52,6 @@ def test_no_notebook_holds_a_per_profile_table(path):
     assert not bad, f"{path.name}: read settings from cfg = get_profile(profile) (recnb/profile.py): {bad}"
 
 
-@pytest.mark.xfail(strict=False, reason="notebooks thinned in wave 2")
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_no_code_cell_is_longer_than_25_lines(path):
     long = {i: len(src.splitlines()) for i, src in _code_cells(path) if len(src.splitlines()) > MAX_LINES}
