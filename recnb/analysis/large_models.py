@@ -34,6 +34,9 @@ from ..profile import Profile
 from .coldstart_items import (ColdItems, Hybrid, PopularityByGenre, RandomRanker, cold_items, genre_matrix,
                               target_is_cold)
 
+ZEROSHOT_DECAYS = (0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.97, 1.0)
+"""Recency decays the zero-shot model chooses from on validation (down to "the last item alone")."""
+
 SEQUENCE_VARIANTS = ("sasrec", "sasrec+text", "sasrec-textonly")
 """ID-only SASRec, ID + projected text, text only (no per-item parameter)."""
 
@@ -143,6 +146,18 @@ def sequence_variants(split: Split, emb: np.ndarray, cfg: Profile, seed: int = 0
     return fits
 
 
+def best_epochs(fits: Fits, cap: int) -> str:
+    """``sasrec: 6, ...`` best epoch (first seed) of every trained model of ``fits``, and a warning when one
+    stopped at the epoch ``cap`` (still improving: its number holds for this budget only)."""
+    epochs = {k: int(m.fit_.best_epoch) for k, m in fits.models.items() if getattr(m, "fit_", None) is not None}
+    capped = [k for k, e in epochs.items() if e >= cap]
+    text = f"Best epochs (cap {cap}): " + ", ".join(f"{k} {e}" for k, e in epochs.items()) + "."
+    if capped:
+        text += (f" **{', '.join(capped)} reached the cap while still improving on validation**: "
+                 "their numbers hold for this training budget only (a larger profile trains longer).")
+    return text
+
+
 @dataclass
 class ColdStudy:
     """One draw of cold items: the protocol (``items``), the cold task's fits (``cold``: text zero-shot,
@@ -164,14 +179,15 @@ def cold_study(split: Split, emb: np.ndarray, items: pd.DataFrame, cfg: Profile,
     ci = cold_items(split, share=share, seed=cold_seed)
     cold = Fits()
     genres, _ = genre_matrix(items, ci.cold_split)
-    for name, model in (("text-zeroshot", TextZeroShot(emb)), ("pop-genre", PopularityByGenre(genres)),
+    for name, model in (("text-zeroshot", TextZeroShot(emb, ZEROSHOT_DECAYS)), ("pop-genre", PopularityByGenre(genres)),
                         ("random", RandomRanker())):
         model.fit(ci.cold_split)
         cold.add(name, [model], ci.cold_split, [validation_ndcg(model, ci.cold_split)])
     if sequences:
         sequence_variants(ci.cold_split, emb, cfg, seed, fits=cold, progress=progress)
     mixed = Fits()
-    ease, text = EASE(max_items=cfg.ease_items).fit(ci.mixed_split), TextZeroShot(emb).fit(ci.mixed_split)
+    ease, text = (EASE(max_items=cfg.ease_items).fit(ci.mixed_split),
+                  TextZeroShot(emb, ZEROSHOT_DECAYS).fit(ci.mixed_split))
     hybrid = Hybrid(ease, text).fit(ci.mixed_split)
     for name, model in (("ease", ease), ("text-zeroshot", text), ("ease+text", hybrid)):
         mixed.add(name, [model], ci.mixed_split, [validation_ndcg(model, ci.mixed_split)])
@@ -207,5 +223,5 @@ def no_text_reasons() -> list[str]:
     return out
 
 
-__all__ = ["SEQUENCE_VARIANTS", "text_subset", "nearest_titles", "text_map", "overlap_summary", "Fits",
-           "fits_table", "effect", "validation_ndcg", "sequence_variants", "ColdStudy", "cold_study", "split_by_target", "cold_seed_table", "no_text_reasons"]
+__all__ = ["ZEROSHOT_DECAYS", "SEQUENCE_VARIANTS", "text_subset", "nearest_titles", "text_map", "overlap_summary", "Fits",
+           "fits_table", "effect", "validation_ndcg", "sequence_variants", "best_epochs", "ColdStudy", "cold_study", "split_by_target", "cold_seed_table", "no_text_reasons"]
