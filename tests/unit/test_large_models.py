@@ -81,3 +81,14 @@ def test_no_text_reasons_come_from_the_model_module():
     reasons = lm.no_text_reasons()
     assert len(reasons) == 2 and all("has no item text" in r for r in reasons)
     assert any("taobao" in r for r in reasons) and any("retailrocket" in r for r in reasons)
+
+
+def test_sequence_variants_fit_all_three_and_flag_the_epoch_cap(split, emb):
+    cfg = PROFILES["smoke"]
+    fits = lm.sequence_variants(split, emb, cfg, dim=16, max_len=10, progress=False)
+    assert list(fits.evals) == list(lm.SEQUENCE_VARIANTS)
+    assert all(0.0 <= v <= 1.0 for v in fits.valid.values())
+    assert all(len(e.users) == len(split.test_users) for e in fits.evals.values())
+    sentence = lm.best_epochs(fits, cap=cfg.text_seq_epochs)
+    assert sentence.startswith(f"Best epochs (cap {cfg.text_seq_epochs})") and "reached the cap" in sentence
+    assert "reached the cap" not in lm.best_epochs(fits, cap=cfg.text_seq_epochs + 1)
