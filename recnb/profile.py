@@ -41,6 +41,9 @@ class Profile:
         shop_epochs: 07, epoch cap of the neural models of the case study.
         analytics_ae_epochs: 08, epoch cap of the feature autoencoders (personas, prediction, anomalies).
         attack_intents, attack_shares: 08, the shilling attacks injected (every kind, for each intent and share).
+        text_items: 09, the catalogue cut to its most popular items before the text study (0 = every item).
+        text_seq_epochs: 09, epoch cap of the ID-only, ID + text and text-only SASRec.
+        cold_seeds: 09, the draws of cold items the cold-item study is repeated over.
     """
 
     name: str
@@ -63,6 +66,9 @@ class Profile:
     analytics_ae_epochs: int
     attack_intents: tuple[str, ...]
     attack_shares: tuple[float, ...]
+    text_items: int
+    text_seq_epochs: int
+    cold_seeds: tuple[int, ...]
 
     def as_dict(self) -> dict[str, object]:
         """The fields as a plain dict (for ``manifest.json`` and for display in a notebook)."""
@@ -75,19 +81,22 @@ PROFILES: dict[str, Profile] = {
         feature_ae_epochs=20, ae_epochs=3, ae_latent_sweep=(16, 64),
         seq_epochs=2, seq_width_sweep=(8, 16), seq_sweep_cells=("sasrec",),
         graph_epochs=3, graph_depth_sweep=(0, 2), fusion_epochs=2, shop_epochs=2, analytics_ae_epochs=20,
-        attack_intents=("push",), attack_shares=(0.05,)),
+        attack_intents=("push",), attack_shares=(0.05,),
+        text_items=300, text_seq_epochs=1, cold_seeds=(0,)),
     "quick": Profile(
         name="quick", n_boot=1000, seeds=1, bpr_epochs=30, ease_items=2000, shops=True, shops_softmax=False,
         feature_ae_epochs=300, ae_epochs=60, ae_latent_sweep=(16, 64, 200),
         seq_epochs=30, seq_width_sweep=(16, 64, 256), seq_sweep_cells=("sasrec",),
         graph_epochs=150, graph_depth_sweep=(0, 1, 2, 3, 4, 6), fusion_epochs=60, shop_epochs=15,
-        analytics_ae_epochs=150, attack_intents=("push", "nuke"), attack_shares=(0.01, 0.05)),
+        analytics_ae_epochs=150, attack_intents=("push", "nuke"), attack_shares=(0.01, 0.05),
+        text_items=0, text_seq_epochs=6, cold_seeds=(0,)),
     "full": Profile(
         name="full", n_boot=2000, seeds=3, bpr_epochs=200, ease_items=5000, shops=True, shops_softmax=True,
         feature_ae_epochs=300, ae_epochs=300, ae_latent_sweep=(8, 16, 32, 64, 128, 200, 400),
         seq_epochs=100, seq_width_sweep=(8, 16, 32, 64, 128), seq_sweep_cells=("sasrec", "gru"),
         graph_epochs=300, graph_depth_sweep=(0, 1, 2, 3, 4, 6, 8), fusion_epochs=100, shop_epochs=60,
-        analytics_ae_epochs=300, attack_intents=("push", "nuke"), attack_shares=(0.01, 0.05)),
+        analytics_ae_epochs=300, attack_intents=("push", "nuke"), attack_shares=(0.01, 0.05),
+        text_items=0, text_seq_epochs=60, cold_seeds=(0, 1, 2, 3, 4)),
 }
 """Every profile by name, in increasing budget."""
 

@@ -22,6 +22,7 @@ def test_every_profile_is_a_frozen_profile_named_by_its_key():
 def test_budgets_grow_from_smoke_to_full():
     smoke, quick, full = (PROFILES[n] for n in ("smoke", "quick", "full"))
     for field in ("n_boot", "bpr_epochs", "ease_items", "ae_epochs", "seq_epochs", "graph_epochs", "fusion_epochs",
+                  "text_seq_epochs",
                   "shop_epochs", "analytics_ae_epochs"):
         assert getattr(smoke, field) <= getattr(quick, field) <= getattr(full, field), field
     assert not smoke.shops and quick.shops and full.shops
