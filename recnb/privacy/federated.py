@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -96,6 +98,30 @@ def describe_partition(split: Split, assignment: np.ndarray) -> pd.DataFrame:
     else:
         out["top genre share"] = np.nan
     return out.reset_index()
+
+
+def _start_ray(cpus: int, attempts: int) -> float:
+    """Start Ray for Flower's simulation (as Flower would: no dashboard, this process's ``sys.path`` for the
+    actors) and return the seconds it took. Ray gives its raylet a fixed 30 s to register, which a machine
+    busy with other work can miss: such a start is retried, ``attempts`` times in all."""
+    import ray
+
+    if ray.is_initialized():
+        return 0.0
+    path = os.pathsep.join([*sys.path, *filter(None, [os.environ.get("PYTHONPATH")])])
+    for attempt in range(1, attempts + 1):
+        t0 = time.perf_counter()
+        try:
+            ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False, logging_level="ERROR",
+                     runtime_env={"env_vars": {"PYTHONPATH": path}})
+            return time.perf_counter() - t0
+        except Exception as err:  # noqa: BLE001 - Ray raises a bare Exception when its start times out
+            ray.shutdown()
+            if attempt == attempts or "timed out during startup" not in str(err):
+                raise
+            warnings.warn(f"run_federated: Ray did not start (attempt {attempt} of {attempts}): {err}; trying again",
+                          RuntimeWarning, stacklevel=3)
+    raise AssertionError("unreachable")
 
 
 def _client_seed(seed: int, client: int) -> int:
@@ -204,11 +230,14 @@ class _Tracker:
 
 
 def run_federated(split: Split, federations: Federation | list[Federation], config: DAEConfig = DAEConfig(),
-                  seed: int = 0, client_cpus: int = 1, total_cpus: int | None = None) -> list[FederatedRun]:
+                  seed: int = 0, client_cpus: int = 1, total_cpus: int | None = None,
+                  attempts: int = 3, timeout: float = 600.0) -> list[FederatedRun]:
     """Run each of ``federations`` (see the module docstring) in one Flower simulation, one after the
     other on the same simulated clients, so that Ray starts once. Every federation starts from the same
     initial weights. Each Ray actor (one client at a time) gets ``client_cpus`` CPUs and as many torch
-    threads; ``total_cpus`` (default: all) caps Ray. Returns one :class:`FederatedRun` per federation.
+    threads; ``total_cpus`` (default: all) caps Ray, whose start is tried up to ``attempts`` times (see
+    :func:`_start_ray`). A round whose clients do not all answer within ``timeout`` seconds stops the run.
+    Returns one :class:`FederatedRun` per federation.
     """
     from flwr.app import ArrayRecord, ConfigRecord, Context, Message, MessageType, MetricRecord, RecordDict
     from flwr.clientapp import ClientApp
@@ -222,7 +251,12 @@ def run_federated(split: Split, federations: Federation | list[Federation], conf
     feds = [federations] if isinstance(federations, Federation) else list(federations)
     assignments = [partition_users(split, f.n_clients, f.scheme, seed) for f in feds]
     n_nodes = max(f.n_clients for f in feds)
-    train, n_items = split.train, split.n_items
+    n_items = split.n_items
+    ray_seconds = _start_ray(total_cpus or os.cpu_count() or 1, attempts)
+    import ray
+
+    # the clients' data goes into Ray's object store once; each message then carries only a reference
+    data = ray.put({"train": split.train, "assignments": assignments})
 
     client_app = ClientApp()
 
@@ -237,10 +271,11 @@ def run_federated(split: Split, federations: Federation | list[Federation], conf
         client = int(context.node_config["partition-id"])
         cfg = msg.content["config"]
         fed, rnd = feds[int(cfg["federation"])], int(cfg["server-round"])
-        users = np.flatnonzero(assignments[int(cfg["federation"])] == client)
+        local = ray.get(data)
+        users = np.flatnonzero(local["assignments"][int(cfg["federation"])] == client)
         model = build_dae(n_items, config, seed)
         model.load_state_dict(msg.content["arrays"].to_torch_state_dict())
-        losses = train_epochs(model, train, users, fed.local_epochs, config, seed=_client_seed(seed, client),
+        losses = train_epochs(model, local["train"], users, fed.local_epochs, config, seed=_client_seed(seed, client),
                               first_epoch=(rnd - 1) * fed.local_epochs)
         return Message(RecordDict({"arrays": ArrayRecord(model.state_dict()),
                                    "metrics": MetricRecord({"num-examples": len(users), "loss": losses[-1]}),
@@ -265,6 +300,9 @@ def run_federated(split: Split, federations: Federation | list[Federation], conf
 
         def aggregate_train(self, server_round, replies):  # noqa: ANN001, ANN201
             replies = list(replies)
+            sent = self.tracker.traffic[server_round][0]
+            if len(replies) != sent:
+                raise RuntimeError(f"federated round {server_round}: {len(replies)} of {sent} clients answered")
             for m in replies:
                 if m.has_error():
                     raise RuntimeError(f"federated round {server_round}: client node {m.metadata.src_node_id} "
@@ -285,10 +323,12 @@ def run_federated(split: Split, federations: Federation | list[Federation], conf
         asks = [Message(RecordDict({"config": ConfigRecord({})}), dst_node_id=nid, message_type=MessageType.QUERY)
                 for nid in grid.get_node_ids()]
         node_of = {}
-        for reply in grid.send_and_receive(asks):
+        for reply in grid.send_and_receive(asks, timeout=timeout):
             if reply.has_error():
                 raise RuntimeError(f"federated start: node {reply.metadata.src_node_id} failed: {reply.error.reason}")
             node_of[int(reply.content["client"]["partition"])] = reply.metadata.src_node_id
+        if len(node_of) < n_nodes:
+            raise RuntimeError(f"federated start: {len(node_of)} of {n_nodes} clients answered within {timeout} s")
         startup = time.perf_counter() - t_call
         for k, fed in enumerate(feds):
             t0 = time.perf_counter()
@@ -299,16 +339,14 @@ def run_federated(split: Split, federations: Federation | list[Federation], conf
                 return MetricRecord({"valid ndcg@10": v, "test ndcg@10": t})
 
             SeededFedAvg(fed, node_of, tracker).start(
-                grid=grid, initial_arrays=ArrayRecord(initial), num_rounds=fed.rounds,
+                grid=grid, initial_arrays=ArrayRecord(initial), num_rounds=fed.rounds, timeout=timeout,
                 train_config=ConfigRecord({"federation": k}), evaluate_fn=evaluate_fn)
-            settings = {**fed.__dict__, "clients per round": fed.per_round, "seed": seed, **config.__dict__}
+            settings = {**fed.__dict__, "clients per round": fed.per_round, "seed": seed, **config.__dict__,
+                        "ray start seconds": ray_seconds}
             runs.append(tracker.result(fed.name, assignments[k], startup, time.perf_counter() - t0, settings))
 
-    cpus = total_cpus or os.cpu_count() or 1
-    backend = {"client_resources": {"num_cpus": client_cpus, "num_gpus": 0.0},
-               "init_args": {"num_cpus": cpus, "include_dashboard": False, "log_to_driver": False,
-                             "logging_level": "ERROR"}}
-    with _quiet():
+    backend = {"client_resources": {"num_cpus": client_cpus, "num_gpus": 0.0}}
+    with _quiet():  # Flower uses the Ray instance started above and shuts it down at the end
         run_simulation(server_app=server_app, client_app=client_app, num_supernodes=n_nodes,
                        backend_config=backend)
     if len(runs) < len(feds):

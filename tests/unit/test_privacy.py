@@ -20,6 +20,15 @@ from recnb.privacy.dp import train_private
 from recnb.privacy.federated import Federation, describe_partition, partition_users, run_federated
 from recnb.privacy.membership import attack_runs, member_split, privacy_verdict, threshold_attack
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny models: one torch thread (two threads on a busy 2-core machine spin far more than they compute)."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
 TINY = DAEConfig(hidden=16, latent=8, dropout=0.5, lr=1e-2, batch_size=16)
 
 
@@ -39,7 +48,8 @@ def test_partitions_cover_every_user_once(small):
     act = partition_users(small, 4, "activity")
     counts = np.diff(small.train.indptr)
     assert counts[act == 0].max() <= counts[act == 3].min()  # client 0 holds the least active users
-    share = {s: describe_partition(small, partition_users(small, 4, s))["top genre share"].mean() for s in ("iid", "genre")}
+    share = {s: describe_partition(small, partition_users(small, 4, s))["top genre share"].mean()
+             for s in ("iid", "genre")}
     assert share["genre"] > share["iid"] + 0.1, share
     with pytest.raises(ValueError, match="scheme"):
         partition_users(small, 4, "random")
@@ -72,6 +82,8 @@ def test_dp_accountant_spends_the_target_epsilon(small):
     assert run.epsilon == pytest.approx(2.0, rel=0.02)
     assert run.noise_multiplier > 0 and run.delta == pytest.approx(1 / (10 * len(run.members)))
     assert len(run.history) == 3 and np.isfinite(run.history["loss"]).all()
+    again = train_private(small, 2.0, epochs=3, config=TINY, max_grad_norm=0.5)  # seeded: the same noise
+    assert all(torch.equal(v, again.model.state_dict()[k]) for k, v in run.model.state_dict().items())
     plain = train_private(small, None, epochs=3, config=TINY)
     assert math.isinf(plain.epsilon) and plain.noise_multiplier == 0
     with pytest.raises(ValueError, match="epsilon"):
