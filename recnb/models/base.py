@@ -34,6 +34,9 @@ class Fitted(ABC):
     """A model fitted on ``split_`` that reads user histories from it when it scores."""
 
     split_: Split
+    user_parameters: bool = False
+    """True for a model that learns one parameter vector per user (BPR-MF, LightGCN): it can only be bound
+    to a split with the same users. Models that read each user's history only can score other users."""
 
     @abstractmethod
     def fit(self: F, split: Split) -> F:
@@ -49,12 +52,15 @@ class Fitted(ABC):
 
     def bind(self: F, split: Split) -> F:
         """A shallow copy of this fitted model that reads its histories from ``split`` (same parameters; the
-        split must have the same users and items as the one it was fitted on). The model itself is left as it
-        is. An unfitted fusion can be bound too: its encoders are."""
+        split must have the same items as the one it was fitted on, and the same users when the model has
+        :attr:`user_parameters`). The model itself is left as it is. An unfitted fusion can be bound too:
+        its encoders are."""
         fitted = getattr(self, "split_", None)
-        if fitted is not None and (split.n_users, split.n_items) != (fitted.n_users, fitted.n_items):
+        if fitted is not None and (split.n_items != fitted.n_items
+                                   or (self.user_parameters and split.n_users != fitted.n_users)):
             raise ValueError(f"bind: the model was fitted on {fitted.n_users} users x {fitted.n_items} "
-                             f"items, the new split has {split.n_users} x {split.n_items}")
+                             f"items, the new split has {split.n_users} x {split.n_items}"
+                             + (" (its per-user parameters need the same users)" if self.user_parameters else ""))
         m = copy.copy(self)
         m.split_ = split
         m.rebuild(split)

@@ -137,6 +137,8 @@ class BPRMF(Recommender):
     Early-stopped on validation NDCG@10 by :func:`recnb.train.fit_loop`.
     """
 
+    user_parameters = True
+
     def __init__(self, dim: int = 64, lr: float = 5e-3, reg: float = 1e-3, batch_size: int = 4096,
                  max_epochs: int = 200, patience: int = 10, seed: int = 0, progress: bool = True) -> None:
         super().__init__()

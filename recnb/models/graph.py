@@ -192,6 +192,8 @@ class GraphRecommender(Recommender):
             :func:`knn_relation`; ``social_weight`` β scales it (0 or ``None`` social: off).
     """
 
+    user_parameters = True
+
     shared = ("split_", "graphs_", "social")
 
     def __init__(self, conv: str = "lightgcn", layers: int = 2, dim: int = 64, loss: str = "ce",

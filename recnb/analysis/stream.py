@@ -1,0 +1,458 @@
+"""Real time: the test period of a log replayed as a time-ordered stream of events.
+
+Setup (:func:`make_stream`). Models fit on ``time_cut_split(ds, valid_start, test_start)`` (train before
+``valid_start``; validation on each user's first new item in ``[valid_start, test_start)``). Every event
+from ``test_start`` on (until ``end``) is then replayed in time order. A **target** is a stream event on an
+item new to the user (no earlier event of any type on it) by a user with at least one event before
+``test_start``; it is predicted from the moment just before it, over the whole catalogue with the user's
+history at that moment masked, and scored with the study's NDCG@10 (:func:`recnb.evaluate.evaluate`).
+
+A user's state at a target:
+
+* **updated** (fold-in, no retraining): the history holds every earlier event of the user, the stream's
+  included. EASE and ItemKNN multiply it by their item-item weights; the sequence model reads its last
+  ``max_len`` events, so folding an event in costs one pass over that window;
+* **stale**: the history frozen at ``test_start``, as a system that only updates in nightly batches.
+
+Two paths compute the same thing. :func:`snapshot` turns a set of targets into a :class:`Split` whose users
+are those moments (one per target, history = the user's events before it), so a fitted model rebound to it
+(:func:`recnb.analysis.coldstart.rebind`) scores them with its own code, batched, for quality
+(:func:`stream_ndcg`). :class:`FoldIn` applies the events one at a time, as a server would, for latency per
+event and per recommendation request on one thread (:func:`latency`); the tests check both paths agree.
+
+Item side. **New items** have no event before ``test_start``: a model trained before never saw them.
+:func:`fold_in_items` makes them recommendable by the sequence model without retraining: their (tied)
+embedding and output bias are set from content (a ridge map from content features, such as a category or
+a text embedding, to the trained items' embeddings) or from co-occurrence (the mean embedding of the items
+viewed just before them in the stream so far). :func:`periodic_refit` is the other answer: refit the model
+every N hours of log time with the study's protocol (:func:`refit_split`: train up to ``valid_hours`` before
+the refit time, validate on the last ``valid_hours``). :func:`over_time` summarises per window of log time.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import torch
+from tqdm.auto import tqdm
+
+from ..data.schema import Dataset, epoch_seconds
+from ..data.split import ROLES, Split, time_cut_split
+from ..evaluate import bootstrap_ci, evaluate
+from ..models.baselines import EASE, ItemKNN
+from ..models.sequence import SequenceRecommender, gap_buckets
+from .coldstart import rebind
+
+HOUR = 3600.0
+
+
+def _seconds(x: str | pd.Timestamp | float) -> float:
+    if isinstance(x, (int, float, np.floating, np.integer)):
+        return float(x)
+    ts = pd.Timestamp(x)
+    return (ts.tz_localize("UTC") if ts.tzinfo is None else ts).timestamp()
+
+
+@dataclass
+class Stream:
+    """A log cut for replay (see the module docstring).
+
+    Attributes:
+        dataset: the log.
+        split: ``time_cut_split(dataset, valid_start, test_start)``, what the models fit on; its user and
+            item indices are used throughout.
+        timeline: every event before ``end``, ordered by user then time (ties: source order), with columns
+            ``u``, ``i``, ``event`` (code), ``t`` (Unix seconds), ``stream`` (at or after ``test_start``),
+            ``first`` (first event of the user on that item), ``target`` and ``new_item`` (the item has no
+            event before ``test_start``).
+        offsets: each user's rows in ``timeline``, shape (n_users + 1,).
+        n_before: events before ``test_start`` per user, shape (n_users,).
+        arrival: time of each item's first event (``inf`` if none before ``end``), shape (n_items,).
+        valid_start, test_start, end: the cut times (Unix seconds).
+    """
+
+    dataset: Dataset
+    split: Split
+    timeline: pd.DataFrame
+    offsets: np.ndarray
+    n_before: np.ndarray
+    arrival: np.ndarray
+    valid_start: float
+    test_start: float
+    end: float
+
+    def stream_rows(self) -> np.ndarray:
+        """Timeline rows of the stream's events in time order (ties: by user), shape (n,)."""
+        tl = self.timeline
+        rows = np.flatnonzero(tl["stream"].to_numpy())
+        return rows[np.lexsort((rows, tl["t"].to_numpy()[rows]))]
+
+    def targets(self) -> np.ndarray:
+        """Timeline rows of the target events in time order, shape (n_targets,)."""
+        rows = self.stream_rows()
+        return rows[self.timeline["target"].to_numpy()[rows]]
+
+    def summary(self) -> dict[str, int | float]:
+        """Counts a report should state."""
+        tl = self.timeline
+        s = tl["stream"].to_numpy()
+        return {"events before test_start": int((~s).sum()), "stream events": int(s.sum()),
+                "targets": int(tl["target"].sum()),
+                "stream events on items already seen by the user": int((s & ~tl["first"].to_numpy()).sum()),
+                "stream events of users new at test_start": int((s & (self.n_before[tl["u"].to_numpy()] == 0)).sum()),
+                "targets on new items": int((tl["target"] & tl["new_item"]).sum()),
+                "new items": int(((self.arrival >= self.test_start) & np.isfinite(self.arrival)).sum()),
+                "stream hours": (self.end - self.test_start) / HOUR}
+
+
+def make_stream(ds: Dataset, valid_start: str | pd.Timestamp | float, test_start: str | pd.Timestamp | float,
+                end: str | pd.Timestamp | float | None = None) -> Stream:
+    """Cut ``ds`` for replay: models fit on ``time_cut_split(ds, valid_start, test_start)``; events in
+    ``[test_start, end)`` (default: to the last event) are the stream. Times are UTC strings, timestamps or
+    Unix seconds. Raises ``ValueError`` when the log has untimed events or the cut leaves no stream."""
+    v0, t0 = _seconds(valid_start), _seconds(test_start)
+    if not v0 < t0:
+        raise ValueError(f"make_stream: valid_start ({valid_start}) must come before test_start ({test_start})")
+    ev = ds.events
+    untimed = ev["timestamp"].isna().to_numpy()
+    if untimed.any():
+        row = int(np.flatnonzero(untimed)[0])
+        raise ValueError(f"make_stream: {ds.name} has {int(untimed.sum())} events without a timestamp (first: row "
+                         f"{row}, user {ev['user_id'].iloc[row]}); a stream needs a time for every event")
+    split = time_cut_split(ds, pd.Timestamp(v0, unit="s", tz="UTC"), pd.Timestamp(t0, unit="s", tz="UTC"))
+    t = epoch_seconds(ev["timestamp"]).astype(float)
+    t1 = float(t.max()) + 1 if end is None else _seconds(end)
+    keep = t < t1
+    u = np.searchsorted(split.user_ids, ev["user_id"].to_numpy()[keep])
+    i = np.searchsorted(split.item_ids, ev["item_id"].to_numpy()[keep])
+    t = t[keep]
+    order = np.lexsort((np.arange(len(u)), t, u))
+    tl = pd.DataFrame({"u": u[order], "i": i[order], "event": ev["event"].cat.codes.to_numpy()[keep][order].astype(np.int8),
+                       "t": t[order]})
+    stream = tl["t"].to_numpy() >= t0
+    if not stream.any():
+        raise ValueError(f"make_stream: no event of {ds.name} in [{test_start}, {end or 'the end'})")
+    n_users, n_items = split.n_users, split.n_items
+    n_before = np.bincount(tl["u"].to_numpy()[~stream], minlength=n_users)
+    first = ~tl.duplicated(["u", "i"]).to_numpy()
+    arrival = np.full(n_items, np.inf)
+    np.minimum.at(arrival, tl["i"].to_numpy(), tl["t"].to_numpy())
+    tl["stream"], tl["first"] = stream, first
+    tl["target"] = stream & first & (n_before[tl["u"].to_numpy()] > 0)
+    tl["new_item"] = arrival[tl["i"].to_numpy()] >= t0
+    offsets = np.r_[0, np.cumsum(np.bincount(tl["u"].to_numpy(), minlength=n_users))]
+    return Stream(ds, split, tl, offsets, n_before, arrival, v0, t0, t1)
+
+
+def snapshot(stream: Stream, rows: np.ndarray, stale: bool = False) -> Split:
+    """A :class:`Split` whose user ``k`` is the moment just before timeline row ``rows[k]``: history = the
+    user's earlier events (``stale``: only those before ``test_start``), test target = that row's item.
+    Valid and test stages read the same history; every event type is a target type, so the whole
+    history is masked at ranking."""
+    tl, base = stream.timeline, stream.split
+    rows = np.asarray(rows, dtype=np.int64)
+    u = tl["u"].to_numpy()[rows]
+    lo = stream.offsets[u]
+    hi = lo + stream.n_before[u] if stale else rows
+    lengths = hi - lo
+    ends = np.cumsum(lengths)
+    idx = np.arange(ends[-1] if len(ends) else 0) - np.repeat(ends - lengths - lo, lengths)
+    k = np.arange(len(rows))
+    pick = np.r_[idx, rows]
+    frame = pd.DataFrame({"u": np.r_[np.repeat(k, lengths), k], "i": tl["i"].to_numpy()[pick],
+                          "event": tl["event"].to_numpy()[pick], "t": tl["t"].to_numpy()[pick], "v": 1.0,
+                          "is_target": np.r_[np.zeros(len(idx), bool), np.ones(len(rows), bool)]})
+    frame = frame.iloc[np.lexsort((frame["is_target"].to_numpy(), frame["u"].to_numpy()))].reset_index(drop=True)
+    frame["role"] = pd.Categorical(np.where(frame.pop("is_target").to_numpy(), "test", "train"), categories=list(ROLES))
+    none = np.zeros(0, dtype=np.int64)
+    return Split(f"{base.name} stream", k, base.item_ids, frame, base.targets, none, none, k,
+                 tl["i"].to_numpy()[rows], base.item_category, base.categories,
+                 f"stream snapshot ({'stale: history frozen at test_start' if stale else 'updated: every earlier event'})")
+
+
+def stream_ndcg(models: dict[str, object], stream: Stream, rows: np.ndarray, stale: bool = False,
+                chunk: int = 2000, progress: bool = False) -> dict[str, np.ndarray]:
+    """NDCG@10 of each fitted model at each target ``rows`` (timeline rows): ``{name: array (len(rows),)}``.
+    Each chunk of ``chunk`` targets becomes one :func:`snapshot`, to which every model is rebound and
+    ranked by :func:`recnb.evaluate.evaluate`."""
+    rows = np.asarray(rows, dtype=np.int64)
+    out = {name: np.empty(len(rows)) for name in models}
+    for b in tqdm(range(0, len(rows), chunk), desc="stream ndcg", leave=False, disable=not progress):
+        snap = snapshot(stream, rows[b:b + chunk], stale)
+        for name, model in models.items():
+            out[name][b:b + chunk] = evaluate(rebind(model, snap), snap, "test", ks=(10,)).per_user["ndcg@10"].to_numpy()
+    return out
+
+
+def compare_states(stream: Stream, models: dict[str, object], progress: bool = False) -> pd.DataFrame:
+    """Per target, :func:`target_table` and for each model the NDCG@10 of its ``updated`` and ``stale`` state
+    (columns ``"<name> updated"``, ``"<name> stale"``)."""
+    out = target_table(stream)
+    rows = out["row"].to_numpy()
+    for stale in (False, True):
+        for name, values in stream_ndcg(models, stream, rows, stale, progress=progress).items():
+            out[f"{name} {'stale' if stale else 'updated'}"] = values
+    return out[list(out.columns[:7]) + [f"{n} {s}" for n in models for s in ("updated", "stale")]]
+
+
+def target_table(stream: Stream) -> pd.DataFrame:
+    """The targets in time order: timeline ``row``, ``u``, ``i``, ``t``, ``new_item``, ``item age hours``
+    (since the item's first event in the log; 0 when the target is that first event) and ``trained`` (the
+    item has train events in ``stream.split``)."""
+    rows = stream.targets()
+    tl = stream.timeline
+    i, t = tl["i"].to_numpy()[rows], tl["t"].to_numpy()[rows]
+    trained = np.asarray(stream.split.train.sum(axis=0)).ravel() > 0
+    return pd.DataFrame({"row": rows, "u": tl["u"].to_numpy()[rows], "i": i, "t": t,
+                         "new_item": tl["new_item"].to_numpy()[rows],
+                         "item age hours": (t - stream.arrival[i]) / HOUR, "trained": trained[i]})
+
+
+def refit_split(stream: Stream, at: float, valid_hours: float = 24.0) -> Split:
+    """The study's protocol at time ``at`` (Unix seconds): ``time_cut_split`` with train before
+    ``at - valid_hours`` and validation in the last ``valid_hours``; same user and item indices as
+    ``stream.split``."""
+    split = time_cut_split(stream.dataset, pd.Timestamp(at - valid_hours * HOUR, unit="s", tz="UTC"),
+                           pd.Timestamp(at, unit="s", tz="UTC"))
+    if not (np.array_equal(split.item_ids, stream.split.item_ids) and np.array_equal(split.user_ids, stream.split.user_ids)):
+        raise AssertionError("refit_split: the refit split indexes users or items differently from the stream")
+    return split
+
+
+def periodic_refit(stream: Stream, make: Callable[[], object], model: object, every_hours: float,
+                   valid_hours: float = 24.0, progress: bool = False) -> tuple[np.ndarray, pd.DataFrame]:
+    """Refit ``make()`` on :func:`refit_split` every ``every_hours`` hours of log time after ``test_start``
+    (``model``, fitted at ``test_start``, serves until the first refit) and score each target with the model
+    of its moment and its updated history.
+
+    Returns ``(ndcg, refits)``: NDCG@10 per target in :meth:`Stream.targets` order, and one row per model
+    (``at``: Unix seconds it took over, ``fit seconds``).
+    """
+    rows = stream.targets()
+    t = stream.timeline["t"].to_numpy()[rows]
+    times = np.arange(stream.test_start + every_hours * HOUR, stream.end, every_hours * HOUR)
+    out = np.empty(len(rows))
+    log = [{"at": stream.test_start, "fit seconds": np.nan}]
+    current = model
+    bounds = np.r_[stream.test_start, times, np.inf]
+    for k in tqdm(range(len(bounds) - 1), desc=f"refit every {every_hours:g} h", leave=False, disable=not progress):
+        if k:
+            t0 = time.perf_counter()
+            current = make().fit(refit_split(stream, bounds[k], valid_hours))  # type: ignore[attr-defined]
+            log.append({"at": bounds[k], "fit seconds": time.perf_counter() - t0})
+        inside = (t >= bounds[k]) & (t < bounds[k + 1])
+        if inside.any():
+            out[inside] = stream_ndcg({"m": current}, stream, rows[inside])["m"]
+    return out, pd.DataFrame(log)
+
+
+def fold_in_items(model: SequenceRecommender, stream: Stream, until: float, content: np.ndarray | sp.spmatrix | None = None,
+                  ridge: float = 1.0) -> SequenceRecommender:
+    """A copy of a fitted sequence model in which the items it never trained on get an embedding and an
+    output bias, without retraining:
+
+    * with ``content`` (features per item, shape (n_items, d), dense or sparse, e.g. a one-hot category or a
+      text embedding): a ridge regression from content to [embedding, bias] fitted on the trained items
+      (the model's train split), applied to the untrained ones;
+    * without: co-occurrence, the mean [embedding, bias] of the items viewed just before the item in the
+      stream before ``until`` (Unix seconds); items without such a predecessor keep their initial values.
+    """
+    m = copy.deepcopy(model)
+    trained = np.asarray(model.split_.train.sum(axis=0)).ravel() > 0  # type: ignore[attr-defined]
+    emb = m.encoder.item.weight.data  # (n_items + 1, dim): row 0 is padding
+    target = torch.cat([emb[1:], m.out_bias.data[:, None]], 1).double()  # (n_items, dim + 1)
+    new = np.flatnonzero(~trained)
+    if content is not None:
+        x = sp.csr_matrix(content, dtype=np.float64)
+        xt = x[trained]
+        gram = (xt.T @ xt).toarray() + ridge * np.eye(x.shape[1])
+        coef = np.linalg.solve(gram, (xt.T @ target[torch.from_numpy(trained)].numpy()))
+        values = torch.from_numpy(np.asarray(x[new] @ coef))
+        has = torch.from_numpy(np.asarray(x[new].sum(axis=1)).ravel() != 0)
+    else:
+        tl = stream.timeline
+        u, i, t = tl["u"].to_numpy(), tl["i"].to_numpy(), tl["t"].to_numpy()
+        prev_ok = np.r_[False, u[1:] == u[:-1]] & (t < until)
+        nxt, prv = i[prev_ok], i[np.flatnonzero(prev_ok) - 1]
+        keep = ~trained[nxt] & trained[prv]
+        sums = np.zeros((len(trained), target.shape[1]))
+        np.add.at(sums, nxt[keep], target[torch.from_numpy(prv[keep])].numpy())
+        counts = np.bincount(nxt[keep], minlength=len(trained))
+        values = torch.from_numpy(sums[new] / np.maximum(counts[new], 1)[:, None])
+        has = torch.from_numpy(counts[new] > 0)
+    idx = torch.from_numpy(new)[has]
+    emb[idx + 1] = values[has, :-1].to(emb.dtype)
+    m.out_bias.data[idx] = values[has, -1].to(emb.dtype)
+    return m
+
+
+def one_hot(codes: np.ndarray) -> sp.csr_matrix:
+    """Sparse one-hot rows of integer codes (negative: no code, an empty row), shape (len(codes), max + 1):
+    item categories as the ``content`` of :func:`fold_in_items`."""
+    codes = np.asarray(codes)
+    ok = codes >= 0
+    return sp.csr_matrix((np.ones(int(ok.sum())), (np.flatnonzero(ok), codes[ok])),
+                         shape=(len(codes), int(codes.max(initial=-1)) + 1))
+
+
+def over_time(frame: pd.DataFrame, columns: list[str], window_hours: float = 3.0, start: float | None = None,
+              n_boot: int = 200, seed: int = 0) -> pd.DataFrame:
+    """Mean of each NDCG column of ``frame`` (one row per target, with a ``t`` column) per window of
+    ``window_hours`` hours of log time since ``start`` (default: the first target): long form with
+    ``window`` (hours since start), ``policy``, ``targets``, ``ndcg@10``, ``ci_low``, ``ci_high``."""
+    t0 = frame["t"].min() if start is None else start
+    w = np.floor((frame["t"].to_numpy() - t0) / (window_hours * HOUR)) * window_hours
+    rows = []
+    for win in np.unique(w):
+        part = frame[w == win]
+        for c in columns:
+            lo, hi = bootstrap_ci(part[c].to_numpy(), n_boot, seed)
+            rows.append({"window": float(win), "policy": c, "targets": len(part), "ndcg@10": float(part[c].mean()),
+                         "ci_low": lo, "ci_high": hi})
+    return pd.DataFrame(rows)
+
+
+class FoldIn:
+    """Per-event state of a fitted model, updated as each event arrives, for latency measurements.
+
+    Supported: :class:`~recnb.models.baselines.ItemKNN` and :class:`~recnb.models.baselines.EASE` (the
+    state is the score vector history · W, updated by adding item i's row of W when i is new to the user)
+    and :class:`~recnb.models.sequence.SequenceRecommender` (the state is the encoding of the user's last
+    ``max_len`` events, recomputed when an event is appended). A request masks the user's items and takes
+    the top k. :meth:`start` loads a user's history before ``test_start``. :meth:`scores` equal the model's
+    ``score`` (for an EASE restricted to its most popular items, up to the constant by which ``EASE.score``
+    shifts the restricted items in each batch: the ranking is the same).
+    """
+
+    def __init__(self, model: object, stream: Stream) -> None:
+        if not isinstance(model, (ItemKNN, EASE, SequenceRecommender)):
+            raise TypeError(f"FoldIn supports ItemKNN, EASE and SequenceRecommender, not {type(model).__name__}")
+        self.model, self.stream = model, stream
+        self.n_items = stream.split.n_items
+        self.seen: dict[int, torch.Tensor] = {}
+        self.state: dict[int, torch.Tensor] = {}
+        self.window: dict[int, list[np.ndarray]] = {}
+        self.last_t: dict[int, float] = {}
+        if isinstance(model, ItemKNN):
+            self.weights = model.similarity_.tocsr()
+        elif isinstance(model, EASE):
+            self.weights = model.weights_
+            self.position = np.full(self.n_items, -1)
+            self.position[model.items_] = np.arange(len(model.items_))
+
+    def start(self, u: int) -> None:
+        """Load user ``u``'s events before ``test_start`` (the stale state)."""
+        tl, lo = self.stream.timeline, self.stream.offsets[u]
+        rows = slice(lo, lo + self.stream.n_before[u])
+        items, events, t = tl["i"].to_numpy()[rows], tl["event"].to_numpy()[rows], tl["t"].to_numpy()[rows]
+        self.seen[u] = torch.zeros(self.n_items, dtype=torch.bool)
+        self.seen[u][torch.as_tensor(items.astype(np.int64))] = True
+        if isinstance(self.model, SequenceRecommender):
+            gaps = np.r_[np.nan, np.diff(t)]
+            n = self.model.max_len
+            self.window[u] = [items[-n:] + 1, events[-n:].astype(np.int64) + 1, gap_buckets(gaps[-n:])]
+            self.last_t[u] = float(t[-1]) if len(t) else np.nan
+            self._encode(u)
+        else:
+            h = np.zeros(self.n_items, dtype=np.float32)
+            h[items] = 1.0
+            self.state[u] = self._linear(h)
+
+    def _linear(self, h: np.ndarray) -> torch.Tensor:
+        if isinstance(self.model, ItemKNN):
+            return torch.from_numpy(np.asarray(self.weights.T @ h, dtype=np.float32))
+        return torch.from_numpy(h[self.model.items_]) @ self.weights  # type: ignore[union-attr]
+
+    def _encode(self, u: int) -> None:
+        n = self.model.max_len  # type: ignore[union-attr]
+        parts = [np.r_[np.zeros(n - len(a), dtype=np.int64), a][None] for a in self.window[u]]
+        with torch.no_grad():
+            self.state[u] = self.model.encoder(*(torch.from_numpy(p) for p in parts))[0, -1]  # type: ignore[union-attr]
+
+    def update(self, u: int, i: int, event: int, t: float) -> None:
+        """Fold event (user ``u``, item ``i``, event code, Unix seconds ``t``) into ``u``'s state."""
+        if u not in self.seen:
+            self.start(u)
+        new = not bool(self.seen[u][i])
+        self.seen[u][i] = True
+        if isinstance(self.model, SequenceRecommender):
+            n = self.model.max_len
+            gap = gap_buckets(np.array([t - self.last_t[u] if u in self.last_t else np.nan]))
+            items, events, gaps = self.window[u]
+            self.window[u] = [np.r_[items, i + 1][-n:], np.r_[events, event + 1][-n:], np.r_[gaps, gap][-n:]]
+            self.last_t[u] = t
+            self._encode(u)
+        elif new:
+            if isinstance(self.model, ItemKNN):
+                row = self.weights[i]
+                self.state[u][torch.from_numpy(row.indices.astype(np.int64))] += torch.from_numpy(row.data.astype(np.float32))
+            elif self.position[i] >= 0:
+                self.state[u] += self.weights[self.position[i]]
+
+    def scores(self, u: int) -> torch.Tensor:
+        """Unmasked scores of every item for ``u``, shape (n_items,), equal to the model's ``score``."""
+        if u not in self.seen:
+            self.start(u)
+        m = self.model
+        if isinstance(m, SequenceRecommender):
+            with torch.no_grad():
+                return self.state[u] @ m.encoder.item.weight[1:].T + m.out_bias
+        if isinstance(m, EASE) and len(m.items_) < self.n_items:
+            sub = self.state[u]
+            out = m.fallback_.clone()
+            out[torch.from_numpy(m.items_)] = sub + 1.0 - sub.min()  # as EASE.score: restricted items first
+            return out
+        return self.state[u]
+
+    def recommend(self, u: int, k: int = 10) -> np.ndarray:
+        """Top ``k`` items for ``u`` with the user's items masked, best first, shape (k,)."""
+        s = self.scores(u).clone()
+        s[self.seen[u]] = -torch.inf
+        return torch.topk(s, k).indices.numpy()
+
+
+def latency(model: object, stream: Stream, n_events: int = 2000, k: int = 10, name: str | None = None,
+            threads: int = 1) -> pd.DataFrame:
+    """Replay the first ``n_events`` stream events through :class:`FoldIn` on ``threads`` torch threads:
+    each event is folded in (timed: ``event``), then its user asks for ``k`` recommendations (timed:
+    ``request``). A user's history before ``test_start`` is loaded before their first event, untimed.
+    Returns one row per timing: ``model``, ``kind``, ``ms``."""
+    tl = stream.timeline
+    rows = stream.stream_rows()[:n_events]
+    fold = FoldIn(model, stream)
+    old = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    out: list[tuple[str, float]] = []
+    try:
+        for u, i, e, t in zip(tl["u"].to_numpy()[rows].tolist(), tl["i"].to_numpy()[rows].tolist(),
+                              tl["event"].to_numpy()[rows].tolist(), tl["t"].to_numpy()[rows].tolist()):
+            if u not in fold.seen:
+                fold.start(u)
+            t0 = time.perf_counter()
+            fold.update(u, i, e, t)
+            t1 = time.perf_counter()
+            fold.recommend(u, k)
+            t2 = time.perf_counter()
+            out += [("event", (t1 - t0) * 1e3), ("request", (t2 - t1) * 1e3)]
+    finally:
+        torch.set_num_threads(old)
+    frame = pd.DataFrame(out, columns=["kind", "ms"])
+    frame.insert(0, "model", name or type(model).__name__)
+    return frame
+
+
+def latency_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    """p50, p99 and mean milliseconds per model and kind, with the number of timings."""
+    g = frame.groupby(["model", "kind"])["ms"]
+    return pd.DataFrame({"p50 ms": g.quantile(0.5), "p99 ms": g.quantile(0.99), "mean ms": g.mean(),
+                         "n": g.size()}).reset_index()
+
+
+__all__ = ["Stream", "make_stream", "snapshot", "stream_ndcg", "compare_states", "target_table", "refit_split", "periodic_refit",
+           "fold_in_items", "one_hot", "over_time", "FoldIn", "latency", "latency_summary"]
