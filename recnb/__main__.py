@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 
+from .env import DEVICE_CHOICES
 from .profile import PROFILES
 
 
@@ -62,6 +63,15 @@ def _data(args: argparse.Namespace) -> int:
     raise AssertionError(args.action)
 
 
+def _set_device(args: argparse.Namespace) -> None:
+    """Put ``--device`` (when given) into ``RECNB_DEVICE``: this process and the notebook kernels it starts
+    read it through :func:`recnb.env.device`."""
+    if getattr(args, "device", None):
+        from .env import set_device
+
+        set_device(args.device)
+
+
 def _bench(args: argparse.Namespace) -> int:
     from .bench import run_bench
 
@@ -111,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--out", required=True)
     b = sub.add_parser("bench", help="time evaluation and model fits, check the speed goals; writes reports/bench.json")
     b.add_argument("--repeats", type=int, default=3)
+    b.add_argument("--device", choices=DEVICE_CHOICES, default=None,
+                   help="where models train and evaluate (default: $RECNB_DEVICE, else auto = cuda when available)")
     b.add_argument("--data", action="store_true",
                    help="instead: time and peak memory of loading a simulated canonical CSV (writes reports/bench-data.json)")
     b.add_argument("--events", type=int, default=10_000_000, help="--data: events in the CSV (default 10 million)")
@@ -124,7 +136,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="extra data folders passed to the notebooks, or (with --dataset canonical) your log file")
     r.add_argument("--notebooks", default=None, help="notebook folder (default: notebooks/)")
     r.add_argument("--out", default=None, help="report root (default: reports/)")
+    r.add_argument("--device", choices=DEVICE_CHOICES, default=None,
+                   help="where models train and evaluate, passed to the notebooks as $RECNB_DEVICE "
+                        "(default: $RECNB_DEVICE, else auto = cuda when available)")
     args = p.parse_args(argv)
+    _set_device(args)
     if args.command == "data":
         return _data(args)
     if args.command == "bench":

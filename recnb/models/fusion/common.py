@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
+from ... import env
 from ..base import Fitted, Recommender
 
 
@@ -19,10 +20,11 @@ def standardise(scores: torch.Tensor) -> torch.Tensor:
 def concat_vectors(encoders: Mapping[str, Recommender], users: np.ndarray, stage: str,
                    grad: bool = False) -> torch.Tensor:
     """[z; h; g]: the encoders' user vectors side by side, shape (len(users), Σ dims) in the order of
-    ``encoders``; differentiable (through :meth:`~recnb.models.base.Recommender.vectors`) with ``grad``."""
+    ``encoders``; differentiable (through :meth:`~recnb.models.base.Recommender.vectors`, on the encoders'
+    device) with ``grad``, else on :func:`recnb.env.device`."""
     if grad:
         return torch.cat([e.vectors(users, stage) for e in encoders.values()], 1)
-    return torch.cat([e.user_vectors(users, stage) for e in encoders.values()], 1)
+    return torch.cat([e.user_vectors(users, stage) for e in encoders.values()], 1).to(env.device())
 
 
 def stacked_scores(encoders: Mapping[str, Fitted], users: np.ndarray, stage: str) -> torch.Tensor:
@@ -41,7 +43,7 @@ class FixedScores:
 
     def score(self, users: np.ndarray, stage: str = "valid") -> torch.Tensor:
         """The stored rows of ``users``, shape (len(users), n_items)."""
-        return self.scores[torch.from_numpy(self.row[users])]
+        return self.scores[torch.from_numpy(self.row[users]).to(self.scores.device)]
 
 
 def simplex_grid(k: int, step: float = 0.1) -> np.ndarray:
