@@ -205,7 +205,7 @@ class SequenceRecommender(Recommender):
     def item_logits(self, h: torch.Tensor) -> torch.Tensor:
         """Next-item logits of states ``h`` (batch, dim): dot products with the item table (the input
         embeddings, tied) plus a per-item bias; shape (batch, n_items)."""
-        return h @ self.encoder.item.weight[1:].T + self.out_bias
+        return torch.addmm(self.out_bias, h, self.encoder.item.weight[1:].T)  # the bias fused into the product
 
     def vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
         """Differentiable state after the user's last history event at ``stage``, shape (len(users), dim)."""
