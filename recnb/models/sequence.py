@@ -180,7 +180,9 @@ class SequenceRecommender(Recommender):
         opt = torch.optim.Adam(self.parameters(), lr=self.lr)
 
         def epoch_fn(_: int) -> float:
-            total, count = 0.0, 0
+            # summed on the device in float64 (the same numbers as Python floats): no host sync per step
+            total = torch.zeros((), dtype=torch.float64, device=dev)
+            count = torch.zeros((), dtype=torch.int64, device=dev)
             for b in torch.randperm(len(users), generator=gen).to(dev).split(self.batch_size):
                 h = self.encoder(items[b, :-1], events[b, :-1], gaps[b, :-1])
                 target = items[b, 1:] - 1  # next item at every position; -1 where padded
@@ -190,8 +192,9 @@ class SequenceRecommender(Recommender):
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
-                total, count = total + loss.item() * int(keep.sum()), count + int(keep.sum())
-            return total / max(count, 1)
+                n = keep.sum()
+                total, count = total + loss.detach().double() * n, count + n
+            return float(total) / max(int(count), 1)
 
         self.fit_: FitResult = fit_loop(self, epoch_fn, lambda: validation_score(self, split), self.max_epochs,
                                         self.patience, desc=self.cell.upper(), progress=self.progress)
