@@ -28,9 +28,11 @@ def concat_vectors(encoders: Mapping[str, Recommender], users: np.ndarray, stage
 
 
 def stacked_scores(encoders: Mapping[str, Fitted], users: np.ndarray, stage: str) -> torch.Tensor:
-    """Standardised scores of each encoder, shape (n_encoders, len(users), n_items)."""
+    """Standardised scores of each encoder, shape (n_encoders, len(users), n_items), on
+    :func:`recnb.env.device` (a scorer that answers on the CPU, such as a cached baseline, is moved there)."""
+    dev = env.device()
     with torch.no_grad():
-        return torch.stack([standardise(e.score(users, stage)) for e in encoders.values()])
+        return torch.stack([standardise(e.score(users, stage).to(dev)) for e in encoders.values()])
 
 
 class FixedScores:
