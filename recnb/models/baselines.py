@@ -118,7 +118,7 @@ class EASE(Fitted):
         del g
         self.fallback_ = torch.from_numpy((pop / (pop.max() + 1) - 2.0).astype(np.float32)).to(dev)
         self.scores_ = {}
-        best = -1.0
+        best, best_b = -1.0, None  # without validation users every score is NaN: the first λ stays
         for lam in self.lambdas:
             if dev.type == "cpu":
                 b = (q / (evals + lam)) @ q.T  # P, then B in place: -P / diag(P) = P / -diag(P) exactly
@@ -131,7 +131,7 @@ class EASE(Fitted):
                 self.weights_ = p_t
             s = validation_score(self, split)
             self.scores_[lam] = s
-            if s > best:
+            if best_b is None or s > best:
                 best, self.lambda_, best_b = s, lam, self.weights_
         self.weights_ = best_b
         users, targets = split.target("test")
