@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 
+from .env import DEVICE_CHOICES
 from .profile import PROFILES
 
 
@@ -62,7 +63,18 @@ def _data(args: argparse.Namespace) -> int:
     raise AssertionError(args.action)
 
 
+def _set_device(args: argparse.Namespace) -> None:
+    """Put ``--device`` (when given) into ``RECNB_DEVICE``: this process and the notebook kernels it starts
+    read it through :func:`recnb.env.device`."""
+    if getattr(args, "device", None):
+        from .env import set_device
+
+        set_device(args.device)
+
+
 def _bench(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from .bench import run_bench
 
     if args.data:
@@ -72,11 +84,14 @@ def _bench(args: argparse.Namespace) -> int:
         print(table.T.to_string(header=False, float_format=lambda x: f"{x:,.1f}"))
         print("written: reports/bench-data.json")
         return 0
-    table, goals = run_bench(args.repeats)
-    print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    table, goals = run_bench(args.repeats, train_epochs=args.epochs, patience=args.patience, only=args.only,
+                             log=lambda line: print(line, file=sys.stderr, flush=True))
+    with pd.option_context("display.max_colwidth", 120, "display.width", 250):
+        print(table.to_string(index=False, na_rep="", float_format=lambda x: f"{x:.3f}"))
     print("\nspeed goals (pass: within budget, short: over it):")
     for g in goals.itertuples():
-        print(f"{g.status:7s} {g.dataset:8s} {g.task:20s} {g.seconds:8.3f} s (budget {g.budget_s:g} s; {g.origin})")
+        unit = " s" if g.measure == "seconds" else f" x ({g.measure})"
+        print(f"{g.status:7s} {g.dataset:8s} {g.task:20s} {g.value:8.3f}{unit} (budget {g.budget:g}; {g.origin})")
     print("written: reports/bench.json")
     return 0
 
@@ -111,6 +126,12 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--out", required=True)
     b = sub.add_parser("bench", help="time evaluation and model fits, check the speed goals; writes reports/bench.json")
     b.add_argument("--repeats", type=int, default=3)
+    b.add_argument("--device", choices=DEVICE_CHOICES, default=None,
+                   help="where models train and evaluate (default: $RECNB_DEVICE, else auto = cuda when available)")
+    b.add_argument("--epochs", type=int, default=None,
+                   help="epoch cap of the GRU/SASRec/LightGCN training runs on ML-100K (default: 100 on cuda, 5 on cpu)")
+    b.add_argument("--patience", type=int, default=10, help="early-stopping patience of those runs")
+    b.add_argument("--only", choices=["ml-100k", "sim-1M"], default=None, help="bench one dataset only")
     b.add_argument("--data", action="store_true",
                    help="instead: time and peak memory of loading a simulated canonical CSV (writes reports/bench-data.json)")
     b.add_argument("--events", type=int, default=10_000_000, help="--data: events in the CSV (default 10 million)")
@@ -127,7 +148,11 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--edition", default="teacher", choices=["teacher", "student"],
                    help="teacher: exercises with their solutions executed (reports/PROFILE/); student: solutions "
                         "replaced by answer boxes (reports/PROFILE-student/)")
+    r.add_argument("--device", choices=DEVICE_CHOICES, default=None,
+                   help="where models train and evaluate, passed to the notebooks as $RECNB_DEVICE "
+                        "(default: $RECNB_DEVICE, else auto = cuda when available)")
     args = p.parse_args(argv)
+    _set_device(args)
     if args.command == "data":
         return _data(args)
     if args.command == "bench":

@@ -9,18 +9,25 @@ elsewhere in the package:
   the files it loaded (the manifest's provenance);
 * ``RECNB_DATA_PATH`` (:data:`DATA_PATH`): extra folders searched for raw data (``os.pathsep``-separated);
 * ``RECNB_ROOT`` (:data:`ROOT`): the checkout root, when the current directory is not inside it;
-* ``TQDM_DISABLE`` (:data:`NO_PROGRESS`): set by the runner so that progress bars do not flood the HTML.
+* ``TQDM_DISABLE`` (:data:`NO_PROGRESS`): set by the runner so that progress bars do not flood the HTML;
+* ``RECNB_DEVICE`` (:data:`DEVICE`): where models train, score and evaluate: ``auto`` (default: CUDA when
+  available, else the CPU), ``cpu`` or ``cuda`` (``cuda:N`` too); read by :func:`device`, set by
+  ``--device`` of ``python -m recnb report`` and ``bench``.
 """
 
 from __future__ import annotations
 
 import os
 
+import torch
+
 RECORD_FILE = "RECNB_RECORD_FILE"
 DATA_LOG = "RECNB_DATA_LOG"
 DATA_PATH = "RECNB_DATA_PATH"
 ROOT = "RECNB_ROOT"
 NO_PROGRESS = "TQDM_DISABLE"
+DEVICE = "RECNB_DEVICE"
+DEVICE_CHOICES = ("auto", "cpu", "cuda")
 
 
 def show_progress(progress: bool = True) -> bool:
@@ -28,4 +35,42 @@ def show_progress(progress: bool = True) -> bool:
     return progress and not os.environ.get(NO_PROGRESS)
 
 
-__all__ = ["RECORD_FILE", "DATA_LOG", "DATA_PATH", "ROOT", "NO_PROGRESS", "show_progress"]
+def parse_device(name: str | None) -> torch.device:
+    """The torch device of a ``RECNB_DEVICE`` value: ``auto``/empty/None -> ``cuda`` when available, else
+    ``cpu``; ``cpu``; ``cuda`` or ``cuda:N`` (``RuntimeError`` when CUDA is not available). Anything else
+    is a ``ValueError`` naming the variable, the value and the choices."""
+    value = (name or "auto").strip().lower()
+    if value == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if value == "cpu":
+        return torch.device("cpu")
+    if value == "cuda" or value.startswith("cuda:"):
+        try:
+            dev = torch.device(value)
+        except RuntimeError:
+            dev = None
+        if dev is None or dev.type != "cuda":
+            raise ValueError(f"{DEVICE}={name!r}: expected one of {', '.join(DEVICE_CHOICES)} (or cuda:N)")
+        if not torch.cuda.is_available():
+            raise RuntimeError(f"{DEVICE}={name!r} but torch {torch.__version__} sees no CUDA device; "
+                               "use cpu or auto")
+        return dev
+    raise ValueError(f"{DEVICE}={name!r}: expected one of {', '.join(DEVICE_CHOICES)} (or cuda:N)")
+
+
+def device() -> torch.device:
+    """The device every model, training loop and evaluation of this process uses (``RECNB_DEVICE``, see
+    :func:`parse_device`; unset means ``auto``)."""
+    return parse_device(os.environ.get(DEVICE))
+
+
+def set_device(name: str) -> torch.device:
+    """Check ``name`` (:func:`parse_device`) and put it in ``RECNB_DEVICE``, so this process and the notebook
+    kernels it starts use it; returns the device."""
+    dev = parse_device(name)
+    os.environ[DEVICE] = name
+    return dev
+
+
+__all__ = ["RECORD_FILE", "DATA_LOG", "DATA_PATH", "ROOT", "NO_PROGRESS", "DEVICE", "DEVICE_CHOICES",
+           "show_progress", "parse_device", "device", "set_device"]

@@ -24,7 +24,8 @@ class Profile:
         n_boot: bootstrap resamples for every 95% CI and paired test.
         seeds: seeds each neural model is trained with (per-user metrics are averaged over them).
         bpr_epochs: epoch cap of the BPR-MF baseline.
-        ease_items: EASE's catalogue cap (its closed form inverts an items x items matrix).
+        ease_items: EASE's catalogue cap (its closed form inverts an items x items matrix); the fitted
+            model states what it cuts off (``EASE.info_``, ``EASE.uncovered_targets(split)``).
         shops: whether notebooks 02 and 06 also run on the shop logs (Taobao, Retailrocket) found on the path.
         shops_softmax: whether notebooks 03 and 04 run their full-softmax models on the shop catalogues.
 

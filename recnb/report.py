@@ -248,6 +248,7 @@ def run_report(profile: str = "full", only: list[str] | None = None, notebooks_d
         "wall_s": round(time.perf_counter() - t0, 2),
         "git": git,
         "platform": platform.platform(), "cpus": os.cpu_count(), "versions": _versions(),
+        "device": str(env.device()),
         "data_sha256": data, "command": " ".join(sys.argv),
         "notebooks": [{k: r[k] for k in ("notebook", "ok", "error", "wall_s")} | {"parameters": params}
                       for r in results],

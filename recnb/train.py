@@ -57,13 +57,26 @@ def select_on_validation(model: Scorer, split: Split, attr: str, grid: Iterable[
 @dataclass
 class FitResult:
     """What a training run did: the best epoch and its validation value, one history row per epoch
-    (``epoch``, the loss column, the validation column, ``seconds``), wall time."""
+    (``epoch``, the loss column, the validation column, ``seconds``), wall time, the seconds of each
+    epoch's training and of each validation apart (for ``python -m recnb bench``), and whether patience
+    ran out before ``max_epochs``."""
 
     best_epoch: int = 0
     best_score: float = float("nan")
     history: pd.DataFrame = field(default_factory=pd.DataFrame)
     seconds: float = 0.0
     seconds_to_best: float = 0.0
+    epoch_seconds: list[float] = field(default_factory=list)
+    valid_seconds: list[float] = field(default_factory=list)
+    stopped_early: bool = False
+
+
+def _clock() -> float:
+    """``time.perf_counter`` after the queued CUDA work is done (when CUDA is in use), so that a timing
+    covers the work and not only its launch."""
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.synchronize()
+    return time.perf_counter()
 
 
 def fit_loop(module: torch.nn.Module, epoch_fn: Callable[[int], float], validate: Callable[[], float],
@@ -81,22 +94,28 @@ def fit_loop(module: torch.nn.Module, epoch_fn: Callable[[int], float], validate
     best = float("-inf") if maximise else float("inf")
     best_state = copy.deepcopy(module.state_dict())
     rows, bad = [], 0
-    t0 = time.perf_counter()
+    t0 = _clock()
     bar = tqdm(range(1, max_epochs + 1), desc=desc, leave=False, disable=not show_progress(progress))
     for epoch in bar:
         module.train()
+        t1 = _clock()
         loss = float(epoch_fn(epoch))
+        t2 = _clock()
         module.eval()
         score = float(validate())
-        rows.append({"epoch": epoch, loss_name: loss, score_name: score, "seconds": time.perf_counter() - t0})
+        t3 = _clock()
+        res.epoch_seconds.append(t2 - t1)
+        res.valid_seconds.append(t3 - t2)
+        rows.append({"epoch": epoch, loss_name: loss, score_name: score, "seconds": t3 - t0})
         bar.set_postfix(loss=f"{loss:.4f}", valid=f"{score:.4f}")
         if (score > best + min_delta) if maximise else (score < best - min_delta):
             best, res.best_epoch, bad = score, epoch, 0
-            res.seconds_to_best = time.perf_counter() - t0
+            res.seconds_to_best = t3 - t0
             best_state = copy.deepcopy(module.state_dict())
         else:
             bad += 1
             if bad >= patience:
+                res.stopped_early = epoch < max_epochs
                 break
     res.best_score = best
     module.load_state_dict(best_state)
@@ -105,5 +124,5 @@ def fit_loop(module: torch.nn.Module, epoch_fn: Callable[[int], float], validate
         Path(checkpoint).parent.mkdir(parents=True, exist_ok=True)
         torch.save(best_state, checkpoint)
     res.history = pd.DataFrame(rows)
-    res.seconds = time.perf_counter() - t0
+    res.seconds = _clock() - t0
     return res

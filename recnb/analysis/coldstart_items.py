@@ -251,7 +251,7 @@ class Hybrid:
 
     def score(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
         a = _standardise(self.id_model.score(users, stage))
-        return a + self.w_ * _standardise(self.text_model.score(users, stage)) if self.w_ else a
+        return a + self.w_ * _standardise(self.text_model.score(users, stage)).to(a.device) if self.w_ else a
 
 
 __all__ = ["CandidateSplit", "ColdItems", "cold_items", "target_is_cold", "genre_matrix", "PopularityByGenre",

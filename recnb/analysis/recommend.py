@@ -33,7 +33,7 @@ def recommendation_list(split: Split, model: object, user_id: object, k: int = 1
     """
     u = user_index(split, user_id)
     with torch.no_grad():
-        scores = model.score(np.array([u]), stage=stage)[0].to(torch.float32).clone()  # type: ignore[attr-defined]
+        scores = model.score(np.array([u]), stage=stage)[0].to(device="cpu", dtype=torch.float32).clone()  # type: ignore[attr-defined]
     seen = split.mask(stage)[u].indices
     scores[torch.from_numpy(seen.astype(np.int64))] = -torch.inf
     top = torch.topk(scores, min(k, split.n_items - len(seen)))

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .. import env
 from ..data.split import Split
 from .statistics import bootstrap_ci
 
@@ -72,7 +73,8 @@ def tie_aware_metrics(greater: torch.Tensor, ties: torch.Tensor, ks: tuple[int, 
 def _mask_rows(scores: torch.Tensor, mask_csr, users: np.ndarray) -> None:
     sub = mask_csr[users]
     rows = np.repeat(np.arange(len(users)), np.diff(sub.indptr))
-    scores[torch.from_numpy(rows), torch.from_numpy(sub.indices.astype(np.int64))] = -torch.inf
+    dev = scores.device
+    scores[torch.from_numpy(rows).to(dev), torch.from_numpy(sub.indices.astype(np.int64)).to(dev)] = -torch.inf
 
 
 @dataclass
@@ -117,7 +119,10 @@ def evaluate(model: Scorer, split: Split, stage: str = "test", ks: tuple[int, ..
 
     Users are processed in batches of ``batch_size``; within a batch everything is one tensor
     operation (no per-user Python loop). ``users`` restricts evaluation to a subset of the stage's users.
+    Scores are masked, compared and ranked on :func:`recnb.env.device` (the model's scores are moved there
+    if they come from elsewhere); only the per-user counts and top-K indices come back to the CPU.
     """
+    dev = env.device()
     all_users, all_items = split.target(stage)
     if users is not None:
         keep = np.isin(all_users, users)
@@ -128,20 +133,20 @@ def evaluate(model: Scorer, split: Split, stage: str = "test", ks: tuple[int, ..
     for b in range(0, len(all_users), batch_size):
         u, it = all_users[b:b + batch_size], all_items[b:b + batch_size]
         with torch.no_grad():
-            s = model.score(u, stage=stage).to(torch.float32).clone()
+            s = model.score(u, stage=stage).to(device=dev, dtype=torch.float32).clone()
         if s.shape != (len(u), split.n_items):
             raise ValueError(f"{name or type(model).__name__}.score returned shape {tuple(s.shape)}, "
                              f"expected ({len(u)}, {split.n_items})")
         _mask_rows(s, mask, u)
-        target = s[torch.arange(len(u)), torch.from_numpy(it)].unsqueeze(1)
+        target = s[torch.arange(len(u), device=dev), torch.from_numpy(it).to(dev)].unsqueeze(1)
         if torch.isinf(target).any():
             raise AssertionError("a target item is masked: the split leaks history into targets")
         greater.append((s > target).sum(1))
         ties.append((s == target).sum(1) - 1)
         tops.append(torch.topk(s, min(kmax, split.n_items), dim=1).indices)
-    g = torch.cat(greater) if greater else torch.zeros(0)
-    t = torch.cat(ties) if ties else torch.zeros(0)
-    topk = torch.cat(tops).numpy() if tops else np.zeros((0, kmax), dtype=np.int64)
+    g = torch.cat(greater).cpu() if greater else torch.zeros(0)
+    t = torch.cat(ties).cpu() if ties else torch.zeros(0)
+    topk = torch.cat(tops).cpu().numpy() if tops else np.zeros((0, kmax), dtype=np.int64)
     per_user = pd.DataFrame(tie_aware_metrics(g, t, ks))
     per_user = per_user[[f"{m}@{k}" for k in ks for m in ACCURACY]]
     beyond = beyond_accuracy(topk, split, ks)

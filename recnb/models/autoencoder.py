@@ -19,6 +19,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .. import env
 from ..data.split import Split
 from ..train import FitResult, fit_loop, seed_everything, validation_score
 from .base import Recommender, multi_hot
@@ -156,6 +157,8 @@ class MultVAE(Recommender):
         gen = seed_everything(self.seed)
         self.split_ = split
         self._build(split.n_items)
+        dev = env.device()
+        self.to(dev)  # initialised on the CPU (same values on every device), then moved
         train = split.train
         users = np.flatnonzero(np.diff(train.indptr) > 0)
         opt = torch.optim.Adam(self.parameters(), lr=self.lr, weight_decay=self.weight_decay)
@@ -165,7 +168,7 @@ class MultVAE(Recommender):
             total = 0.0
             perm = torch.from_numpy(users)[torch.randperm(len(users), generator=gen)]
             for b in perm.split(self.batch_size):
-                x = multi_hot(train, b.numpy())
+                x = multi_hot(train, b.numpy(), dev)
                 logits, mu, logvar = self(x)
                 nll = -(F.log_softmax(logits, 1) * x).sum(1).mean()
                 loss = nll
@@ -187,7 +190,7 @@ class MultVAE(Recommender):
 
     def vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
         """Differentiable latent interest μ_u from the user's history at ``stage``, shape (len(users), latent)."""
-        return self.encode(multi_hot(self.split_.history(stage), users))[0]
+        return self.encode(multi_hot(self.split_.history(stage), users, self.device))[0]
 
     def decode(self, vectors: torch.Tensor, stage: str = "test") -> torch.Tensor:
         """Item logits f_θ'(μ_u), shape (n, n_items) (softmax is monotone: logits rank the same)."""

@@ -85,13 +85,20 @@ class Recommender(nn.Module, Fitted):
     def decode(self, vectors: torch.Tensor, stage: str = "test") -> torch.Tensor:
         """Item scores from user vectors (n, dim) -> (n, n_items); monotone in the model's probabilities."""
 
+    @property
+    def device(self) -> torch.device:
+        """Where the model's parameters live (:func:`module_device`); its inputs are built there."""
+        return module_device(self)
+
     def user_vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
-        """User vectors at ``stage`` without gradient, shape (len(users), dim): what fusions consume."""
+        """User vectors at ``stage`` without gradient, shape (len(users), dim), on the CPU (for analysis
+        in NumPy; fusions move them to their device)."""
         with torch.no_grad():
-            return self.vectors(users, stage)
+            return self.vectors(users, stage).cpu()
 
     def score(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
-        """Scores of every item for ``users`` at ``stage``, shape (len(users), n_items)."""
+        """Scores of every item for ``users`` at ``stage``, shape (len(users), n_items), on the model's
+        device (:func:`recnb.evaluate.evaluate` ranks them there)."""
         with torch.no_grad():
             return self.decode(self.vectors(users, stage), stage)
 
@@ -108,17 +115,31 @@ class Recommender(nn.Module, Fitted):
         return copy.deepcopy(self, memo)
 
 
-def as_index(users: np.ndarray | torch.Tensor) -> torch.Tensor:
-    """User (or item) indices as a LongTensor for indexing, shape (n,)."""
-    return torch.as_tensor(np.asarray(users), dtype=torch.long)
+def module_device(module: nn.Module) -> torch.device:
+    """The device of ``module``'s first parameter or buffer (the CPU when it has none yet)."""
+    for t in module.parameters():
+        return t.device
+    for t in module.buffers():
+        return t.device
+    return torch.device("cpu")
 
 
-def multi_hot(matrix: Any, rows: np.ndarray | torch.Tensor) -> torch.Tensor:
-    """Dense binary rows of a CSR ``matrix`` (n_users, n_items) for ``rows``: shape (len(rows), n_items)."""
-    sub = matrix[np.asarray(rows)].tocoo()
-    dense = torch.zeros(sub.shape, dtype=torch.float32)
-    dense[torch.from_numpy(sub.row.astype(np.int64)), torch.from_numpy(sub.col.astype(np.int64))] = 1.0
+def as_index(users: np.ndarray | torch.Tensor, device: torch.device | str | None = None) -> torch.Tensor:
+    """User (or item) indices as a LongTensor for indexing, shape (n,), on ``device`` (default: CPU)."""
+    if isinstance(users, torch.Tensor):
+        return users.to(device=device, dtype=torch.long)
+    return torch.as_tensor(np.asarray(users), dtype=torch.long, device=device)
+
+
+def multi_hot(matrix: Any, rows: np.ndarray | torch.Tensor, device: torch.device | str | None = None) -> torch.Tensor:
+    """Dense binary rows of a CSR ``matrix`` (n_users, n_items) for ``rows``: shape (len(rows), n_items),
+    built on ``device`` (default: CPU) from the row's nonzero coordinates (only those travel)."""
+    rows = rows.cpu().numpy() if isinstance(rows, torch.Tensor) else np.asarray(rows)
+    sub = matrix[rows].tocoo()
+    dense = torch.zeros(sub.shape, dtype=torch.float32, device=device)
+    dense[torch.from_numpy(sub.row.astype(np.int64)).to(dense.device),
+          torch.from_numpy(sub.col.astype(np.int64)).to(dense.device)] = 1.0
     return dense
 
 
-__all__ = ["Fitted", "Recommender", "as_index", "multi_hot"]
+__all__ = ["Fitted", "Recommender", "as_index", "module_device", "multi_hot"]

@@ -19,6 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from .. import env
 from ..data.split import Split
 from ..train import fit_loop, seed_everything, select_on_validation, validation_score
 from .base import Fitted, Recommender, as_index
@@ -29,7 +30,7 @@ class MostPopular(Fitted):
 
     def fit(self, split: Split) -> MostPopular:
         self.split_ = split
-        self.popularity_ = torch.from_numpy(split.item_popularity().astype(np.float32))
+        self.popularity_ = torch.from_numpy(split.item_popularity().astype(np.float32)).to(env.device())
         return self
 
     def score(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
@@ -71,8 +72,8 @@ class ItemKNN(Fitted):
         return self
 
     def score(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
-        s = self.split_.history(stage)[users] @ self.similarity_
-        return torch.from_numpy(np.asarray(s.todense(), dtype=np.float32))
+        s = self.split_.history(stage)[users] @ self.similarity_  # sparse x sparse: scipy, on the CPU
+        return torch.from_numpy(np.asarray(s.todense(), dtype=np.float32)).to(env.device())
 
 
 def _top_k_per_row(m: sp.csr_matrix, k: int) -> sp.csr_matrix:
@@ -89,44 +90,72 @@ class EASE(Fitted):
 
     With G = XᵀX, the weights are B = I - P·diagMat(1/diag(P)) for P = (G + λI)⁻¹. One eigendecomposition
     G = QΛQᵀ makes every λ of the grid one matrix product: P = Q diag(1/(Λ+λ)) Qᵀ. λ is chosen by
-    validation NDCG@10. Memory is O(n_items²): catalogues larger than ``max_items`` are restricted to the
-    ``max_items`` most popular items, and the other items score below all of them, ordered by popularity.
+    validation NDCG@10. Memory is O(n_items²) (about five float32 n_items x n_items matrices at the peak):
+    ``max_items=None`` (the default) fits the whole catalogue; with a number, catalogues larger than it are
+    restricted to the ``max_items`` most popular items and the other items score below all of them, ordered
+    by popularity. :meth:`uncovered_targets` counts the targets such a cap cuts off, and :attr:`info_` states
+    the cap. On a CUDA device (:func:`recnb.env.device`) the closed form is computed there in torch; on the
+    CPU in NumPy.
     """
 
     def __init__(self, lambdas: tuple[float, ...] = (10.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0),
-                 max_items: int = 5000) -> None:
+                 max_items: int | None = None) -> None:
         self.lambdas, self.max_items = lambdas, max_items
 
     def fit(self, split: Split) -> EASE:
         self.split_ = split
         pop = split.item_popularity()
         n = split.n_items
-        self.items_ = np.sort(np.argsort(-pop, kind="stable")[: self.max_items]) if n > self.max_items else np.arange(n)
+        capped = self.max_items is not None and n > self.max_items
+        self.items_ = np.sort(np.argsort(-pop, kind="stable")[: self.max_items]) if capped else np.arange(n)
+        dev = env.device()
         x = split.train[:, self.items_].astype(np.float32)
         g = (x.T @ x).toarray()  # float32 halves the cost; λ >= 50 keeps it well conditioned
-        evals, q = np.linalg.eigh(g)
-        self.fallback_ = torch.from_numpy((pop / (pop.max() + 1) - 2.0).astype(np.float32))
+        if dev.type == "cpu":
+            evals, q = np.linalg.eigh(g)
+        else:
+            evals_t, q_t = torch.linalg.eigh(torch.from_numpy(g).to(dev))
+        del g
+        self.fallback_ = torch.from_numpy((pop / (pop.max() + 1) - 2.0).astype(np.float32)).to(dev)
         self.scores_ = {}
         best, best_b = -1.0, None  # without validation users every score is NaN: the first λ stays
         for lam in self.lambdas:
-            p = (q / (evals + lam)) @ q.T
-            b = -p / np.diag(p)
-            np.fill_diagonal(b, 0.0)
-            self.weights_ = torch.from_numpy(b.astype(np.float32, copy=False))
+            if dev.type == "cpu":
+                b = (q / (evals + lam)) @ q.T  # P, then B in place: -P / diag(P) = P / -diag(P) exactly
+                np.divide(b, -np.diag(b).copy(), out=b)
+                np.fill_diagonal(b, 0.0)
+                self.weights_ = torch.from_numpy(b.astype(np.float32, copy=False))
+            else:
+                p_t = (q_t / (evals_t + lam)) @ q_t.T
+                p_t.div_(-torch.diagonal(p_t).clone()).fill_diagonal_(0.0)
+                self.weights_ = p_t
             s = validation_score(self, split)
             self.scores_[lam] = s
             if best_b is None or s > best:
                 best, self.lambda_, best_b = s, lam, self.weights_
         self.weights_ = best_b
+        users, targets = split.target("test")
+        self.info_ = {"items": n, "items modelled": len(self.items_), "cap": self.max_items,
+                      "test targets": len(targets), "test targets cut off": self.uncovered_targets(split)}
         return self
+
+    def uncovered_targets(self, split: Split | None = None, stage: str = "test") -> int:
+        """How many ``stage`` targets of ``split`` (default: the fitted one) fall outside the modelled
+        items, so that EASE can only rank them below every modelled item (0 without a cap)."""
+        split = split if split is not None else self.split_
+        _, targets = split.target(stage)
+        modelled = np.zeros(split.n_items, dtype=bool)
+        modelled[self.items_] = True
+        return int((~modelled[targets]).sum())
 
     def score(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
         h = self.split_.history(stage)[users][:, self.items_]
-        sub = torch.from_numpy(np.asarray(h.todense(), dtype=np.float32)) @ self.weights_
+        dev = self.weights_.device
+        sub = torch.from_numpy(np.asarray(h.todense(), dtype=np.float32)).to(dev) @ self.weights_
         if len(self.items_) == self.split_.n_items:
             return sub
         out = self.fallback_.expand(len(users), -1).clone()
-        out[:, torch.from_numpy(self.items_)] = sub + 1.0 - sub.min()  # restricted items rank first
+        out[:, torch.from_numpy(self.items_).to(dev)] = sub + 1.0 - sub.min()  # restricted items rank first
         return out
 
 
@@ -152,13 +181,16 @@ class BPRMF(Recommender):
         self.item_emb = torch.nn.Embedding(split.n_items, self.dim)
         torch.nn.init.normal_(self.user_emb.weight, std=0.1, generator=gen)
         torch.nn.init.normal_(self.item_emb.weight, std=0.1, generator=gen)
+        dev = env.device()
+        self.to(dev)  # initialised on the CPU (same values on every device), then moved
         coo = split.train.tocoo()
-        users, items = torch.from_numpy(coo.row.astype(np.int64)), torch.from_numpy(coo.col.astype(np.int64))
+        users = torch.from_numpy(coo.row.astype(np.int64)).to(dev)
+        items = torch.from_numpy(coo.col.astype(np.int64)).to(dev)
         opt = torch.optim.Adam(self.parameters(), lr=self.lr)
 
         def epoch_fn(_: int) -> float:
-            perm = torch.randperm(len(users), generator=gen)
-            neg = torch.randint(0, split.n_items, (len(users),), generator=gen)
+            perm = torch.randperm(len(users), generator=gen).to(dev)
+            neg = torch.randint(0, split.n_items, (len(users),), generator=gen).to(dev)
             total = 0.0
             for b in range(0, len(perm), self.batch_size):
                 idx = perm[b:b + self.batch_size]
@@ -179,7 +211,7 @@ class BPRMF(Recommender):
     def vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
         """The learned user factors p_u, shape (len(users), dim) (the same at every stage: BPR-MF does not
         read the history when it scores)."""
-        return self.user_emb.weight[as_index(users)]
+        return self.user_emb.weight[as_index(users, self.device)]
 
     def decode(self, vectors: torch.Tensor, stage: str = "test") -> torch.Tensor:
         """x̂_ui = p_u · q_i for every item, shape (n, n_items)."""
@@ -217,7 +249,7 @@ class SeenItems(Fitted):
     def fit(self, split: Split) -> SeenItems:
         self.split_ = split
         pop = split.item_popularity().astype(np.float64)
-        self.popularity_ = torch.from_numpy((pop / (pop.max() + 1.0)).astype(np.float32))
+        self.popularity_ = torch.from_numpy((pop / (pop.max() + 1.0)).astype(np.float32)).to(env.device())
         self.scores_ = select_on_validation(self, split, "decay_", self.decays)
         return self
 
@@ -226,8 +258,9 @@ class SeenItems(Fitted):
         top = np.maximum(w.max(axis=1).toarray().ravel(), 1e-300)
         w = (sp.diags(1.0 / top) @ w).tocoo()  # each user's weights in (0, 1]
         out = self.popularity_.expand(len(users), -1).clone()
-        out[torch.from_numpy(w.row.astype(np.int64)), torch.from_numpy(w.col.astype(np.int64))] = torch.from_numpy(
-            (2.0 + w.data).astype(np.float32))
+        dev = out.device
+        out[torch.from_numpy(w.row.astype(np.int64)).to(dev), torch.from_numpy(w.col.astype(np.int64)).to(dev)] = \
+            torch.from_numpy((2.0 + w.data).astype(np.float32)).to(dev)
         return out
 
 

@@ -38,6 +38,7 @@ from torch.nn import functional as F
 from torch_geometric.nn import GCNConv, LGConv
 from torch_geometric.nn.models import LightGCN
 
+from .. import env
 from ..data.split import Split
 from ..train import FitResult, fit_loop, seed_everything, validation_score
 from .base import Recommender, as_index
@@ -211,8 +212,11 @@ class GraphRecommender(Recommender):
         self.max_epochs, self.patience, self.seed, self.progress = max_epochs, patience, seed, progress
 
     def rebuild(self, split: Split) -> None:
-        """The stage graphs of ``split`` (:func:`stage_graphs`), with this model's social relation."""
-        self.graphs_ = stage_graphs(split, self.social, self.social_weight, self_loops=self.conv == "gcn")
+        """The stage graphs of ``split`` (:func:`stage_graphs`), with this model's social relation, on the
+        model's device (moved once)."""
+        dev = env.device() if getattr(self, "net", None) is None else self.device
+        self.graphs_ = {k: a.to(dev) for k, a in
+                        stage_graphs(split, self.social, self.social_weight, self_loops=self.conv == "gcn").items()}
 
     def adjacency(self, stage: str = "test") -> torch.Tensor:
         """Â of the graph the model propagates over at ``stage`` (see :func:`stage_graphs`)."""
@@ -228,13 +232,15 @@ class GraphRecommender(Recommender):
             self.net.convs = nn.ModuleList(FastLGConv(normalize=False) for _ in range(self.layers))
         else:
             self.net = _GCN(n, self.dim, self.layers)
+        dev = env.device()
+        self.to(dev)  # initialised on the CPU (same values on every device), then moved
         adj = self.adjacency("train")
         train = split.train
         coo = train.tocoo()
-        users = torch.from_numpy(coo.row.astype(np.int64))
-        items = torch.from_numpy(coo.col.astype(np.int64))
-        x_train = torch.from_numpy(train.toarray())  # (n_users, n_items) binary
-        active = torch.from_numpy(np.flatnonzero(np.diff(train.indptr) > 0))
+        users = torch.from_numpy(coo.row.astype(np.int64)).to(dev)
+        items = torch.from_numpy(coo.col.astype(np.int64)).to(dev)
+        x_train = torch.from_numpy(train.toarray()).to(dev)  # (n_users, n_items) binary
+        active = torch.from_numpy(np.flatnonzero(np.diff(train.indptr) > 0)).to(dev)
         opt = torch.optim.Adam(self.parameters(), lr=self.lr)
         n_users = split.n_users
 
@@ -250,7 +256,7 @@ class GraphRecommender(Recommender):
             # multinomial log-likelihood of each user's train items = the per-interaction full-softmax
             # cross-entropy, computed once per user: (batch, n_items) logits instead of one row per edge
             total = 0.0
-            for b in torch.randperm(len(active), generator=gen).split(self.user_batch):
+            for b in torch.randperm(len(active), generator=gen).to(dev).split(self.user_batch):
                 u = active[b]
                 emb = self.net.get_embedding(adj)
                 logp = F.log_softmax(emb[u] @ emb[n_users:].T, dim=1)
@@ -260,10 +266,10 @@ class GraphRecommender(Recommender):
 
         def epoch_bpr(_: int) -> float:
             total = 0.0
-            for idx in torch.randperm(len(users), generator=gen).split(self.batch_size):
+            for idx in torch.randperm(len(users), generator=gen).to(dev).split(self.batch_size):
                 emb = self.net.get_embedding(adj)
                 u, i = users[idx], items[idx] + n_users
-                j = torch.randint(0, split.n_items, (len(idx),), generator=gen) + n_users
+                j = torch.randint(0, split.n_items, (len(idx),), generator=gen).to(dev) + n_users
                 x = (emb[u] * (emb[i] - emb[j])).sum(1)
                 total += step(-F.logsigmoid(x).mean(), torch.cat([u, i, j])) * len(idx)
             return total / len(users)
@@ -273,16 +279,16 @@ class GraphRecommender(Recommender):
         return self
 
     def embeddings(self, stage: str = "test") -> tuple[torch.Tensor, torch.Tensor]:
-        """Final (user, item) embeddings after propagation over the ``stage`` graph, without gradient:
-        shapes (n_users, dim), (n_items, dim)."""
+        """Final (user, item) embeddings after propagation over the ``stage`` graph, without gradient, on
+        the CPU: shapes (n_users, dim), (n_items, dim)."""
         with torch.no_grad():
-            emb = self.net.get_embedding(self.adjacency(stage))
+            emb = self.net.get_embedding(self.adjacency(stage)).cpu()
         return emb[:self.split_.n_users], emb[self.split_.n_users:]
 
     def vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
         """Differentiable final user embeddings (one propagation over the ``stage`` graph), (len(users), dim):
         the "relation feature" fusion consumes."""
-        return self.net.get_embedding(self.adjacency(stage))[as_index(users)]
+        return self.net.get_embedding(self.adjacency(stage))[as_index(users, self.device)]
 
     def decode(self, vectors: torch.Tensor, stage: str = "test") -> torch.Tensor:
         """Dot products with every item's final embedding at ``stage``, shape (n, n_items)."""

@@ -22,6 +22,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .. import env
 from ..data.split import Sequences, Split
 from ..train import FitResult, fit_loop, seed_everything, validation_score
 from .base import Recommender
@@ -135,8 +136,8 @@ class _Encoder(nn.Module):
             x = x + self.gap(gaps)
         if self.cell == "sasrec":
             t = items.shape[1]
-            x = x + self.pos(torch.arange(t))[None]
-            causal = torch.triu(torch.ones(t, t, dtype=torch.bool), 1)
+            x = x + self.pos(torch.arange(t, device=items.device))[None]
+            causal = torch.triu(torch.ones(t, t, dtype=torch.bool, device=items.device), 1)
             h = self.net(self.drop(x), mask=causal, src_key_padding_mask=items == 0)
             return self.norm(torch.nan_to_num(h))
         out = self.net(self.drop(x))
@@ -171,14 +172,18 @@ class SequenceRecommender(Recommender):
         self.split_ = split
         self.encoder = self._make_encoder(split)
         self.out_bias = nn.Parameter(torch.zeros(split.n_items))
+        dev = env.device()
+        self.to(dev)  # parameters are initialised on the CPU (same values on every device), then moved
         seq = split.sequences("train")
         users = np.flatnonzero(seq.lengths() >= 2)
-        items, events, gaps = (torch.from_numpy(a) for a in pad_last(seq, users, self.max_len, extra=1))
+        items, events, gaps = (torch.from_numpy(a).to(dev) for a in pad_last(seq, users, self.max_len, extra=1))
         opt = torch.optim.Adam(self.parameters(), lr=self.lr)
 
         def epoch_fn(_: int) -> float:
-            total, count = 0.0, 0
-            for b in torch.randperm(len(users), generator=gen).split(self.batch_size):
+            # summed on the device in float64 (the same numbers as Python floats): no host sync per step
+            total = torch.zeros((), dtype=torch.float64, device=dev)
+            count = torch.zeros((), dtype=torch.int64, device=dev)
+            for b in torch.randperm(len(users), generator=gen).to(dev).split(self.batch_size):
                 h = self.encoder(items[b, :-1], events[b, :-1], gaps[b, :-1])
                 target = items[b, 1:] - 1  # next item at every position; -1 where padded
                 keep = target >= 0
@@ -187,8 +192,9 @@ class SequenceRecommender(Recommender):
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
-                total, count = total + loss.item() * int(keep.sum()), count + int(keep.sum())
-            return total / max(count, 1)
+                n = keep.sum()
+                total, count = total + loss.detach().double() * n, count + n
+            return float(total) / max(int(count), 1)
 
         self.fit_: FitResult = fit_loop(self, epoch_fn, lambda: validation_score(self, split), self.max_epochs,
                                         self.patience, desc=self.cell.upper(), progress=self.progress)
@@ -202,12 +208,13 @@ class SequenceRecommender(Recommender):
     def item_logits(self, h: torch.Tensor) -> torch.Tensor:
         """Next-item logits of states ``h`` (batch, dim): dot products with the item table (the input
         embeddings, tied) plus a per-item bias; shape (batch, n_items)."""
-        return h @ self.encoder.item.weight[1:].T + self.out_bias
+        return torch.addmm(self.out_bias, h, self.encoder.item.weight[1:].T)  # the bias fused into the product
 
     def vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
         """Differentiable state after the user's last history event at ``stage``, shape (len(users), dim)."""
         seq = self.split_.sequences(stage)
-        items, events, gaps = (torch.from_numpy(a) for a in pad_last(seq, np.asarray(users), self.max_len))
+        dev = self.device
+        items, events, gaps = (torch.from_numpy(a).to(dev) for a in pad_last(seq, np.asarray(users), self.max_len))
         return self.encoder(items, events, gaps)[:, -1]
 
     def decode(self, vectors: torch.Tensor, stage: str = "test") -> torch.Tensor:
@@ -219,11 +226,11 @@ class SequenceRecommender(Recommender):
         users, items = split.target(stage)
         with torch.no_grad():
             logits = self.score(users, stage)
-            return float(F.cross_entropy(logits, torch.from_numpy(items)).item())
+            return float(F.cross_entropy(logits, torch.from_numpy(items).to(logits.device)).item())
 
     def prefix_scores(self, user: int, lengths: list[int], stage: str = "test") -> torch.Tensor:
         """Next-item logits after only the first ``n`` history events of ``user``, for each ``n`` in
-        ``lengths``: shape (len(lengths), n_items). Shows how the state moves as the history grows."""
+        ``lengths``: shape (len(lengths), n_items), on the CPU. Shows how the state moves as the history grows."""
         seq = self.split_.sequences(stage)
         lo = seq.offsets[user]
         items, events, gaps = [], [], []
@@ -234,5 +241,5 @@ class SequenceRecommender(Recommender):
             events.append(parts[1])
             gaps.append(parts[2])
         with torch.no_grad():
-            h = self.encoder(*(torch.from_numpy(np.concatenate(a)) for a in (items, events, gaps)))[:, -1]
-            return self.decode(h)
+            h = self.encoder(*(torch.from_numpy(np.concatenate(a)).to(self.device) for a in (items, events, gaps)))[:, -1]
+            return self.decode(h).cpu()

@@ -39,6 +39,7 @@ from tqdm.auto import tqdm
 
 from ..data.fetch import ChecksumError, processed_dir
 from ..data.schema import Dataset, DataValidationError
+from .. import env
 from ..data.split import Split
 from ..train import select_on_validation
 from .base import Fitted
@@ -273,8 +274,8 @@ class TextZeroShot(Fitted):
         return _unit(v)
 
     def score(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
-        """Cosine similarities, shape (len(users), n_items)."""
-        return self.user_vectors(users, stage) @ self.item_embeddings.T
+        """Cosine similarities, shape (len(users), n_items), on :func:`recnb.env.device`."""
+        return (self.user_vectors(users, stage) @ self.item_embeddings.T).to(env.device())
 
 
 def neighbour_overlap(item_embeddings: np.ndarray, split: Split, k: int = 10, min_users: int = 5) -> pd.DataFrame:

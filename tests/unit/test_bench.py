@@ -25,7 +25,30 @@ def test_goals_pass_short_and_not_run():
              SpeedGoal("ml-100k", "lightgcn-ce epoch", 1.0, "c"))
     got = check_goals(table, goals)
     assert got["status"].tolist() == ["pass", "short", "not run"]
-    assert got["seconds"].iloc[1] == 1.5 and math.isnan(got["seconds"].iloc[2])
+    assert got["value"].iloc[1] == 1.5 and math.isnan(got["value"].iloc[2])
+
+
+def test_floor_ratio_goal_reads_its_column():
+    table = pd.DataFrame({"dataset": ["ml-100k", "ml-100k"],
+                          "task": ["fp32 GEMM (1x1 @ 1x1) on cpu", "sasrec epoch (training only, median of 3)"],
+                          "seconds": [0.1, 9.0], "floor_x": [float("nan"), 2.5]})
+    got = check_goals(table, (SpeedGoal("ml-100k", "sasrec epoch", 3.0, "a", column="floor_x"),
+                              SpeedGoal("ml-100k", "sasrec epoch", 5.0, "b")))
+    assert got["status"].tolist() == ["pass", "short"] and got["value"].tolist() == [2.5, 9.0]
+
+
+def test_epoch_flop_counts_follow_the_architecture(ml100k):
+    from recnb.data.split import leave_last_out
+    from recnb.flops import gru_epoch_flops, sasrec_epoch_flops
+
+    split = leave_last_out(ml100k)
+    lengths = split.sequences("train").lengths()
+    lengths = lengths[lengths >= 2]
+    positions, targets = len(lengths) * 50, int(((lengths - 1).clip(max=50)).sum())
+    logits = targets * 2 * 64 * split.n_items
+    assert sasrec_epoch_flops(split) == 3.0 * (positions * (24 * 64 * 64 + 4 * 50 * 64) + logits)
+    assert gru_epoch_flops(split, layers=2) == 3.0 * (positions * 2 * 12 * 64 * 64 + logits)
+    assert 20e9 < sasrec_epoch_flops(split) < 200e9  # the estimate for ML-100K is about 70 GFLOP
 
 
 def test_no_test_reads_the_wall_clock():

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ... import env
 from ...data.split import Split
 from ...train import FitResult, fit_loop, seed_everything, validation_score
 from ..autoencoder import MultVAE
@@ -88,7 +89,7 @@ class CascadeFusion(Recommender):
         with torch.no_grad():
             for lo in range(0, self.split_.n_users, chunk):
                 users = np.arange(lo, min(lo + chunk, self.split_.n_users))
-                items, events, _ = (torch.from_numpy(a) for a in pad_last(seq, users, self.max_len))
+                items, events, _ = (torch.from_numpy(a).to(self.device) for a in pad_last(seq, users, self.max_len))
                 out.append(self._states(items, events)[:, -1])
         return torch.cat(out)
 
@@ -104,17 +105,20 @@ class CascadeFusion(Recommender):
 
     def rebuild(self, split: Split) -> None:
         """The user-item graphs of ``split`` at each stage (:func:`~recnb.models.graph.stage_graphs`)."""
-        self.graphs_ = stage_graphs(split)
+        dev = self.device if hasattr(self, "nodes") else env.device()
+        self.graphs_ = {k: a.to(dev) for k, a in stage_graphs(split).items()}
 
     def fit(self, split: Split) -> CascadeFusion:
         gen = seed_everything(self.seed)
         self.split_ = split
         self.rebuild(split)
         self._build(split)
+        dev = env.device()
+        self.to(dev)  # initialised on the CPU (same values on every device), then moved
         adj = self.graphs_[graph_stage("train")]
         seq = split.sequences("train")
         users = np.flatnonzero(seq.lengths() >= 2)
-        items, events, _ = (torch.from_numpy(a) for a in pad_last(seq, users, self.max_len, extra=1))
+        items, events, _ = (torch.from_numpy(a).to(dev) for a in pad_last(seq, users, self.max_len, extra=1))
         train = split.train
         opt = torch.optim.Adam(self.parameters(), lr=self.lr)
         n_users = split.n_users
@@ -124,14 +128,15 @@ class CascadeFusion(Recommender):
         def epoch_fn(_: int) -> float:
             total = 0.0
             for b in torch.randperm(len(users), generator=gen).split(self.user_batch):
-                u = torch.from_numpy(users[b.numpy()])
+                u = torch.from_numpy(users[b.numpy()]).to(dev)
+                b = b.to(dev)
                 h = self._states(items[b], events[b])  # (B, T+1, dim)
                 target = items[b, 1:] - 1
                 keep = target >= 0
                 seq_loss = F.cross_entropy(h[:, :-1][keep] @ self.item.weight[1:].T + self.out_bias, target[keep])
                 h_last = cache.index_put((u,), h[:, -1])
                 emb = self._propagate(adj, h_last)
-                x = multi_hot(train, u.numpy())
+                x = multi_hot(train, users[b.cpu().numpy()], dev)
                 graph_loss = -(F.log_softmax(emb[u] @ emb[n_users:].T, 1) * x).sum() / x.sum()
                 loss = graph_loss + seq_loss
                 opt.zero_grad()
@@ -146,15 +151,16 @@ class CascadeFusion(Recommender):
         return self
 
     def embeddings(self, stage: str = "test") -> tuple[torch.Tensor, torch.Tensor]:
-        """Final (user, item) embeddings at ``stage`` without gradient: (n_users, dim), (n_items, dim)."""
+        """Final (user, item) embeddings at ``stage`` without gradient, on the CPU: (n_users, dim), (n_items, dim)."""
         with torch.no_grad():
             emb = self._propagate(self.graphs_[graph_stage(stage)], self._last_states(stage))
+        emb = emb.cpu()
         return emb[: self.split_.n_users], emb[self.split_.n_users:]
 
     def vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
         """e_u: the fused user vectors of the cascade at ``stage``, shape (len(users), dim)."""
         emb = self._propagate(self.graphs_[graph_stage(stage)], self._last_states(stage))
-        return emb[as_index(users)]
+        return emb[as_index(users, emb.device)]
 
     def decode(self, vectors: torch.Tensor, stage: str = "test") -> torch.Tensor:
         """e_u · e_i for every item at ``stage``, shape (n, n_items)."""

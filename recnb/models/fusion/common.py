@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
+from ... import env
 from ..base import Fitted, Recommender
 
 
@@ -19,16 +20,19 @@ def standardise(scores: torch.Tensor) -> torch.Tensor:
 def concat_vectors(encoders: Mapping[str, Recommender], users: np.ndarray, stage: str,
                    grad: bool = False) -> torch.Tensor:
     """[z; h; g]: the encoders' user vectors side by side, shape (len(users), Σ dims) in the order of
-    ``encoders``; differentiable (through :meth:`~recnb.models.base.Recommender.vectors`) with ``grad``."""
+    ``encoders``; differentiable (through :meth:`~recnb.models.base.Recommender.vectors`, on the encoders'
+    device) with ``grad``, else on :func:`recnb.env.device`."""
     if grad:
         return torch.cat([e.vectors(users, stage) for e in encoders.values()], 1)
-    return torch.cat([e.user_vectors(users, stage) for e in encoders.values()], 1)
+    return torch.cat([e.user_vectors(users, stage) for e in encoders.values()], 1).to(env.device())
 
 
 def stacked_scores(encoders: Mapping[str, Fitted], users: np.ndarray, stage: str) -> torch.Tensor:
-    """Standardised scores of each encoder, shape (n_encoders, len(users), n_items)."""
+    """Standardised scores of each encoder, shape (n_encoders, len(users), n_items), on
+    :func:`recnb.env.device` (a scorer that answers on the CPU, such as a cached baseline, is moved there)."""
+    dev = env.device()
     with torch.no_grad():
-        return torch.stack([standardise(e.score(users, stage)) for e in encoders.values()])
+        return torch.stack([standardise(e.score(users, stage).to(dev)) for e in encoders.values()])
 
 
 class FixedScores:
@@ -41,7 +45,7 @@ class FixedScores:
 
     def score(self, users: np.ndarray, stage: str = "valid") -> torch.Tensor:
         """The stored rows of ``users``, shape (len(users), n_items)."""
-        return self.scores[torch.from_numpy(self.row[users])]
+        return self.scores[torch.from_numpy(self.row[users]).to(self.scores.device)]
 
 
 def simplex_grid(k: int, step: float = 0.1) -> np.ndarray:

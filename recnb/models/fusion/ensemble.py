@@ -33,7 +33,7 @@ class ScoreEnsemble(Fitted):
         grid = simplex_grid(len(self.encoders), self.step)
         scores = []
         for w in grid:
-            fixed = FixedScores(users, torch.einsum("k,kni->ni", torch.from_numpy(w).float(), stacked), split.n_users)
+            fixed = FixedScores(users, torch.einsum("k,kni->ni", torch.from_numpy(w).float().to(stacked.device), stacked), split.n_users)
             scores.append(evaluate(fixed, split, "valid", ks=(10,)).per_user["ndcg@10"].mean())
         self.grid_scores_ = np.array(scores)
         self.weights_ = dict(zip(self.encoders, grid[int(np.argmax(scores))]))
@@ -41,8 +41,9 @@ class ScoreEnsemble(Fitted):
 
     def score(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
         """Σ_k w_k standardise(s_k(users)), shape (len(users), n_items)."""
-        w = torch.tensor([self.weights_[k] for k in self.encoders], dtype=torch.float32)
-        return torch.einsum("k,kni->ni", w, stacked_scores(self.encoders, users, stage))
+        stacked = stacked_scores(self.encoders, users, stage)
+        w = torch.tensor([self.weights_[k] for k in self.encoders], dtype=torch.float32, device=stacked.device)
+        return torch.einsum("k,kni->ni", w, stacked)
 
     def user_vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
         """The encoders' vectors, each L2-normalised and scaled by √w_k, concatenated: (len(users), Σ dims)."""

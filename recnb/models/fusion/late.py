@@ -10,6 +10,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ... import env
 from ...data.split import Split
 from ...train import FitResult, fit_loop, seed_everything, validation_score
 from ..base import Fitted, Recommender, multi_hot
@@ -50,6 +51,8 @@ class LateFusion(Recommender):
         dim = concat_vectors(self.encoders_, users[:2], "train").shape[1]
         self.head = nn.Sequential(nn.Dropout(self.dropout), nn.Linear(dim, self.hidden), nn.Tanh(),
                                   nn.Linear(self.hidden, split.n_items))
+        dev = env.device()
+        self.head.to(dev)  # initialised on the CPU (same values on every device), then moved
         groups = [{"params": self.head.parameters(), "lr": self.lr}]
         if self.finetune:
             groups.append({"params": self.tuned.parameters(), "lr": self.lr * self.encoder_lr_scale})
@@ -61,8 +64,8 @@ class LateFusion(Recommender):
             total = 0.0
             for b in torch.randperm(len(users), generator=gen).split(self.batch_size):
                 u = users[b.numpy()]
-                feats = concat_vectors(self.encoders_, u, "train", grad=True) if fixed is None else fixed[b]
-                x = multi_hot(train, u)
+                feats = concat_vectors(self.encoders_, u, "train", grad=True) if fixed is None else fixed[b.to(dev)]
+                x = multi_hot(train, u, dev)
                 loss = -(F.log_softmax(self.head(feats), 1) * x).sum() / x.sum()
                 opt.zero_grad()
                 loss.backward()
@@ -106,18 +109,22 @@ class GatedFusion(nn.Module, Fitted):
     def fit(self, split: Split) -> GatedFusion:
         gen = seed_everything(self.seed)
         self.split_ = split
-        users, items = split.valid_users, torch.from_numpy(split.valid_items)
+        dev = env.device()
+        users, items = split.valid_users, torch.from_numpy(split.valid_items).to(dev)
         feats = concat_vectors(self.encoders, users, "valid")
         self.mean_, self.std_ = feats.mean(0), feats.std(0).clamp_min(1e-6)
         feats = (feats - self.mean_) / self.std_
         stacked = stacked_scores(self.encoders, users, "valid")
         mask = split.mask("valid")[users]  # history is never the answer: as at ranking time
-        stacked[:, torch.from_numpy(mask.nonzero()[0]), torch.from_numpy(mask.nonzero()[1])] = -1e4
+        stacked = stacked.to(dev)
+        rows, cols = mask.nonzero()
+        stacked[:, torch.from_numpy(rows).to(dev), torch.from_numpy(cols).to(dev)] = -1e4
         self.gate = nn.Linear(feats.shape[1], len(self.encoders))
         nn.init.zeros_(self.gate.weight)
         nn.init.zeros_(self.gate.bias)
         self.log_tau = nn.Parameter(torch.zeros(()))
-        perm = torch.randperm(len(users), generator=gen)
+        self.to(dev)  # the gate (the encoders are not submodules: they stay where they are)
+        perm = torch.randperm(len(users), generator=gen).to(dev)
         n_hold = max(1, int(self.holdout * len(users)))
         hold, fit = perm[:n_hold], perm[n_hold:]
         opt = torch.optim.Adam(self.parameters(), lr=self.lr, weight_decay=self.weight_decay)
@@ -155,7 +162,7 @@ class GatedFusion(nn.Module, Fitted):
 
     def user_vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
         """Each encoder's L2-normalised vector scaled by its gate weight, concatenated: (len(users), Σ dims)."""
-        w = self.weights(users, stage)
+        w = self.weights(users, stage).cpu()
         parts = [F.normalize(e.user_vectors(users, stage), dim=1) * w[:, [k]]
                  for k, e in enumerate(self.encoders.values())]
         return torch.cat(parts, 1)
