@@ -50,6 +50,10 @@ def _data(args: argparse.Namespace) -> int:
         print(f"{s['events']:,} events, {s['users']:,} users, {s['items']:,} items "
               f"({time.perf_counter() - t0:.1f} s)")
         return 0
+    if args.action == "prepare":
+        from .scale.cli import prepare
+
+        return prepare(args)
     if args.action == "export":
         from .data.export import export_split
         from .data.split import leave_last_out
@@ -109,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--target", default=None, help="target event type, e.g. purchase (default: all events)")
     e.add_argument("--data-path", default=None)
     e.add_argument("--out", required=True)
+    from .scale.cli import add_prepare_parser, add_train_parser
+
+    add_prepare_parser(dsub)
+    add_train_parser(sub)
     b = sub.add_parser("bench", help="time evaluation and model fits, check the speed goals; writes reports/bench.json")
     b.add_argument("--repeats", type=int, default=3)
     b.add_argument("--data", action="store_true",
@@ -132,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
         return _data(args)
     if args.command == "bench":
         return _bench(args)
+    if args.command == "train":
+        from .scale.distributed import main_train
+
+        return main_train(args)
     return _report(args)
 
 
