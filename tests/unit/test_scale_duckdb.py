@@ -74,3 +74,33 @@ def test_unknown_event_type_names_file_row_column_and_value(tmp_path):
     path.write_text("user_id,item_id,event,value,timestamp\n1,2,view,1,1700000000\n1,3,clik,1,1700000001\n")
     with pytest.raises(DataValidationError, match=r"bad.csv, row 3, column 'event'.*'clik'"):
         prepare_duckdb(path, tmp_path / "out")
+
+
+def test_prepare_command_and_chunk_glob(tmp_path, capsys):
+    from recnb.__main__ import main
+    from recnb.scale.bench import write_chunks
+
+    w = write_chunks(tmp_path / "chunks", 30_000)
+    assert w["events"] > 0
+    glob = str(tmp_path / "chunks" / "*.parquet")
+    assert main(["data", "prepare", "--engine", "duckdb", "--path", glob, "--user-k", "5", "--out",
+                 str(tmp_path / "duck")]) == 0
+    assert "5-core users" in capsys.readouterr().out
+    split = read_split(tmp_path / "duck")
+    assert len(split.test_users) > 0 and (split.events["role"] != "after").all()
+
+
+def test_capped_evaluation_batches_and_matches_plain_evaluation():
+    from recnb.data.split import leave_last_out
+    from recnb.evaluate.ranking import evaluate
+    from recnb.models.baselines import MostPopular
+    from recnb.scale.evaluation import BYTES_PER_CELL, batch_for_cap, evaluate_capped
+
+    assert batch_for_cap(1_000_000, 2**30) == 2**30 // (1_000_000 * BYTES_PER_CELL)
+    assert batch_for_cap(10**9, 1) == 1
+    with pytest.raises(ValueError):
+        batch_for_cap(0, 10)
+    split = leave_last_out(simulate(n_users=90, n_items=40, n_categories=4, mean_views=8, seed=1))
+    model = MostPopular().fit(split)
+    capped = evaluate_capped(model, split, cap_bytes=7 * split.n_items * BYTES_PER_CELL)  # batches of 7 users
+    pd.testing.assert_frame_equal(capped.per_user, evaluate(model, split).per_user)
