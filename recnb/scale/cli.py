@@ -57,5 +57,6 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--dim", type=int, default=64)
     t.add_argument("--batch-size", type=int, default=128, help="global batch (split over the processes)")
     t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--backend", default=None, help="gloo (CPU) or nccl (GPU); default: nccl when CUDA is there")
+    t.add_argument("--backend", default="gloo", help="torch.distributed backend: gloo (CPU, default) or nccl "
+                   "(GPUs; needs models placed on the rank's device)")
     t.add_argument("--save", default=None, help="rank 0 writes the trained state_dict here")

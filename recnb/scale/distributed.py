@@ -9,6 +9,10 @@ NCCL on GPUs); no gradient is averaged by hand. Validation NDCG@10 is computed o
 the validation users and summed with ``all_reduce``, so every rank takes the same early-stopping decision.
 With one process the run is exactly single-process training with the same seed (tested).
 
+Every rank loads the whole split (the model needs every user's history for validation) and trains on its
+share of the users. The models here live on the CPU, so the backend is gloo; NCCL needs the model and the
+batches on each rank's GPU (``--backend nccl`` once the models take a device).
+
 Start it with ``torchrun --nproc-per-node N -m recnb train ...`` (one machine) or with a rendezvous
 endpoint on several machines (docs/scale.md).
 """
@@ -127,8 +131,7 @@ def main_train(args: argparse.Namespace) -> int:
 
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1 or "RANK" in os.environ:
-        backend = args.backend or ("nccl" if torch.cuda.is_available() else "gloo")
-        dist.init_process_group(backend)
+        dist.init_process_group(args.backend)
     rank = dist.get_rank() if dist.is_initialized() else 0
     split = _load_split(args)
     model = SequenceRecommender(args.model, dim=args.dim, batch_size=args.batch_size, max_epochs=args.epochs,
