@@ -51,6 +51,10 @@ def _data(args: argparse.Namespace) -> int:
         print(f"{s['events']:,} events, {s['users']:,} users, {s['items']:,} items "
               f"({time.perf_counter() - t0:.1f} s)")
         return 0
+    if args.action == "prepare":
+        from .scale.cli import prepare
+
+        return prepare(args)
     if args.action == "export":
         from .data.export import export_split
         from .data.split import leave_last_out
@@ -77,6 +81,14 @@ def _bench(args: argparse.Namespace) -> int:
 
     from .bench import run_bench
 
+    if args.scale:
+        from .scale.bench import run_scale_bench
+
+        sizes = [int(float(x)) for x in args.scale.split(",")]
+        table = run_scale_bench(sizes, args.workdir, args.memory_limit, int(args.eval_cap_mb * 2**20))
+        print(table.T.to_string(header=False, float_format=lambda x: f"{x:,.3f}"))
+        print("written: reports/bench-scale.json, reports/bench-scale.png")
+        return 0
     if args.data:
         from .bench import run_data_bench
 
@@ -124,6 +136,10 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--target", default=None, help="target event type, e.g. purchase (default: all events)")
     e.add_argument("--data-path", default=None)
     e.add_argument("--out", required=True)
+    from .scale.cli import add_prepare_parser, add_train_parser
+
+    add_prepare_parser(dsub)
+    add_train_parser(sub)
     b = sub.add_parser("bench", help="time evaluation and model fits, check the speed goals; writes reports/bench.json")
     b.add_argument("--repeats", type=int, default=3)
     b.add_argument("--device", choices=DEVICE_CHOICES, default=None,
@@ -135,6 +151,11 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--data", action="store_true",
                    help="instead: time and peak memory of loading a simulated canonical CSV (writes reports/bench-data.json)")
     b.add_argument("--events", type=int, default=10_000_000, help="--data: events in the CSV (default 10 million)")
+    b.add_argument("--scale", default=None, help="instead: comma-separated event counts, e.g. 1e6,1e7: simulated "
+                   "Parquet chunks prepared with DuckDB, evaluated and trained (writes reports/bench-scale.json)")
+    b.add_argument("--workdir", default="data/scale", help="--scale: folder for the chunks (removed after each size)")
+    b.add_argument("--memory-limit", default="6GB", help="--scale: DuckDB memory_limit")
+    b.add_argument("--eval-cap-mb", type=float, default=1024, help="--scale: memory cap of one evaluation batch")
     r = sub.add_parser("report", help="run the notebooks with Papermill and write HTML reports")
     r.add_argument("--profile", default="full", choices=list(PROFILES), help="settings: see recnb/profile.py")
     r.add_argument("--only", default=None, help="comma-separated notebook numbers, e.g. 01,03")
@@ -157,6 +178,10 @@ def main(argv: list[str] | None = None) -> int:
         return _data(args)
     if args.command == "bench":
         return _bench(args)
+    if args.command == "train":
+        from .scale.distributed import main_train
+
+        return main_train(args)
     return _report(args)
 
 

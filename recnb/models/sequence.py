@@ -156,6 +156,9 @@ class SequenceRecommender(Recommender):
             after 30 epochs, 1e-2 was not).
     """
 
+    parallel = None
+    """A :class:`recnb.scale.distributed.DataParallel` to train data-parallel (set by the caller), or None."""
+
     def __init__(self, cell: str = "gru", dim: int = 64, max_len: int = 50, layers: int = 1, heads: int = 2,
                  dropout: float = 0.2, lr: float | None = None, batch_size: int = 128, max_epochs: int = 100,
                  patience: int = 10, use_event: bool = True, use_gap: bool = True, seed: int = 0,
@@ -179,26 +182,38 @@ class SequenceRecommender(Recommender):
         items, events, gaps = (torch.from_numpy(a).to(dev) for a in pad_last(seq, users, self.max_len, extra=1))
         opt = torch.optim.Adam(self.parameters(), lr=self.lr)
 
+        step, validate = self.batch_loss, lambda: validation_score(self, split)
+        batches = lambda: torch.randperm(len(users), generator=gen).split(self.batch_size)  # noqa: E731
+        if self.parallel is not None:  # data-parallel (recnb.scale.distributed): DDP step, this rank's users
+            step, batches, validate = self.parallel.plan(self, split, len(users), gen)
+
         def epoch_fn(_: int) -> float:
-            # summed on the device in float64 (the same numbers as Python floats): no host sync per step
+            # summed on the device in float64 (the same numbers as Python floats): no host sync for the sum
             total = torch.zeros((), dtype=torch.float64, device=dev)
-            count = torch.zeros((), dtype=torch.int64, device=dev)
-            for b in torch.randperm(len(users), generator=gen).to(dev).split(self.batch_size):
-                h = self.encoder(items[b, :-1], events[b, :-1], gaps[b, :-1])
-                target = items[b, 1:] - 1  # next item at every position; -1 where padded
-                keep = target >= 0
-                logits = self.item_logits(h[keep])
-                loss = F.cross_entropy(logits, target[keep])
+            count = 0
+            for b in batches():
+                b = b.to(dev)
+                loss, n = step(items[b, :-1], events[b, :-1], gaps[b, :-1], items[b, 1:])
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
-                n = keep.sum()
                 total, count = total + loss.detach().double() * n, count + n
-            return float(total) / max(int(count), 1)
+            return float(total) / max(count, 1)
 
-        self.fit_: FitResult = fit_loop(self, epoch_fn, lambda: validation_score(self, split), self.max_epochs,
+        self.fit_: FitResult = fit_loop(self, epoch_fn, validate, self.max_epochs,
                                         self.patience, desc=self.cell.upper(), progress=self.progress)
         return self
+
+    def batch_loss(self, items: torch.Tensor, events: torch.Tensor, gaps: torch.Tensor,
+                   following: torch.Tensor) -> tuple[torch.Tensor, int]:
+        """Mean next-item cross-entropy of a batch and the number of predicted positions.
+
+        Inputs (batch, time) left-padded as :func:`pad_last` (``following``: the item after each position,
+        shifted by one, 0 where padded)."""
+        h = self.encoder(items, events, gaps)
+        target = following - 1  # next item at every position; -1 where padded
+        keep = target >= 0
+        return F.cross_entropy(self.item_logits(h[keep]), target[keep]), int(keep.sum())
 
     def _make_encoder(self, split: Split) -> nn.Module:
         """The encoder built at the start of :meth:`fit` (a hook: subclasses may swap its ``item`` table)."""

@@ -1,0 +1,156 @@
+"""Data-parallel training with ``torch.distributed``: DistributedDataParallel (Li et al., VLDB 2020).
+
+Every process (rank) holds a full replica of the model and the split; in each epoch the users are put in
+one seeded random order (the same ``torch.randperm`` as single-process training), padded by wrapping to a
+multiple of the world size, and rank ``r`` takes positions ``r, r + world, ...`` (the rule of
+``torch.utils.data.DistributedSampler``), in batches of ``ceil(batch_size / world)`` so that the global
+batch stays ``batch_size``. DDP averages the gradients across ranks during ``backward`` (gloo on CPU,
+NCCL on GPUs); no gradient is averaged by hand. Validation NDCG@10 is computed on each rank's share of
+the validation users and summed with ``all_reduce``, so every rank takes the same early-stopping decision.
+With one process the run is exactly single-process training with the same seed (tested).
+
+Every rank loads the whole split (the model needs every user's history for validation) and trains on its
+share of the users. The models here live on the CPU, so the backend is gloo; NCCL needs the model and the
+batches on each rank's GPU (``--backend nccl`` once the models take a device).
+
+Start it with ``torchrun --nproc-per-node N -m recnb train ...`` (one machine) or with a rendezvous
+endpoint on several machines (docs/scale.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+
+from ..data.split import Split
+from ..evaluate.ranking import evaluate
+from ..train import validation_score
+
+
+class _Loss(nn.Module):
+    """The model's ``batch_loss`` as a module, so that DDP can wrap it (its parameters are the model's)."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, *batch: torch.Tensor) -> tuple[torch.Tensor, int]:
+        return self.model.batch_loss(*batch)
+
+
+def shard(order: torch.Tensor, rank: int, world: int) -> torch.Tensor:
+    """Rank ``rank``'s share of ``order`` (shape (n,)): padded by wrapping to a multiple of ``world``, then
+    every ``world``-th entry from ``rank``; shape (ceil(n / world),). Identity for one process."""
+    n = len(order)
+    if world == 1:
+        return order
+    total = math.ceil(n / world) * world
+    padded = torch.cat([order, order[: total - n]]) if total > n else order
+    return padded[rank::world]
+
+
+@dataclass
+class DataParallel:
+    """Training plan of one rank; assign to ``model.parallel`` before ``fit`` (the process group must be up)."""
+
+    rank: int
+    world: int
+
+    def plan(self, model: nn.Module, split: Split, n_users: int,
+             gen: torch.Generator) -> tuple[Callable, Callable[[], list[torch.Tensor]], Callable[[], float]]:
+        """``(step, batches, validate)`` for the model's ``fit``: the DDP-wrapped loss, this rank's batches
+        of training users for one epoch, and the validation NDCG@10 of all ranks."""
+        step = DistributedDataParallel(_Loss(model))
+        per_rank = math.ceil(model.batch_size / self.world)
+
+        def batches() -> list[torch.Tensor]:
+            return list(shard(torch.randperm(n_users, generator=gen), self.rank, self.world).split(per_rank))
+
+        def validate() -> float:
+            if self.world == 1:
+                return validation_score(model, split)
+            users = split.target("valid")[0][self.rank::self.world]
+            ndcg = evaluate(model, split, "valid", ks=(10,), users=users).per_user["ndcg@10"].to_numpy()
+            total = torch.tensor([ndcg.sum(), len(ndcg)], dtype=torch.float64)
+            dist.all_reduce(total)
+            return float(total[0] / total[1])
+
+        return step, batches, validate
+
+
+def parameter_digest(model: nn.Module) -> torch.Tensor:
+    """A float64 vector summarising every parameter (sum and sum of squares per tensor), for comparing
+    replicas; shape (2 * n_parameters_tensors,)."""
+    parts = [torch.stack([p.detach().double().sum(), p.detach().double().pow(2).sum()]) for p in model.parameters()]
+    return torch.cat(parts)
+
+
+def replicas_identical(model: nn.Module) -> bool:
+    """True when every rank holds exactly the same parameters (all-gather of :func:`parameter_digest`)."""
+    mine = parameter_digest(model)
+    every = [torch.empty_like(mine) for _ in range(dist.get_world_size())]
+    dist.all_gather(every, mine)
+    return all(torch.equal(every[0], x) for x in every)
+
+
+def fit_data_parallel(model: nn.Module, split: Split) -> nn.Module:
+    """Fit ``model`` (a :class:`~recnb.models.sequence.SequenceRecommender`) data-parallel over the
+    initialised process group; without one, plain single-process ``fit``."""
+    if dist.is_available() and dist.is_initialized():
+        model.parallel = DataParallel(dist.get_rank(), dist.get_world_size())
+    try:
+        return model.fit(split)
+    finally:
+        model.parallel = None
+
+
+def _load_split(args: argparse.Namespace) -> Split:
+    if args.prepared:
+        from .prepared import read_split
+
+        return read_split(args.prepared)
+    from ..data import load_dataset
+    from ..data.split import leave_last_out
+
+    return leave_last_out(load_dataset(args.dataset, data_path=args.data_path, fetch=True), target=args.target)
+
+
+def main_train(args: argparse.Namespace) -> int:
+    """``python -m recnb train``: under ``torchrun`` (``WORLD_SIZE`` set) one rank of a data-parallel run,
+    otherwise a single process. Rank 0 prints the best validation NDCG@10, the test metrics with 95% CIs
+    and whether the replicas ended identical."""
+    from ..models.sequence import SequenceRecommender
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 or "RANK" in os.environ:
+        dist.init_process_group(args.backend)
+    rank = dist.get_rank() if dist.is_initialized() else 0
+    split = _load_split(args)
+    model = SequenceRecommender(args.model, dim=args.dim, batch_size=args.batch_size, max_epochs=args.epochs,
+                                patience=args.patience, seed=args.seed, progress=rank == 0)
+    fit_data_parallel(model, split)
+    same = replicas_identical(model) if dist.is_initialized() else True
+    if rank == 0:
+        hist = model.fit_.history
+        print(f"{args.model} on {split.name}: {world} process(es), {split.n_users:,} users, {split.n_items:,} items")
+        print(f"best epoch {model.fit_.best_epoch}, valid ndcg@10 {model.fit_.best_score:.4f}, "
+              f"{hist['seconds'].diff().fillna(hist['seconds']).median():.2f} s per epoch (median), "
+              f"replicas identical: {same}")
+        table = evaluate(model, split, "test", name=args.model).summary()
+        print(table[table["metric"].isin(["hr@10", "ndcg@10"])].to_string(index=False, float_format=lambda x: f"{x:.4f}"))
+        if args.save:
+            torch.save(model.state_dict(), args.save)
+    if dist.is_initialized():
+        dist.destroy_process_group()
+    return 0 if same else 1
+
+
+__all__ = ["DataParallel", "shard", "parameter_digest", "replicas_identical", "fit_data_parallel", "main_train"]
