@@ -45,6 +45,11 @@ class Profile:
         text_items: 09, the catalogue cut to its most popular items before the text study (0 = every item).
         text_seq_epochs: 09, epoch cap of the ID-only, ID + text and text-only SASRec.
         cold_seeds: 09, the draws of cold items the cold-item study is repeated over.
+        fl_clients, fl_rounds, fl_schemes: 10, the federations (clients, FedAvg rounds, partition schemes; the
+            centralised comparator trains as many epochs as there are rounds).
+        dp_epochs, dp_epsilons: 10, epochs of every DP-SGD (and non-private) run and the target epsilons.
+        stream_hours, stream_events, stream_seq_epochs, stream_refit_hours: 10, the replayed stream (its last
+            hours of log time), the events timed for latency, the GRU's epoch cap, the periodic refit interval.
     """
 
     name: str
@@ -70,6 +75,15 @@ class Profile:
     text_items: int
     text_seq_epochs: int
     cold_seeds: tuple[int, ...]
+    fl_clients: int
+    fl_rounds: int
+    fl_schemes: tuple[str, ...]
+    dp_epochs: int
+    dp_epsilons: tuple[float, ...]
+    stream_hours: float
+    stream_events: int
+    stream_seq_epochs: int
+    stream_refit_hours: float
 
     def as_dict(self) -> dict[str, object]:
         """The fields as a plain dict (for ``manifest.json`` and for display in a notebook)."""
@@ -83,21 +97,28 @@ PROFILES: dict[str, Profile] = {
         seq_epochs=2, seq_width_sweep=(8, 16), seq_sweep_cells=("sasrec",),
         graph_epochs=3, graph_depth_sweep=(0, 2), fusion_epochs=2, shop_epochs=2, analytics_ae_epochs=20,
         attack_intents=("push",), attack_shares=(0.05,),
-        text_items=300, text_seq_epochs=1, cold_seeds=(0,)),
+        text_items=300, text_seq_epochs=1, cold_seeds=(0,),
+        fl_clients=2, fl_rounds=2, fl_schemes=("iid",), dp_epochs=1, dp_epsilons=(1.0,),
+        stream_hours=24.0, stream_events=200, stream_seq_epochs=1, stream_refit_hours=12.0),
     "quick": Profile(
         name="quick", n_boot=1000, seeds=1, bpr_epochs=30, ease_items=2000, shops=True, shops_softmax=False,
         feature_ae_epochs=300, ae_epochs=60, ae_latent_sweep=(16, 64, 200),
         seq_epochs=30, seq_width_sweep=(16, 64, 256), seq_sweep_cells=("sasrec",),
         graph_epochs=150, graph_depth_sweep=(0, 1, 2, 3, 4, 6), fusion_epochs=60, shop_epochs=15,
         analytics_ae_epochs=150, attack_intents=("push", "nuke"), attack_shares=(0.01, 0.05),
-        text_items=0, text_seq_epochs=6, cold_seeds=(0,)),
+        text_items=0, text_seq_epochs=6, cold_seeds=(0,),
+        fl_clients=20, fl_rounds=8, fl_schemes=("iid", "genre"), dp_epochs=10, dp_epsilons=(1.0, 3.0, 8.0),
+        stream_hours=24.0, stream_events=2000, stream_seq_epochs=2, stream_refit_hours=6.0),
     "full": Profile(
         name="full", n_boot=2000, seeds=3, bpr_epochs=200, ease_items=5000, shops=True, shops_softmax=True,
         feature_ae_epochs=300, ae_epochs=300, ae_latent_sweep=(8, 16, 32, 64, 128, 200, 400),
         seq_epochs=100, seq_width_sweep=(8, 16, 32, 64, 128), seq_sweep_cells=("sasrec", "gru"),
         graph_epochs=300, graph_depth_sweep=(0, 1, 2, 3, 4, 6, 8), fusion_epochs=100, shop_epochs=60,
         analytics_ae_epochs=300, attack_intents=("push", "nuke"), attack_shares=(0.01, 0.05),
-        text_items=0, text_seq_epochs=60, cold_seeds=(0, 1, 2, 3, 4)),
+        text_items=0, text_seq_epochs=60, cold_seeds=(0, 1, 2, 3, 4),
+        fl_clients=50, fl_rounds=40, fl_schemes=("iid", "activity", "genre"), dp_epochs=40,
+        dp_epsilons=(1.0, 3.0, 8.0), stream_hours=24.0, stream_events=5000, stream_seq_epochs=10,
+        stream_refit_hours=6.0),
 }
 """Every profile by name, in increasing budget."""
 

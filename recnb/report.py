@@ -39,7 +39,7 @@ from . import env
 from .profile import get_profile
 
 PACKAGES = ("recnb", "torch", "torch_geometric", "numpy", "scipy", "pandas", "pyarrow", "scikit-learn",
-            "matplotlib", "seaborn", "papermill", "nbconvert", "ipykernel", "tqdm")
+            "matplotlib", "seaborn", "papermill", "nbconvert", "ipykernel", "tqdm", "flwr", "opacus", "ray")
 
 _recorded: dict[str, float] = {}
 

@@ -30,6 +30,7 @@ RANGES: list[tuple[str, float, float, bool]] = [  # (pattern searched in the nam
     (r"/best_layers$", 0.0, 64.0, True),
     (r"/k$", 1.0, 1000.0, True),
     (r"/data_is_simulated$", 0.0, 1.0, True),
+    (r"_ms$", 0.0, INF, False),  # a latency in milliseconds
 ]
 
 
