@@ -20,15 +20,6 @@ from recnb.privacy.dp import train_private
 from recnb.privacy.federated import Federation, describe_partition, partition_users, run_federated
 from recnb.privacy.membership import attack_runs, member_split, privacy_verdict, threshold_attack
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models: one torch thread (two threads on a busy 2-core machine spin far more than they compute)."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 TINY = DAEConfig(hidden=16, latent=8, dropout=0.5, lr=1e-2, batch_size=16)
 
 

@@ -16,15 +16,6 @@ from recnb.data.simulate import simulate
 from recnb.models.baselines import EASE, ItemKNN
 from recnb.models.sequence import SequenceRecommender
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models: one torch thread (two threads on a busy 2-core machine spin far more than they compute)."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 START = pd.Timestamp("2024-01-01", tz="UTC")
 
 
