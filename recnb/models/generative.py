@@ -8,9 +8,11 @@ disambiguation code). The model reads a history and *writes* the next item's tup
   plus a position embedding, through a causal pre-norm transformer (as SASRec, Kang & McAuley, ICDM 2018).
   TIGER's encoder reads one token per code and is bidirectional; one causal token per item keeps the
   sequences C times shorter and lets every position of a sequence be a training example at once.
-* **Decoder**: C steps. Step j reads [BOS, c_1, ..., c_j] (the same code tables plus a step embedding),
-  attends to itself causally and to the encoder states up to the history position it predicts from, and
-  gives logits over the codebook of level j+1 (tied to that level's code table, plus a bias).
+* **Decoder**: C steps. Step j reads [BOS + h_t, c_1, ..., c_j] (h_t the encoder state of the history
+  position t it predicts from; the code tables again, plus a step embedding), attends to itself causally
+  and to the encoder states up to position t, and gives logits over the codebook of level j+1 (tied to
+  that level's code table, plus a bias). Adding h_t to BOS gives the decoder the summary of the history
+  directly (it learnt several times faster than through cross-attention alone on the simulator).
 * **Training**: teacher forcing, the summed cross-entropy of the C codes of the next item at every history
   position, padding masked; :func:`recnb.train.fit_loop` stops on validation NDCG@10 of the generated lists.
 * **Generation** (:meth:`GenerativeRecommender.generate`): beam search of width ``beam`` restricted to valid
@@ -115,7 +117,7 @@ class GenerativeRecommender(nn.Module, Fitted):
     """
 
     def __init__(self, ids: SemanticIds, dim: int = 64, layers: int = 2, decoder_layers: int = 1, heads: int = 2,
-                 max_len: int = 50, dropout: float = 0.2, lr: float = 3e-3, batch_size: int = 128,
+                 max_len: int = 50, dropout: float = 0.2, lr: float = 1e-2, batch_size: int = 128,
                  max_epochs: int = 100, patience: int = 5, beam: int = 20, exclude_seen: bool = True,
                  valid_users: int | None = None, seed: int = 0, progress: bool = True) -> None:
         super().__init__()
@@ -159,9 +161,10 @@ class GenerativeRecommender(nn.Module, Fitted):
         h = self.encoder(self.drop(x), mask=causal, src_key_padding_mask=items == 0)
         return self.enc_norm(torch.nan_to_num(h))
 
-    def decoder_input(self, prefix: torch.Tensor) -> torch.Tensor:
-        """[BOS, c_1 .. c_j] embedded, for prefixes (..., j) of codes -> (..., j + 1, dim)."""
-        parts = [self.bos.expand(*prefix.shape[:-1], 1, self.dim)]
+    def decoder_input(self, prefix: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
+        """[BOS + h, c_1 .. c_j] embedded, for prefixes (..., j) of codes and the encoder state h (..., dim)
+        of the history position predicted from (broadcast over beams) -> (..., j + 1, dim)."""
+        parts = [(self.bos + state).unsqueeze(-2).expand(*prefix.shape[:-1], 1, self.dim)]
         if prefix.shape[-1]:
             parts.append(torch.stack([self.code_emb[j](prefix[..., j]) for j in range(prefix.shape[-1])], -2))
         x = torch.cat(parts, -2)
@@ -187,7 +190,7 @@ class GenerativeRecommender(nn.Module, Fitted):
         t = inp.shape[1]
         keep = nxt > 0
         tgt = self.codes[nxt]  # (b, T, C)
-        x = self.decoder_input(tgt[..., :-1])  # (b, T, C, d)
+        x = self.decoder_input(tgt[..., :-1], mem)  # (b, T, C, d)
         allowed = torch.tril(torch.ones(t, t, dtype=torch.bool))[None] & (inp > 0)[:, None, :]
         h = self.run_decoder(self.drop(x), mem, allowed)[keep]  # (n_keep, C, d)
         y = tgt[keep]
@@ -245,7 +248,7 @@ class GenerativeRecommender(nn.Module, Fitted):
         score = torch.zeros(n, 1)
         rows = torch.arange(n)[:, None]
         for j in range(self.n_codes):
-            x = self.decoder_input(codes)
+            x = self.decoder_input(codes, mem[:, -1:].expand(n, codes.shape[1], -1))
             for layer, (k, v) in zip(self.decoder, kv):
                 x = layer(x, k, v, allowed)
             h = self.dec_norm(x)[:, :, -1]  # (n, G, d)
