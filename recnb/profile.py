@@ -41,6 +41,12 @@ class Profile:
         shop_epochs: 07, epoch cap of the neural models of the case study.
         analytics_ae_epochs: 08, epoch cap of the feature autoencoders (personas, prediction, anomalies).
         attack_intents, attack_shares: 08, the shilling attacks injected (every kind, for each intent and share).
+        gen_epochs: 09, epoch cap of the generative recommender (semantic IDs).
+        gen_beam: 09, beam width of its constrained beam search (= length of its ranked list).
+        semantic_codebook: 09, clusters per level of the residual k-means semantic IDs.
+        scale_depths, scale_widths, scale_fractions: 09, the SASRec scaling grid (layers x width x share
+            of training users); quick runs three points.
+        scale_epochs: 09, epoch cap of each point of the scaling grid.
     """
 
     name: str
@@ -63,6 +69,13 @@ class Profile:
     analytics_ae_epochs: int
     attack_intents: tuple[str, ...]
     attack_shares: tuple[float, ...]
+    gen_epochs: int
+    gen_beam: int
+    semantic_codebook: int
+    scale_depths: tuple[int, ...]
+    scale_widths: tuple[int, ...]
+    scale_fractions: tuple[float, ...]
+    scale_epochs: int
 
     def as_dict(self) -> dict[str, object]:
         """The fields as a plain dict (for ``manifest.json`` and for display in a notebook)."""
@@ -75,19 +88,25 @@ PROFILES: dict[str, Profile] = {
         feature_ae_epochs=20, ae_epochs=3, ae_latent_sweep=(16, 64),
         seq_epochs=2, seq_width_sweep=(8, 16), seq_sweep_cells=("sasrec",),
         graph_epochs=3, graph_depth_sweep=(0, 2), fusion_epochs=2, shop_epochs=2, analytics_ae_epochs=20,
-        attack_intents=("push",), attack_shares=(0.05,)),
+        attack_intents=("push",), attack_shares=(0.05,),
+        gen_epochs=2, gen_beam=20, semantic_codebook=16, scale_depths=(1,), scale_widths=(8, 16),
+        scale_fractions=(1.0,), scale_epochs=2),
     "quick": Profile(
         name="quick", n_boot=1000, seeds=1, bpr_epochs=30, ease_items=2000, shops=True, shops_softmax=False,
         feature_ae_epochs=300, ae_epochs=60, ae_latent_sweep=(16, 64, 200),
         seq_epochs=30, seq_width_sweep=(16, 64, 256), seq_sweep_cells=("sasrec",),
         graph_epochs=150, graph_depth_sweep=(0, 1, 2, 3, 4, 6), fusion_epochs=60, shop_epochs=15,
-        analytics_ae_epochs=150, attack_intents=("push", "nuke"), attack_shares=(0.01, 0.05)),
+        analytics_ae_epochs=150, attack_intents=("push", "nuke"), attack_shares=(0.01, 0.05),
+        gen_epochs=30, gen_beam=20, semantic_codebook=32, scale_depths=(1,), scale_widths=(32, 64, 128),
+        scale_fractions=(1.0,), scale_epochs=15),
     "full": Profile(
         name="full", n_boot=2000, seeds=3, bpr_epochs=200, ease_items=5000, shops=True, shops_softmax=True,
         feature_ae_epochs=300, ae_epochs=300, ae_latent_sweep=(8, 16, 32, 64, 128, 200, 400),
         seq_epochs=100, seq_width_sweep=(8, 16, 32, 64, 128), seq_sweep_cells=("sasrec", "gru"),
         graph_epochs=300, graph_depth_sweep=(0, 1, 2, 3, 4, 6, 8), fusion_epochs=100, shop_epochs=60,
-        analytics_ae_epochs=300, attack_intents=("push", "nuke"), attack_shares=(0.01, 0.05)),
+        analytics_ae_epochs=300, attack_intents=("push", "nuke"), attack_shares=(0.01, 0.05),
+        gen_epochs=100, gen_beam=50, semantic_codebook=64, scale_depths=(1, 2, 3, 4),
+        scale_widths=(32, 64, 128, 256, 512), scale_fractions=(0.1, 0.3, 1.0), scale_epochs=100),
 }
 """Every profile by name, in increasing budget."""
 

@@ -31,11 +31,14 @@ def layer_flops(dim: int, context: int) -> int:
     return 24 * dim * dim + 4 * context * dim
 
 
-def training_positions(split: Split, max_len: int) -> tuple[int, int]:
+def training_positions(split: Split, max_len: int, users: np.ndarray | None = None) -> tuple[int, int]:
     """(sequences, predicted positions) of one epoch of the next-item models: every user with at least
     two train events is a sequence of ``max_len`` positions; a position predicts when its next item is real,
-    which for a history shorter than the window includes the padded position before the first item."""
+    which for a history shorter than the window includes the padded position before the first item.
+    ``users``: only these users' sequences (a model trained on a share of the users)."""
     lengths = split.sequences("train").lengths()
+    if users is not None:
+        lengths = lengths[np.asarray(users)]
     n_seq = int((lengths >= 2).sum())
     targets = int(np.minimum(lengths[lengths >= 2], max_len).sum())
     return n_seq, targets
@@ -71,7 +74,7 @@ def model_flops(model: object, split: Split) -> int:
     from ..models.generative import GenerativeRecommender
     from ..models.sequence import SequenceRecommender
 
-    n_seq, n_targets = training_positions(split, model.max_len)
+    n_seq, n_targets = training_positions(split, model.max_len, getattr(model, "train_users_", None))
     if isinstance(model, GenerativeRecommender):
         return generative_flops(model.dim, model.layers, model.decoder_layers, model.max_len, model.ids.sizes,
                                 n_seq, n_targets)

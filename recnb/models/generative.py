@@ -205,7 +205,7 @@ class GenerativeRecommender(nn.Module, Fitted):
         self.split_ = split
         self._build()
         seq = split.sequences("train")
-        users = np.flatnonzero(seq.lengths() >= 2)
+        users = self.train_users_ = np.flatnonzero(seq.lengths() >= 2)
         items = torch.from_numpy(pad_last(seq, users, self.max_len, extra=1)[0])
         opt = torch.optim.Adam(self.parameters(), lr=self.lr)
         vu = split.target("valid")[0]
