@@ -50,6 +50,12 @@ class Profile:
         dp_epochs, dp_epsilons: 10, epochs of every DP-SGD (and non-private) run and the target epsilons.
         stream_hours, stream_events, stream_seq_epochs, stream_refit_hours: 10, the replayed stream (its last
             hours of log time), the events timed for latency, the GRU's epoch cap, the periodic refit interval.
+        gen_epochs: 09, epoch cap of the generative recommender (semantic IDs).
+        gen_beam: 09, beam width of its constrained beam search (= length of its ranked list).
+        semantic_codebook: 09, clusters per level of the residual k-means semantic IDs.
+        scale_depths, scale_widths, scale_fractions: 09, the SASRec scaling grid (layers x width x share
+            of training users); quick runs three points.
+        scale_epochs: 09, epoch cap of each point of the scaling grid.
     """
 
     name: str
@@ -84,6 +90,13 @@ class Profile:
     stream_events: int
     stream_seq_epochs: int
     stream_refit_hours: float
+    gen_epochs: int
+    gen_beam: int
+    semantic_codebook: int
+    scale_depths: tuple[int, ...]
+    scale_widths: tuple[int, ...]
+    scale_fractions: tuple[float, ...]
+    scale_epochs: int
 
     def as_dict(self) -> dict[str, object]:
         """The fields as a plain dict (for ``manifest.json`` and for display in a notebook)."""
@@ -99,7 +112,9 @@ PROFILES: dict[str, Profile] = {
         attack_intents=("push",), attack_shares=(0.05,),
         text_items=300, text_seq_epochs=1, cold_seeds=(0,),
         fl_clients=2, fl_rounds=2, fl_schemes=("iid",), dp_epochs=1, dp_epsilons=(1.0,),
-        stream_hours=24.0, stream_events=200, stream_seq_epochs=1, stream_refit_hours=12.0),
+        stream_hours=24.0, stream_events=200, stream_seq_epochs=1, stream_refit_hours=12.0,
+        gen_epochs=2, gen_beam=20, semantic_codebook=16, scale_depths=(1,), scale_widths=(8, 16),
+        scale_fractions=(1.0,), scale_epochs=2),
     "quick": Profile(
         name="quick", n_boot=1000, seeds=1, bpr_epochs=30, ease_items=2000, shops=True, shops_softmax=False,
         feature_ae_epochs=300, ae_epochs=60, ae_latent_sweep=(16, 64, 200),
@@ -108,7 +123,9 @@ PROFILES: dict[str, Profile] = {
         analytics_ae_epochs=150, attack_intents=("push", "nuke"), attack_shares=(0.01, 0.05),
         text_items=0, text_seq_epochs=6, cold_seeds=(0,),
         fl_clients=20, fl_rounds=8, fl_schemes=("iid", "genre"), dp_epochs=10, dp_epsilons=(1.0, 3.0, 8.0),
-        stream_hours=24.0, stream_events=2000, stream_seq_epochs=2, stream_refit_hours=6.0),
+        stream_hours=24.0, stream_events=2000, stream_seq_epochs=2, stream_refit_hours=6.0,
+        gen_epochs=30, gen_beam=20, semantic_codebook=32, scale_depths=(1,), scale_widths=(32, 64, 128),
+        scale_fractions=(1.0,), scale_epochs=15),
     "full": Profile(
         name="full", n_boot=2000, seeds=3, bpr_epochs=200, ease_items=5000, shops=True, shops_softmax=True,
         feature_ae_epochs=300, ae_epochs=300, ae_latent_sweep=(8, 16, 32, 64, 128, 200, 400),
@@ -118,7 +135,9 @@ PROFILES: dict[str, Profile] = {
         text_items=0, text_seq_epochs=60, cold_seeds=(0, 1, 2, 3, 4),
         fl_clients=50, fl_rounds=40, fl_schemes=("iid", "activity", "genre"), dp_epochs=40,
         dp_epsilons=(1.0, 3.0, 8.0), stream_hours=24.0, stream_events=5000, stream_seq_epochs=10,
-        stream_refit_hours=6.0),
+        stream_refit_hours=6.0,
+        gen_epochs=100, gen_beam=50, semantic_codebook=64, scale_depths=(1, 2, 3, 4),
+        scale_widths=(32, 64, 128, 256, 512), scale_fractions=(0.1, 0.3, 1.0), scale_epochs=100),
 }
 """Every profile by name, in increasing budget."""
 
