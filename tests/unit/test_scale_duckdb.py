@@ -3,7 +3,6 @@ row for row, on a simulated log and on the real Taobao sample."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +15,10 @@ from recnb.data.schema import DataValidationError, epoch_seconds  # noqa: E402
 from recnb.data.simulate import simulate  # noqa: E402
 from recnb.data.sources.canonical import write_file  # noqa: E402
 from recnb.scale.duckdb_prep import prepare_duckdb, prepare_pandas  # noqa: E402
+from recnb.data import locate  # noqa: E402
 from recnb.scale.prepared import read_split  # noqa: E402
 
-TAOBAO = Path(os.environ.get("RECNB_DATA_PATH", "/work/shared/data")) / "taobao-userbehavior-sample"
+TAOBAO = locate("taobao") or Path("taobao-userbehavior-sample (set RECNB_DATA_PATH to the folder holding it)")
 
 
 def _same(a_dir: Path, b_dir: Path) -> None:
@@ -60,7 +60,8 @@ def test_engines_agree_with_purchase_targets(tmp_path):
     assert read_split(tmp_path / "duck").targets == ("purchase",)
 
 
-@pytest.mark.skipif(not (TAOBAO / "UserBehavior_head.csv").exists(), reason=f"Taobao sample not found in {TAOBAO}")
+@pytest.mark.skipif(not (TAOBAO / "UserBehavior_head.csv").exists(),
+                    reason=f"Taobao sample not on the search path: {TAOBAO}")
 @pytest.mark.parametrize("target", [None, "purchase"])
 def test_engines_agree_on_the_real_taobao_sample(tmp_path, target):
     prepare_duckdb(TAOBAO / "UserBehavior_head.csv", tmp_path / "duck", layout="taobao", user_k=5, item_k=2,
