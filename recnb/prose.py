@@ -11,7 +11,6 @@ skipped and why.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -93,8 +92,7 @@ def needs(ds: Dataset, *what: str) -> bool:
     return True
 
 
-def winner_sentence(table: pd.DataFrame, metric: str, chosen_on: str = "validation", model_col: str = "model",
-                    stage_values: Any = None) -> str:
+def winner_sentence(table: pd.DataFrame, metric: str, chosen_on: str = "validation", model_col: str = "model") -> str:
     """``**m** is chosen on validation METRIC (v); its test METRIC is t [lo, hi].`` from a table with one
     row per model holding ``valid <metric>`` and ``<metric>`` / ``<metric> CI`` columns (the best row is the
     one with the highest validation value; ties keep the table's order)."""
