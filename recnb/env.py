@@ -12,7 +12,9 @@ elsewhere in the package:
 * ``TQDM_DISABLE`` (:data:`NO_PROGRESS`): set by the runner so that progress bars do not flood the HTML;
 * ``RECNB_DEVICE`` (:data:`DEVICE`): where models train, score and evaluate: ``auto`` (default: CUDA when
   available, else the CPU), ``cpu`` or ``cuda`` (``cuda:N`` too); read by :func:`device`, set by
-  ``--device`` of ``python -m recnb report`` and ``bench``.
+  ``--device`` of ``python -m recnb report`` and ``bench``;
+* ``RECNB_MODEL_CACHE`` (:data:`MODEL_CACHE`): ``0`` turns off the cache of fitted models
+  (:mod:`recnb.modelcache`); anything else, or unset, leaves it on.
 """
 
 from __future__ import annotations
@@ -28,11 +30,18 @@ ROOT = "RECNB_ROOT"
 NO_PROGRESS = "TQDM_DISABLE"
 DEVICE = "RECNB_DEVICE"
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
+MODEL_CACHE = "RECNB_MODEL_CACHE"
 
 
 def show_progress(progress: bool = True) -> bool:
     """Whether to draw a progress bar: the caller's ``progress`` unless ``TQDM_DISABLE`` is set."""
     return progress and not os.environ.get(NO_PROGRESS)
+
+
+def model_cache_enabled() -> bool:
+    """Whether :func:`recnb.modelcache.cached_fit` may serve and store fitted models (``RECNB_MODEL_CACHE``
+    is not ``0``)."""
+    return os.environ.get(MODEL_CACHE, "1").strip() != "0"
 
 
 def parse_device(name: str | None) -> torch.device:
@@ -73,4 +82,4 @@ def set_device(name: str) -> torch.device:
 
 
 __all__ = ["RECORD_FILE", "DATA_LOG", "DATA_PATH", "ROOT", "NO_PROGRESS", "DEVICE", "DEVICE_CHOICES",
-           "show_progress", "parse_device", "device", "set_device"]
+           "MODEL_CACHE", "model_cache_enabled", "show_progress", "parse_device", "device", "set_device"]

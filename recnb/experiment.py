@@ -30,6 +30,7 @@ from .data.preprocess import clean
 from .data.split import Split, leave_last_out, random_holdout
 from .evaluate import Evaluation, evaluate, evaluate_all
 from .models.base import Fitted
+from .modelcache import cached_fit
 from .models.graph import relation_matrix
 from .profile import Profile
 from .recipes import fit_baselines
@@ -133,7 +134,7 @@ def run_seeds(make: Callable[[int], Fitted], split: Split, seeds: int, name: str
     """
     evals, rows, models = [], [], []
     for s in range(seed0, seed0 + seeds):
-        model = make(s).fit(split)
+        model = cached_fit(make(s), split)
         e = evaluate(model, split, name=name)
         fit = getattr(model, "fit_", None)
         rows.append({"model": name, "seed": s, **e.per_user.mean().to_dict(),

@@ -31,6 +31,7 @@ from .models.baselines import BPRMF, EASE, ItemKNN, MostPopular
 from .models.fusion import CascadeFusion, GatedFusion, LateFusion, ScoreEnsemble
 from .models.graph import GraphRecommender
 from .models.sequence import SequenceRecommender
+from .modelcache import cached_fit
 from .profile import Profile
 
 ENCODERS = ("ae", "seq", "graph")
@@ -42,8 +43,8 @@ def fit_baselines(split: Split, cfg: Profile, seed: int = 0, progress: bool = Tr
     (EASE capped at ``cfg.ease_items`` items, BPR-MF at ``cfg.bpr_epochs`` epochs)."""
     models: dict[str, Fitted] = {"pop": MostPopular(), "itemknn": ItemKNN(), "ease": EASE(max_items=cfg.ease_items),
                                  "bpr": BPRMF(seed=seed, max_epochs=cfg.bpr_epochs, progress=progress)}
-    for m in tqdm(models.values(), desc="baselines", leave=False, disable=not show_progress(progress)):
-        m.fit(split)
+    for name, m in tqdm(list(models.items()), desc="baselines", leave=False, disable=not show_progress(progress)):
+        models[name] = cached_fit(m, split)
     return models
 
 
@@ -62,7 +63,7 @@ def fit_encoders(split: Split, epochs: int, seed: int = 0, max_len: int = 50, di
     unknown = set(which) - set(makers)
     if unknown:
         raise ValueError(f"fit_encoders: unknown encoder(s) {sorted(unknown)}; expected some of {list(makers)}")
-    return {k: makers[k]().fit(split) for k in which}
+    return {k: cached_fit(makers[k](), split) for k in which}
 
 
 def fusion_variants(encoders: Mapping[str, Recommender], epochs: int, seed: int = 0, pairs: bool = True,

@@ -40,6 +40,19 @@ def torch_threads():
     torch.set_num_threads(before)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_model_cache():
+    """Unit tests fit their models (``RECNB_MODEL_CACHE=0``): a test that patches a model's code must not be
+    served a model cached by another test. The cache's own tests and the notebook smoke runs turn it on."""
+    before = os.environ.get("RECNB_MODEL_CACHE")
+    os.environ["RECNB_MODEL_CACHE"] = "0"
+    yield
+    if before is None:
+        os.environ.pop("RECNB_MODEL_CACHE", None)
+    else:
+        os.environ["RECNB_MODEL_CACHE"] = before
+
+
 @pytest.fixture(scope="session")
 def ml100k():
     return real("ml-100k")

@@ -21,6 +21,7 @@ from ..experiment import baseline_evaluations, prepare, run_seeds
 from ..models.autoencoder import FeatureAutoencoder, MultDAE, MultVAE
 from ..profile import Profile
 from ..prose import listing, num
+from ..modelcache import cached_fit
 
 SHOP_SETTINGS: dict[str, Any] = {"hidden": 200, "latent": 64, "max_epochs": 40, "patience": 5}
 """Mult-VAE/Mult-DAE on a shop catalogue: narrower than the paper's 600 hidden units, for CPU time."""
@@ -82,7 +83,7 @@ def latent_sweep(split: Split, sizes: tuple[int, ...], max_epochs: int, seed: in
     ``ndcg@10`` (test), ``best epoch``; the size to keep is the row with the best validation value."""
     rows = []
     for d in sizes:
-        m = MultVAE(latent=d, seed=seed, max_epochs=max_epochs, patience=patience).fit(split)
+        m = cached_fit(MultVAE(latent=d, seed=seed, max_epochs=max_epochs, patience=patience), split)
         rows.append({"latent": d, "valid ndcg@10": evaluate(m, split, stage="valid").per_user["ndcg@10"].mean(),
                      "ndcg@10": evaluate(m, split).per_user["ndcg@10"].mean(), "best epoch": m.fit_.best_epoch})
     return pd.DataFrame(rows)

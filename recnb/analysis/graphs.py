@@ -20,6 +20,7 @@ from ..models.graph import GraphRecommender, mean_cosine
 from ..profile import Profile
 from ..prose import listing, num
 from .. import experiment
+from ..modelcache import cached_fit
 
 
 def graph_variants(knn: sp.csr_matrix | None = None) -> dict[str, dict[str, object]]:
@@ -71,7 +72,8 @@ def depth_sweep(split: Split, depths: tuple[int, ...], seed: int = 0, dim: int =
     over-smoothing gauge) and ``best epoch``; ``chosen`` marks the depth with the best validation score."""
     rows = []
     for depth in depths:
-        m = GraphRecommender(layers=depth, dim=dim, lr=lr, max_epochs=epochs, patience=patience, seed=seed).fit(split)
+        m = cached_fit(GraphRecommender(layers=depth, dim=dim, lr=lr, max_epochs=epochs, patience=patience, seed=seed),
+                       split)
         e = evaluate(m, split, name=f"L={depth}")
         rows.append({"layers": depth, "valid ndcg@10": m.fit_.best_score, "test ndcg@10": e.per_user["ndcg@10"].mean(),
                      "user cosine (last layer)": mean_cosine(m.embeddings("test")[0]), "best epoch": m.fit_.best_epoch})

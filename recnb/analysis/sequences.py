@@ -21,6 +21,7 @@ from ..models.sequence import SequenceRecommender
 from ..profile import Profile
 from ..prose import count, num
 from ..reference import reference
+from ..modelcache import cached_fit
 from .scaling import fit_power_law, non_embedding_parameters
 
 CELLS = ("rnn", "gru", "lstm", "sasrec")
@@ -76,7 +77,7 @@ def input_ablation(split: Split, seed: int = 0, cell: str = "gru", **model_kw: A
     ``ndcg@10``, ``hr@10`` (test), ``best epoch``."""
     rows = []
     for label, kw in ABLATIONS.items():
-        m = SequenceRecommender(cell, seed=seed, **model_kw, **kw).fit(split)
+        m = cached_fit(SequenceRecommender(cell, seed=seed, **model_kw, **kw), split)
         v, t = evaluate(m, split, stage="valid", name=label), evaluate(m, split, name=label)
         rows.append({"inputs": label, "valid ndcg@10": v.per_user["ndcg@10"].mean(),
                      "ndcg@10": t.per_user["ndcg@10"].mean(), "hr@10": t.per_user["hr@10"].mean(),
@@ -122,7 +123,7 @@ def scaling_sweep(split: Split, cells: tuple[str, ...], widths: tuple[int, ...],
     rows = []
     for cell in cells:
         for w in widths:
-            m = SequenceRecommender(cell, dim=w, heads=2 if w >= 16 else 1, seed=seed, **model_kw).fit(split)
+            m = cached_fit(SequenceRecommender(cell, dim=w, heads=2 if w >= 16 else 1, seed=seed, **model_kw), split)
             rows.append({"cell": cell, "dim": w, "parameters": non_embedding_parameters(m),
                          "valid loss": m.target_loss(split, "valid"),
                          "valid ndcg@10": evaluate(m, split, stage="valid").per_user["ndcg@10"].mean()})
@@ -190,7 +191,8 @@ def shop_gru(shop: str, data_path: str | None, cfg: Profile, seed: int = 0, dim:
     Returns ``(results table, the GRU's evaluation, the split)``."""
     split = prepare(shop, data_path, target="purchase")
     base = baseline_evaluations(split, cfg, seed)
-    gru = evaluate(SequenceRecommender("gru", dim=dim, seed=seed, **SHOP_BUDGET).fit(split), split, name="gru")
+    gru = evaluate(cached_fit(SequenceRecommender("gru", dim=dim, seed=seed, **SHOP_BUDGET), split), split,
+                   name="gru")
     return results_table([*base.values(), gru], n_boot=cfg.n_boot, seed=seed), gru, split
 
 

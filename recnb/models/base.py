@@ -34,6 +34,9 @@ class Fitted(ABC):
     """A model fitted on ``split_`` that reads user histories from it when it scores."""
 
     split_: Split
+    fit_seconds_: float = float("nan")
+    """Wall seconds of the fit that made this model (set by :func:`recnb.modelcache.timed_fit`; a model
+    served from the cache keeps the seconds its fit took)."""
     user_parameters: bool = False
     """True for a model that learns one parameter vector per user (BPR-MF, LightGCN): it can only be bound
     to a split with the same users. Models that read each user's history only can score other users."""

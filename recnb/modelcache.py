@@ -1,0 +1,203 @@
+"""A content-keyed cache of fitted models, shared by every notebook of a run (and by later runs).
+
+Notebooks 03-07 train the same encoders on the same splits (the Mult-VAE of 03, the GRU of 04 and the
+LightGCN of 05 are the encoders that 06 fuses; the baselines are evaluated everywhere). :func:`cached_fit`
+fits a model once per *content*: the key is a SHA-256 over
+
+* the unfitted model: its class and every attribute set in its constructor (hyperparameters, seed, epoch
+  cap, patience; arrays, tensors and sub-modules by their bytes), see :func:`digest`;
+* the split's contents (users, items, events, stages) and name;
+* the source code of every ``recnb`` module the model's class is built from (its class hierarchy) and of
+  :data:`CACHE_SOURCES` (the training loop, the split, the ranking metrics used for early stopping), so an
+  edit to the code refits instead of serving a stale model;
+* the torch version and the device (CPU and CUDA results differ in the last bits).
+
+A hit returns the pickled fitted model reading the caller's split object (the split is not stored; the
+contents are equal by the key), with the fit's own timing in ``fit_`` (the seconds it took when it was trained). Entries are
+written atomically under ``data/processed/models/``; an unreadable entry is refitted with a warning.
+Models larger than :data:`MAX_ENTRY_BYTES` are not stored. ``RECNB_MODEL_CACHE=0``
+(:data:`recnb.env.MODEL_CACHE`) turns the cache off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+import io
+import json
+import os
+import pickle
+import tempfile
+import time
+import warnings
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from torch import nn
+
+from .data.fetch import processed_dir
+from .data.split import Split
+from .env import device, model_cache_enabled
+from .models.base import Fitted
+
+F = TypeVar("F", bound=Fitted)
+
+MAX_ENTRY_BYTES = 512 * 2**20
+"""A fitted model larger than this (EASE's item-item matrix on a large catalogue) is not stored."""
+
+CACHE_SOURCES = ("recnb.models.base", "recnb.train", "recnb.evaluate.ranking", "recnb.data.split")
+"""Modules whose source is part of every key (beside the modules of the model's own class hierarchy)."""
+
+SKIP_ATTRIBUTES = frozenset({"progress", "training"})
+"""Attributes that do not change what a model learns (a progress bar; train/eval mode). Torch's hook
+tables (attributes ending in ``hooks``) are skipped too."""
+
+
+def digest(obj: Any, h: Any = None) -> str:
+    """SHA-256 (hex) of a value's content: numbers, strings, None, tuples/lists/dicts (recursively),
+    NumPy arrays, torch tensors, SciPy sparse matrices, a :class:`~recnb.data.split.Split` (by its
+    events), and objects (their class and their attributes, recursively; ``nn.Module`` included). Raises
+    ``TypeError`` for what it cannot read (a function, say): such a model is fitted, not cached."""
+    top = h is None
+    h = h or hashlib.sha256()
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        h.update(repr((type(obj).__name__, obj)).encode())
+    elif isinstance(obj, (tuple, list)):
+        h.update(f"{type(obj).__name__}[{len(obj)}]".encode())
+        for v in obj:
+            digest(v, h)
+    elif isinstance(obj, (set, frozenset)):
+        digest(sorted(obj, key=repr), h)
+    elif isinstance(obj, dict):
+        h.update(f"dict[{len(obj)}]".encode())
+        for k in sorted(obj, key=repr):
+            digest(k, h)
+            digest(obj[k], h)
+    elif isinstance(obj, np.ndarray):
+        h.update(f"ndarray{obj.shape}{obj.dtype}".encode())
+        h.update(np.ascontiguousarray(obj).tobytes() if obj.dtype != object else repr(obj.tolist()).encode())
+    elif isinstance(obj, torch.Tensor):
+        digest(obj.detach().cpu().numpy(), h)
+    elif sp.issparse(obj):
+        m = sp.csr_matrix(obj)
+        for part in (np.asarray(m.shape), m.indptr, m.indices, m.data):
+            digest(part, h)
+    elif isinstance(obj, Split):
+        h.update(split_fingerprint(obj).encode())
+    elif isinstance(obj, (np.generic, torch.dtype, torch.device)):
+        h.update(repr(obj).encode())
+    elif hasattr(obj, "__dict__") and not callable(obj) or isinstance(obj, nn.Module):
+        h.update(f"{type(obj).__module__}.{type(obj).__qualname__}".encode())
+        digest({k: v for k, v in vars(obj).items() if k not in SKIP_ATTRIBUTES and not k.endswith("hooks")}, h)
+    else:
+        raise TypeError(f"digest: cannot read a {type(obj).__qualname__} value")
+    return h.hexdigest() if top else ""
+
+
+def split_fingerprint(split: Split) -> str:
+    """SHA-256 (hex, 20 digits) of a split's name, sizes and events (user, item, event, role per row)."""
+    h = hashlib.sha256(f"{split.name}|{split.n_users}|{split.n_items}".encode())
+    for col in ("u", "i", "event"):
+        h.update(np.ascontiguousarray(split.events[col].to_numpy()).tobytes())
+    h.update(split.events["role"].astype(str).str.cat(sep="|").encode())
+    return h.hexdigest()[:20]
+
+
+@lru_cache(maxsize=None)
+def _module_source(name: str) -> str:
+    return hashlib.sha256(inspect.getsource(importlib.import_module(name)).encode()).hexdigest()
+
+
+def source_digest(cls: type) -> str:
+    """SHA-256 (hex) of the source of :data:`CACHE_SOURCES` and of every ``recnb`` module in ``cls``'s
+    class hierarchy."""
+    names = sorted({c.__module__ for c in cls.__mro__ if c.__module__.startswith("recnb")} | set(CACHE_SOURCES))
+    return hashlib.sha256("|".join(f"{n}:{_module_source(n)}" for n in names).encode()).hexdigest()
+
+
+def model_key(model: Fitted, split: Split) -> str:
+    """The cache key of fitting the unfitted ``model`` on ``split`` (see the module docstring)."""
+    parts = {"model": digest(model), "split": split_fingerprint(split), "source": source_digest(type(model)),
+             "torch": torch.__version__, "device": str(device())}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def cache_path(model: Fitted, key: str) -> Path:
+    """Where the fitted model of ``key`` is kept: ``data/processed/models/<Class>-<key>.pkl``."""
+    return processed_dir() / "models" / f"{type(model).__name__}-{key}.pkl"
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles a fitted model without its split: the split object is written as a reference."""
+
+    def __init__(self, file: io.BytesIO, split: Split) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.split = split
+
+    def persistent_id(self, obj: Any) -> str | None:
+        return "split" if obj is self.split else None
+
+
+class _Unpickler(pickle.Unpickler):
+    """Loads a model pickled by :class:`_Pickler`, its split reference resolved to the caller's split."""
+
+    def __init__(self, file: io.BufferedReader, split: Split) -> None:
+        super().__init__(file)
+        self.split = split
+
+    def persistent_load(self, pid: Any) -> Split:
+        if pid != "split":
+            raise pickle.UnpicklingError(f"unknown reference {pid!r}")
+        return self.split
+
+
+def timed_fit(model: F, split: Split) -> F:
+    """``model.fit(split)``, with the wall seconds of the fit kept as ``model.fit_seconds_`` (a cached model
+    keeps the seconds of the fit that made it)."""
+    t0 = time.perf_counter()
+    fitted = model.fit(split)
+    fitted.fit_seconds_ = time.perf_counter() - t0
+    return fitted
+
+
+def cached_fit(model: F, split: Split, cache: bool = True) -> F:
+    """``model.fit(split)``, or the model that an identical fit left in the cache (see the module
+    docstring). ``cache=False`` or ``RECNB_MODEL_CACHE=0`` always fits. A model whose settings cannot be
+    read (:func:`digest` raises) is fitted and not cached."""
+    if not (cache and model_cache_enabled()):
+        return timed_fit(model, split)
+    try:
+        key = model_key(model, split)
+    except TypeError:
+        return timed_fit(model, split)
+    path = cache_path(model, key)
+    if path.exists():
+        try:
+            with open(path, "rb") as f:
+                loaded = _Unpickler(f, split).load()
+            if type(loaded) is type(model):
+                return loaded
+            warnings.warn(f"model cache: {path} holds a {type(loaded).__name__}; refitting", stacklevel=2)
+        except Exception as exc:  # a truncated or foreign file: refit and overwrite
+            warnings.warn(f"model cache: {path} is unreadable ({type(exc).__name__}: {exc}); refitting",
+                          stacklevel=2)
+    fitted = timed_fit(model, split)
+    buf = io.BytesIO()
+    _Pickler(buf, split).dump(fitted)
+    if buf.tell() > MAX_ENTRY_BYTES:
+        return fitted
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
+    with os.fdopen(fd, "wb") as f:
+        f.write(buf.getvalue())
+    os.replace(tmp, path)
+    return fitted
+
+
+__all__ = ["CACHE_SOURCES", "digest", "split_fingerprint", "source_digest", "model_key", "cache_path",
+           "timed_fit", "cached_fit"]

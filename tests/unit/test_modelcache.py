@@ -1,0 +1,104 @@
+"""The content-keyed cache of fitted models (recnb.modelcache): a hit serves the same model without fitting,
+any change of settings, data or code is a miss, a broken entry is refitted, and the split is never stored."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from recnb import modelcache
+from recnb.data.split import leave_last_out
+from recnb.models.baselines import ItemKNN
+from recnb.models.sequence import SequenceRecommender
+
+
+class CountingKNN(ItemKNN):
+    fits = 0
+
+    def fit(self, split):
+        CountingKNN.fits += 1
+        return super().fit(split)
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("RECNB_ROOT", str(tmp_path))
+    monkeypatch.setenv("RECNB_MODEL_CACHE", "1")
+    monkeypatch.setattr(modelcache, "processed_dir", lambda: tmp_path / "processed")
+    CountingKNN.fits = 0
+    return tmp_path / "processed" / "models"
+
+
+@pytest.fixture(scope="module")
+def split(sim_small):
+    return leave_last_out(sim_small)
+
+
+def test_hit_serves_the_same_model_without_fitting(cache_dir, split):
+    users = np.arange(20)
+    a = modelcache.cached_fit(CountingKNN(ks=(20,)), split)
+    b = modelcache.cached_fit(CountingKNN(ks=(20,)), split)
+    assert CountingKNN.fits == 1 and len(list(cache_dir.iterdir())) == 1
+    assert b.split_ is split and torch.equal(a.score(users), b.score(users))
+    assert b.fit_seconds_ == a.fit_seconds_ >= 0
+
+
+def test_trained_model_round_trips(cache_dir, split):
+    make = lambda: SequenceRecommender("gru", dim=8, max_epochs=1, seed=3, progress=False)  # noqa: E731
+    a, b = modelcache.cached_fit(make(), split), modelcache.cached_fit(make(), split)
+    assert b.fit_.best_epoch == a.fit_.best_epoch
+    assert torch.equal(a.score(np.arange(30)), b.score(np.arange(30)))
+
+
+def test_settings_data_and_switch_each_refit(cache_dir, split, sim_small, monkeypatch):
+    modelcache.cached_fit(CountingKNN(ks=(20,)), split)
+    modelcache.cached_fit(CountingKNN(ks=(30,)), split)  # another hyperparameter
+    other = leave_last_out(_drop_last_user(sim_small))
+    modelcache.cached_fit(CountingKNN(ks=(20,)), other)  # other data
+    assert CountingKNN.fits == 3
+    monkeypatch.setenv("RECNB_MODEL_CACHE", "0")
+    modelcache.cached_fit(CountingKNN(ks=(20,)), split)
+    assert CountingKNN.fits == 4
+
+
+def _drop_last_user(ds):
+    import copy
+
+    out = copy.copy(ds)
+    out.events = ds.events[ds.events["user_id"] != ds.events["user_id"].iloc[-1]].reset_index(drop=True)
+    return out
+
+
+def test_code_change_is_a_miss(cache_dir, split, monkeypatch):
+    modelcache.cached_fit(CountingKNN(ks=(20,)), split)
+    monkeypatch.setattr(modelcache, "_module_source", lambda name: "edited " + name)
+    modelcache.cached_fit(CountingKNN(ks=(20,)), split)
+    assert CountingKNN.fits == 2
+
+
+def test_broken_entry_is_refitted_with_a_warning(cache_dir, split):
+    modelcache.cached_fit(CountingKNN(ks=(20,)), split)
+    (entry,) = cache_dir.iterdir()
+    entry.write_bytes(entry.read_bytes()[:40])
+    with pytest.warns(UserWarning, match="unreadable"):
+        m = modelcache.cached_fit(CountingKNN(ks=(20,)), split)
+    assert CountingKNN.fits == 2 and m.split_ is split
+
+
+def test_the_split_is_not_stored(cache_dir, split):
+    modelcache.cached_fit(CountingKNN(ks=(20,)), split)
+    (entry,) = cache_dir.iterdir()
+    with open(entry, "rb") as f, pytest.raises(pickle.UnpicklingError):
+        pickle.load(f)  # the split is a persistent reference only the cache's loader resolves
+
+
+def test_unreadable_settings_are_fitted_not_cached(cache_dir, split):
+    model = CountingKNN(ks=(20,))
+    model.hook = lambda x: x
+    with pytest.raises(TypeError):
+        modelcache.digest(model)
+    modelcache.cached_fit(model, split)
+    assert CountingKNN.fits == 1 and not cache_dir.exists()
