@@ -7,6 +7,7 @@ import pandas as pd
 import torch
 
 from ..data.split import Split
+from ..evaluate.ranking import Scorer
 
 
 def user_index(split: Split, user_id: object) -> int:
@@ -18,7 +19,7 @@ def user_index(split: Split, user_id: object) -> int:
     return int(index.get_loc(user_id))
 
 
-def recommendation_list(split: Split, model: object, user_id: object, k: int = 10, stage: str = "test",
+def recommendation_list(split: Split, model: Scorer, user_id: object, k: int = 10, stage: str = "test",
                         items: pd.DataFrame | None = None) -> pd.DataFrame:
     """The ``k`` items ``model`` ranks highest for the user ``user_id`` (an original id) at ``stage``, with
     the user's past target-type items masked exactly as in evaluation.
@@ -33,7 +34,7 @@ def recommendation_list(split: Split, model: object, user_id: object, k: int = 1
     """
     u = user_index(split, user_id)
     with torch.no_grad():
-        scores = model.score(np.array([u]), stage=stage)[0].to(device="cpu", dtype=torch.float32).clone()  # type: ignore[attr-defined]
+        scores = model.score(np.array([u]), stage=stage)[0].to(device="cpu", dtype=torch.float32).clone()
     seen = split.mask(stage)[u].indices
     scores[torch.from_numpy(seen.astype(np.int64))] = -torch.inf
     top = torch.topk(scores, min(k, split.n_items - len(seen)))
