@@ -1,6 +1,6 @@
 """Recipes: which models a notebook fits, with which settings and which :class:`~recnb.profile.Profile` fields.
 
-``recnb.models`` holds models only; the choices of the study (the GRU's step in the fusion notebook, the
+``recnb.models`` holds models only; the choices of the study (each encoder's settings and patience, the
 patience of each fusion, which pairs of encoders are fused) live here, once:
 
 ==========================  =====================  =================================================
@@ -8,7 +8,9 @@ recipe                      notebooks              profile fields
 ==========================  =====================  =================================================
 :func:`fit_baselines`       02-07 (through         ``bpr_epochs``, ``ease_items``
                             :func:`~recnb.experiment.baseline_evaluations`)
-:func:`fit_encoders`        06, 07                 ``fusion_epochs`` (06), ``shop_epochs`` (07)
+:func:`encoder`             03-07                  ``ae_epochs``, ``seq_epochs``, ``graph_epochs``
+                                                   (``shop_epochs`` on shop logs)
+:func:`fit_encoders`        06, 07                 as :func:`encoder`
 :func:`fusion_variants`     06                     ``fusion_epochs``
 ==========================  =====================  =================================================
 
@@ -48,22 +50,41 @@ def fit_baselines(split: Split, cfg: Profile, seed: int = 0, progress: bool = Tr
     return models
 
 
-def fit_encoders(split: Split, epochs: int, seed: int = 0, max_len: int = 50, dim: int = 64,
-                 progress: bool = True, which: tuple[str, ...] = ENCODERS) -> dict[str, Recommender]:
-    """The encoders named in ``which``, each trained alone on ``split`` with the settings of notebooks 03-05:
-    ``{"ae": Mult-VAE, "seq": GRU, "graph": LightGCN (2 layers, softmax loss)}``; ``epochs`` caps each,
-    patience 10. The GRU's step is 1e-2 (notebook 04 uses 3e-3): it stops sooner at a similar accuracy."""
-    makers = {
-        "ae": lambda: MultVAE(max_epochs=epochs, patience=10, seed=seed, progress=progress),
-        "seq": lambda: SequenceRecommender("gru", dim=dim, max_len=max_len, lr=1e-2, max_epochs=epochs, patience=10,
-                                           seed=seed, progress=progress),
-        "graph": lambda: GraphRecommender(dim=dim, layers=2, lr=1e-2, max_epochs=epochs, patience=10, seed=seed,
-                                          progress=progress),
-    }
-    unknown = set(which) - set(makers)
+PATIENCE: dict[str, int] = {"ae": 20, "seq": 10, "graph": 15}
+"""Early-stopping patience of each encoder family, in epochs without a better validation NDCG@10 (notebooks 03,
+04 and 05 and every fusion use these)."""
+
+
+def encoder(kind: str, cfg: Profile, seed: int = 0, epochs: int | None = None, dim: int = 64, max_len: int = 50,
+            progress: bool = True, **kw: object) -> Recommender:
+    """One unfitted encoder of the study, as notebooks 03-05 train it: ``"ae"`` Mult-VAE (latent 200;
+    ``cfg.ae_epochs``), ``"seq"`` a sequence model (``cell`` in ``kw``, default the GRU; ``cfg.seq_epochs``),
+    ``"graph"`` LightGCN (2 layers, softmax loss, step 1e-2; ``cfg.graph_epochs``), each with the patience of
+    :data:`PATIENCE`. ``epochs`` overrides the profile's cap (the shop logs use ``cfg.shop_epochs``); ``kw``
+    sets any other setting of the model. The same arguments give the same model, so :func:`recnb.modelcache.cached_fit`
+    fits it once for every notebook that asks."""
+    if kind == "ae":
+        return MultVAE(max_epochs=cfg.ae_epochs if epochs is None else epochs, patience=PATIENCE["ae"], seed=seed,
+                       progress=progress, **kw)  # latent, variational ...
+    if kind == "seq":
+        cell = str(kw.pop("cell", "gru"))
+        return SequenceRecommender(cell, dim=dim, max_len=max_len, max_epochs=cfg.seq_epochs if epochs is None else epochs,
+                                   patience=PATIENCE["seq"], seed=seed, progress=progress, **kw)
+    if kind == "graph":
+        return GraphRecommender(dim=dim, layers=2, lr=1e-2, max_epochs=cfg.graph_epochs if epochs is None else epochs,
+                                patience=PATIENCE["graph"], seed=seed, progress=progress, **kw)
+    raise ValueError(f"encoder: unknown kind {kind!r}; expected one of {list(ENCODERS)}")
+
+
+def fit_encoders(split: Split, cfg: Profile, seed: int = 0, epochs: int | None = None, dim: int = 64,
+                 max_len: int = 50, progress: bool = True, which: tuple[str, ...] = ENCODERS) -> dict[str, Recommender]:
+    """The encoders named in ``which`` (:func:`encoder`: ``{"ae": Mult-VAE, "seq": GRU, "graph": LightGCN}``),
+    each trained alone on ``split`` through the model cache: on the same split, the models notebooks 03, 04 and
+    05 trained are served, not trained again. ``epochs`` caps all three (``None``: the profile's caps)."""
+    unknown = set(which) - set(ENCODERS)
     if unknown:
-        raise ValueError(f"fit_encoders: unknown encoder(s) {sorted(unknown)}; expected some of {list(makers)}")
-    return {k: cached_fit(makers[k](), split) for k in which}
+        raise ValueError(f"fit_encoders: unknown encoder(s) {sorted(unknown)}; expected some of {list(ENCODERS)}")
+    return {k: cached_fit(encoder(k, cfg, seed, epochs, dim, max_len, progress), split) for k in which}
 
 
 def fusion_variants(encoders: Mapping[str, Recommender], epochs: int, seed: int = 0, pairs: bool = True,
@@ -92,4 +113,4 @@ def fusion_variants(encoders: Mapping[str, Recommender], epochs: int, seed: int 
     return out
 
 
-__all__ = ["ENCODERS", "fit_baselines", "fit_encoders", "fusion_variants"]
+__all__ = ["ENCODERS", "PATIENCE", "encoder", "fit_baselines", "fit_encoders", "fusion_variants"]

@@ -20,6 +20,7 @@ from ..evaluate import Evaluation, evaluate, results_table
 from ..experiment import baseline_evaluations, prepare, run_seeds
 from ..models.autoencoder import FeatureAutoencoder, MultDAE, MultVAE
 from ..profile import Profile
+from ..recipes import PATIENCE
 from ..prose import listing, num
 from ..modelcache import cached_fit
 
@@ -78,7 +79,7 @@ def best_baseline(split: Split, cfg: Profile, seed: int = 0, metric: str = "ndcg
 
 
 def latent_sweep(split: Split, sizes: tuple[int, ...], max_epochs: int, seed: int = 0,
-                 patience: int = 10) -> pd.DataFrame:
+                 patience: int = PATIENCE["ae"]) -> pd.DataFrame:
     """Mult-VAE at each latent size, everything else fixed. Columns: ``latent``, ``valid ndcg@10``,
     ``ndcg@10`` (test), ``best epoch``; the size to keep is the row with the best validation value."""
     rows = []

@@ -233,7 +233,7 @@ def new_user_study(split: Split, cfg: Profile, seed: int = 0, levels: tuple[int,
     ``levels`` events."""
     t0 = time.perf_counter()
     nu = new_users(split, levels=levels, fraction=fraction, seed=seed)
-    enc = fit_encoders(nu.base, seed=seed, epochs=cfg.shop_epochs, which=encoders_for(split)[:2], progress=False)
+    enc = fit_encoders(nu.base, cfg, seed, cfg.shop_epochs, which=encoders_for(split)[:2], progress=False)
     models: dict[str, Fitted] = {"pop": MostPopular().fit(nu.base), "ease": EASE(max_items=cfg.ease_items).fit(nu.base),
                                  "lightgcn": enc["graph"]}
     if "ae" in enc:

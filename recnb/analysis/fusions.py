@@ -53,17 +53,19 @@ class FusionRuns:
         return pd.Series({n: self.valid[n].per_user["ndcg@10"].mean() for n in (names or list(self.valid))})
 
 
-def fit_fusions(split: Split, seeds: int, seed: int = 0, epochs: int = 50, progress: bool = True,
-                **variant_kw: object) -> FusionRuns:
+def fit_fusions(split: Split, cfg: Profile, seeds: int, seed: int = 0, epochs: int = 50,
+                encoder_epochs: int | None = None, progress: bool = True, **variant_kw: object) -> FusionRuns:
     """Fit the three encoders and every fusion of :func:`fusion_variants` for ``seeds`` seeds from ``seed``; evaluate
-    each on the validation and the test targets. ``variant_kw`` goes to :func:`fusion_variants` (``pairs``,
+    each on the validation and the test targets. The encoders are :func:`~recnb.recipes.fit_encoders`'s (served by
+the model cache when notebooks 03-05 trained them on the same split; ``encoder_epochs`` caps them, ``None``:
+the profile's caps); ``epochs`` caps each trained fusion. ``variant_kw`` goes to :func:`fusion_variants` (``pairs``,
     ``finetune``, ``max_len``, ``cascade_batch``); the encoders read the same ``max_len`` when given."""
     runs, per_seed, timing = FusionRuns(), [], []
     test_runs: dict[str, list[Evaluation]] = {}
     valid_runs: dict[str, list[Evaluation]] = {}
     enc_kw = {"max_len": variant_kw["max_len"]} if "max_len" in variant_kw else {}
     for s in range(seed, seed + seeds):
-        encoders = fit_encoders(split, seed=s, epochs=epochs, progress=progress, **enc_kw)
+        encoders = fit_encoders(split, cfg, s, encoder_epochs, progress=progress, **enc_kw)
         timing.append({"seed": s, "model": "the three encoders",
                        "seconds": sum(m.fit_seconds_ for m in encoders.values())})
         fitted: dict[str, Fitted] = {SINGLES[k]: m for k, m in encoders.items()}
@@ -138,7 +140,7 @@ def shop_fusions(name: str, split: Split, cfg: Profile, seed: int = 0, epochs: i
     late fusion) on a shop split; the fusion is chosen on validation and tested against the single encoder chosen
     on validation and the baselines. Returns ``(results table, paired tests, verdict, runs)``."""
     base = experiment.baseline_evaluations(split, cfg, seed)
-    runs = fit_fusions(split, 1, seed, epochs=epochs, progress=False, pairs=False, finetune=False, max_len=max_len,
+    runs = fit_fusions(split, cfg, 1, seed, epochs=epochs, encoder_epochs=epochs, progress=False, pairs=False, finetune=False, max_len=max_len,
                        cascade_batch=128)
     candidates = tuple(c for c in ALL_THREE if c in runs.test)
     table = results_table([*base.values(), *runs.test.values()], n_boot=cfg.n_boot, seed=seed)

@@ -18,6 +18,7 @@ from ..data.split import Split
 from ..evaluate import Evaluation, activity_groups, by_group, compare, evaluate
 from ..models.graph import GraphRecommender, mean_cosine
 from ..profile import Profile
+from ..recipes import PATIENCE
 from ..prose import listing, num
 from .. import experiment
 from ..modelcache import cached_fit
@@ -50,7 +51,7 @@ class GraphRuns:
 
 
 def fit_variants(split: Split, variants: dict[str, dict[str, object]], seeds: int, seed: int = 0, layers: int = 2,
-                 dim: int = 64, epochs: int = 100, patience: int = 15, lr: float = 1e-2) -> GraphRuns:
+                 dim: int = 64, epochs: int = 100, patience: int = PATIENCE["graph"], lr: float = 1e-2) -> GraphRuns:
     """Fit each variant of ``variants`` (name -> ``GraphRecommender`` kwargs) for ``seeds`` seeds from ``seed`` and
     evaluate on the test targets (:func:`recnb.experiment.run_seeds`)."""
     runs, frames = GraphRuns(), []
@@ -66,7 +67,7 @@ def fit_variants(split: Split, variants: dict[str, dict[str, object]], seeds: in
 
 
 def depth_sweep(split: Split, depths: tuple[int, ...], seed: int = 0, dim: int = 64, epochs: int = 100,
-                patience: int = 15, lr: float = 1e-2) -> pd.DataFrame:
+                patience: int = PATIENCE["graph"], lr: float = 1e-2) -> pd.DataFrame:
     """LightGCN at each number of layers in ``depths``: one row per depth with ``valid ndcg@10`` (early-stopping
     score, what the depth is chosen on), ``test ndcg@10``, ``user cosine (last layer)`` (:func:`mean_cosine`, the
     over-smoothing gauge) and ``best epoch``; ``chosen`` marks the depth with the best validation score."""
@@ -106,7 +107,7 @@ class SocialResult:
 
 
 def social_comparison(name: str, split: Split, relation: sp.csr_matrix, cfg: Profile, seed: int = 0, layers: int = 2,
-                      dim: int = 64, epochs: int = 100, patience: int = 15) -> SocialResult:
+                      dim: int = 64, epochs: int = 100, patience: int = PATIENCE["graph"]) -> SocialResult:
     """LightGCN trained with the user-user ``relation`` (beta = 1) and without it (beta = 0) on ``split``, same seeds;
     the relation model is tested against the plain one for all users and for the quarter with the fewest
     interactions (one paired test each, :func:`compare`; the reference was fixed in advance)."""

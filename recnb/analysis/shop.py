@@ -43,7 +43,7 @@ def next_purchase_models(split: Split, cfg: Profile, seed: int = 0, encoders: tu
                                  "itemknn": ItemKNN(ks=(100,), shrinks=(10.0,)).fit(split),
                                  "ease": EASE(max_items=cfg.ease_items).fit(split),
                                  "bpr": BPRMF(seed=seed, max_epochs=cfg.bpr_epochs, progress=progress).fit(split)}
-    enc = fit_encoders(split, epochs=cfg.shop_epochs, seed=seed, which=encoders, progress=progress)
+    enc = fit_encoders(split, cfg, seed, cfg.shop_epochs, which=encoders, progress=progress)
     models.update({ENCODER_NAMES[k]: m for k, m in enc.items()})
     if len(enc) > 1:
         models["ensemble"] = ScoreEnsemble(enc).fit(split)
