@@ -114,7 +114,8 @@ def test_lightgcn_one_process_group_equals_single_process_training(split, loss, 
 
 
 def test_lightgcn_two_gloo_processes_identical_replicas_and_ndcg_within_ci(split, tmp_path):
-    """Both losses in one spawn of two ranks: the ce run shards the user batches, the bpr run the triples."""
+    """Both losses in one spawn of two ranks: the ce run shards the user batches, the bpr run the triples
+    (and the negatives)."""
     from recnb.models.graph import GraphRecommender
 
     torch.set_num_threads(1)
@@ -126,7 +127,11 @@ def test_lightgcn_two_gloo_processes_identical_replicas_and_ndcg_within_ci(split
         assert a["same"] and b["same"], loss
         for name, p in a["state"].items():
             assert torch.equal(p, b["state"][name]), (loss, name)
-        assert not torch.equal(plain.net.embedding.weight, a["state"]["net.embedding.weight"]), \
-            f"{loss}: 2 ranks saw other batches"
+        weight = plain.net.embedding.weight.detach()
+        if loss == "bpr":  # the 2 ranks' shares make up the 1-process batch (same triples, same negatives by
+            # local_draw; 1,026 triples: no padding) and BPR is a mean: equal up to float summation order
+            torch.testing.assert_close(a["state"]["net.embedding.weight"], weight, atol=1e-4, rtol=0)
+        else:  # each rank normalises its cross-entropy by its own interactions: another (valid) trajectory
+            assert not torch.equal(weight, a["state"]["net.embedding.weight"]), "2 ranks saw other batches"
         lo, hi = bootstrap_ci(one, 1000, 0)
         assert lo <= float(np.mean(a["ndcg"])) <= hi, (loss, lo, float(np.mean(a["ndcg"])), hi, a["best"])
