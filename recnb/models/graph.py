@@ -22,7 +22,9 @@ platform. Training is full-softmax cross-entropy over the catalogue (``loss="ce"
 (as in PyG's ``LightGCN.get_embedding(edge_index)``): :func:`stage_graphs` builds one adjacency per stage
 from the split's history (train for ``valid``; train + valid + gap for ``test``), so a target is never an
 edge of the graph it is scored on; the model keeps them in ``graphs_`` and rebuilds them when it is bound
-to another split (:meth:`~recnb.models.base.Fitted.bind`).
+to another split (:meth:`~recnb.models.base.Fitted.bind`). With ``parallel`` set
+(:mod:`recnb.scale.distributed`) the same ``fit`` trains data-parallel with DDP: every rank propagates over
+the full graph and takes the loss of its share of each batch (:meth:`GraphRecommender.batch_loss`).
 """
 
 from __future__ import annotations
@@ -197,6 +199,9 @@ class GraphRecommender(Recommender):
 
     shared = ("split_", "graphs_", "social")
 
+    parallel = None
+    """A :class:`recnb.scale.distributed.DataParallel` to train data-parallel (set by the caller), or None."""
+
     def __init__(self, conv: str = "lightgcn", layers: int = 2, dim: int = 64, loss: str = "ce",
                  social: sp.csr_matrix | None = None, social_weight: float = 1.0, lr: float = 5e-3,
                  reg: float = 1e-4, batch_size: int = 4096, user_batch: int = 64, max_epochs: int = 200, patience: int = 10,
@@ -234,7 +239,6 @@ class GraphRecommender(Recommender):
             self.net = _GCN(n, self.dim, self.layers)
         dev = env.device()
         self.to(dev)  # initialised on the CPU (same values on every device), then moved
-        adj = self.adjacency("train")
         train = split.train
         coo = train.tocoo()
         users = torch.from_numpy(coo.row.astype(np.int64)).to(dev)
@@ -243,40 +247,56 @@ class GraphRecommender(Recommender):
         active = torch.from_numpy(np.flatnonzero(np.diff(train.indptr) > 0)).to(dev)
         opt = torch.optim.Adam(self.parameters(), lr=self.lr)
         n_users = split.n_users
+        # the units of an epoch: users with train items (ce) or train interactions, the BPR triples (bpr)
+        units, size = (len(active), self.user_batch) if self.loss == "ce" else (len(users), self.batch_size)
 
-        def step(loss: torch.Tensor, ego_rows: torch.Tensor) -> float:
-            ego = self.net.embedding.weight[ego_rows]
-            loss = loss + self.reg * ego.pow(2).sum() / len(ego_rows)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            return float(loss.item())
+        def negatives(n: int) -> torch.Tensor:  # n uniform negative items as node ids, from ``gen``
+            return torch.randint(0, split.n_items, (n,), generator=gen).to(dev) + n_users
 
-        def epoch_ce(_: int) -> float:
-            # multinomial log-likelihood of each user's train items = the per-interaction full-softmax
-            # cross-entropy, computed once per user: (batch, n_items) logits instead of one row per edge
-            total = 0.0
-            for b in torch.randperm(len(active), generator=gen).to(dev).split(self.user_batch):
-                u = active[b]
-                emb = self.net.get_embedding(adj)
-                logp = F.log_softmax(emb[u] @ emb[n_users:].T, dim=1)
-                x = x_train[u]
-                total += step(-(x * logp).sum() / x.sum(), u) * len(b)
-            return total / len(active)
+        step, validate = self.batch_loss, lambda: validation_score(self, split)
+        batches = lambda: torch.randperm(units, generator=gen).split(size)  # noqa: E731
+        if self.parallel is not None:  # data-parallel (recnb.scale.distributed): DDP step, this rank's units
+            step, batches, validate = self.parallel.plan(self, split, units, gen, size)
+            negatives = self.parallel.local_draw(negatives)  # noqa: F811 (this rank's share of the global draw)
 
-        def epoch_bpr(_: int) -> float:
-            total = 0.0
-            for idx in torch.randperm(len(users), generator=gen).to(dev).split(self.batch_size):
-                emb = self.net.get_embedding(adj)
-                u, i = users[idx], items[idx] + n_users
-                j = torch.randint(0, split.n_items, (len(idx),), generator=gen).to(dev) + n_users
-                x = (emb[u] * (emb[i] - emb[j])).sum(1)
-                total += step(-F.logsigmoid(x).mean(), torch.cat([u, i, j])) * len(idx)
-            return total / len(users)
+        def epoch_fn(_: int) -> float:
+            total, count = 0.0, 0
+            for b in batches():
+                b = b.to(dev)
+                if self.loss == "ce":
+                    u = active[b]
+                    loss, n = step(u, x_train[u])
+                else:
+                    loss, n = step(users[b], items[b] + n_users, negatives(len(b)))
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                total, count = total + float(loss.item()) * n, count + n
+            return total / max(count, 1)
 
-        self.fit_: FitResult = fit_loop(self, epoch_ce if self.loss == "ce" else epoch_bpr, lambda: validation_score(self, split), self.max_epochs,
-                                        self.patience, desc=f"{self.conv}-{self.loss}", progress=self.progress)
+        self.fit_: FitResult = fit_loop(self, epoch_fn, validate, self.max_epochs, self.patience,
+                                        desc=f"{self.conv}-{self.loss}", progress=self.progress)
         return self
+
+    def batch_loss(self, *batch: torch.Tensor) -> tuple[torch.Tensor, int]:
+        """Training loss of one batch (one full-graph propagation over the ``train`` graph, then the loss of
+        the batch's users only) plus the L2 penalty ``reg`` on the batch's ego embeddings, and the batch size.
+
+        ``loss="ce"``: ``batch = (users, x)``, user rows (b,) and their binary train rows (b, n_items); the
+        multinomial log-likelihood of each user's train items (= the per-interaction full-softmax
+        cross-entropy, computed once per user: (b, n_items) logits instead of one row per edge).
+        ``loss="bpr"``: ``batch = (users, positives, negatives)``, node ids (b,) each (items offset by
+        ``n_users``); BPR (Rendle et al., UAI 2009), -log σ(e_u · (e_i - e_j)) averaged."""
+        emb = self.net.get_embedding(self.adjacency("train"))
+        if self.loss == "ce":
+            u, x = batch
+            logp = F.log_softmax(emb[u] @ emb[self.split_.n_users:].T, dim=1)
+            loss, ego_rows = -(x * logp).sum() / x.sum(), u
+        else:
+            u, i, j = batch
+            loss, ego_rows = -F.logsigmoid((emb[u] * (emb[i] - emb[j])).sum(1)).mean(), torch.cat([u, i, j])
+        ego = self.net.embedding.weight[ego_rows]
+        return loss + self.reg * ego.pow(2).sum() / len(ego_rows), len(u)
 
     def embeddings(self, stage: str = "test") -> tuple[torch.Tensor, torch.Tensor]:
         """Final (user, item) embeddings after propagation over the ``stage`` graph, without gradient, on

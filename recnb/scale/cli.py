@@ -45,9 +45,16 @@ def prepare(args: argparse.Namespace) -> int:
 
 def add_train_parser(sub: argparse._SubParsersAction) -> None:
     """``train``: one model on one split, data-parallel under ``torchrun`` (recnb/scale/distributed.py)."""
-    t = sub.add_parser("train", help="train a sequence model, data-parallel when started by torchrun "
-                       "(torchrun --nproc-per-node 2 -m recnb train ...)")
-    t.add_argument("--model", default="gru", choices=["rnn", "gru", "lstm", "sasrec"])
+    t = sub.add_parser(
+        "train", help="train a sequence model or LightGCN, data-parallel (DDP) when started by torchrun "
+        "(torchrun --nproc-per-node 2 -m recnb train ...)",
+        description="Train one model on one split. Under torchrun every process holds a full replica of the "
+        "model and the split and trains on its share of the batches: the users' sequences (rnn, gru, lstm, "
+        "sasrec), or for LightGCN the users with train items (--loss ce) or the train interactions, the BPR "
+        "triples (--loss bpr); LightGCN propagates over the full graph in every process. DDP averages the "
+        "gradients. Example: torchrun --nproc-per-node 2 -m recnb train --model lightgcn --loss bpr "
+        "--dataset ml-100k (docs/scale.md).")
+    t.add_argument("--model", default="gru", choices=["rnn", "gru", "lstm", "sasrec", "lightgcn"])
     t.add_argument("--dataset", default="ml-100k", help="a dataset of `data list` (split leave-last-out)")
     t.add_argument("--prepared", default=None, help="instead: a folder written by `data prepare`")
     t.add_argument("--data-path", default=None)
@@ -55,8 +62,17 @@ def add_train_parser(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--epochs", type=int, default=30)
     t.add_argument("--patience", type=int, default=10)
     t.add_argument("--dim", type=int, default=64)
-    t.add_argument("--batch-size", type=int, default=128, help="global batch (split over the processes)")
+    t.add_argument("--lr", type=float, default=None, help="Adam step size (default: the model's)")
+    t.add_argument("--batch-size", type=int, default=None,
+                   help="global batch, split over the processes: sequences (default 128) or, for LightGCN "
+                   "--loss bpr, BPR triples (default 4096)")
+    t.add_argument("--loss", default="ce", choices=["ce", "bpr"],
+                   help="LightGCN: full-softmax cross-entropy over user batches (ce) or BPR over triples (bpr)")
+    t.add_argument("--user-batch", type=int, default=None,
+                   help="LightGCN --loss ce: global batch of users, split over the processes "
+                   "(default: GraphRecommender's user_batch)")
+    t.add_argument("--layers", type=int, default=2, help="LightGCN: propagation layers")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--backend", default="gloo", help="torch.distributed backend: gloo (CPU, default) or nccl "
-                   "(GPUs; needs models placed on the rank's device)")
+                   "(one GPU per process: LOCAL_RANK's)")
     t.add_argument("--save", default=None, help="rank 0 writes the trained state_dict here")

@@ -1,17 +1,27 @@
 """Data-parallel training with ``torch.distributed``: DistributedDataParallel (Li et al., VLDB 2020).
 
-Every process (rank) holds a full replica of the model and the split; in each epoch the users are put in
-one seeded random order (the same ``torch.randperm`` as single-process training), padded by wrapping to a
-multiple of the world size, and rank ``r`` takes positions ``r, r + world, ...`` (the rule of
+Every process (rank) holds a full replica of the model and the split; only the training batches are
+sharded. A model's ``fit`` counts its training units (the users with a sequence for the sequence models;
+for LightGCN the users with train items, ``loss="ce"``, or the train interactions, the BPR triples,
+``loss="bpr"``) and hands them to :meth:`DataParallel.plan`: in each epoch the units are put in one seeded
+random order (the same ``torch.randperm`` as single-process training), padded by wrapping to a multiple
+of the world size, and rank ``r`` takes positions ``r, r + world, ...`` (the rule of
 ``torch.utils.data.DistributedSampler``), in batches of ``ceil(batch_size / world)`` so that the global
-batch stays ``batch_size``. DDP averages the gradients across ranks during ``backward`` (gloo on CPU,
-NCCL on GPUs); no gradient is averaged by hand. Validation NDCG@10 is computed on each rank's share of
-the validation users and summed with ``all_reduce``, so every rank takes the same early-stopping decision.
-With one process the run is exactly single-process training with the same seed (tested).
+batch stays ``batch_size``. The model's ``batch_loss`` is wrapped in DDP, which averages the gradients
+across ranks during ``backward`` (gloo on CPU, NCCL on GPUs); no gradient is averaged by hand. Random
+draws made per batch (LightGCN's BPR negatives) go through :meth:`DataParallel.local_draw`: every rank
+draws the global batch's numbers and keeps its share. Validation NDCG@10 is computed on each rank's share
+of the validation users and summed with ``all_reduce``, so every rank takes the same early-stopping
+decision. With one process the run is exactly single-process training with the same seed (tested).
 
-Every rank loads the whole split (the model needs every user's history for validation) and trains on its
-share of the users. The models here live on the CPU, so the backend is gloo; NCCL needs the model and the
-batches on each rank's GPU (``--backend nccl`` once the models take a device).
+LightGCN (He et al., SIGIR 2020) has no weights besides the node embeddings, so its parameters are the
+whole embedding table: every rank propagates over the full graph at every step (as single-process
+training does) and computes the loss of its share of the batch only; DDP averages the embedding-table
+gradient.
+
+Every rank loads the whole split (the models need every user's history for validation, LightGCN the whole
+graph). Models go to :func:`recnb.env.device`; under ``--backend nccl`` :func:`main_train` first makes
+``LOCAL_RANK``'s GPU the current one, so each rank trains on its own GPU.
 
 Start it with ``torchrun --nproc-per-node N -m recnb train ...`` (one machine) or with a rendezvous
 endpoint on several machines (docs/scale.md).
@@ -64,26 +74,37 @@ class DataParallel:
     rank: int
     world: int
 
-    def plan(self, model: nn.Module, split: Split, n_users: int,
-             gen: torch.Generator) -> tuple[Callable, Callable[[], list[torch.Tensor]], Callable[[], float]]:
-        """``(step, batches, validate)`` for the model's ``fit``: the DDP-wrapped loss, this rank's batches
-        of training users for one epoch, and the validation NDCG@10 of all ranks."""
+    def plan(self, model: nn.Module, split: Split, n_units: int, gen: torch.Generator,
+             batch_size: int | None = None) -> tuple[Callable, Callable[[], list[torch.Tensor]], Callable[[], float]]:
+        """``(step, batches, validate)`` for the model's ``fit``: the DDP-wrapped ``model.batch_loss``, this
+        rank's batches of the ``n_units`` training units for one epoch (index tensors into them, drawn from
+        ``gen``; global batch ``batch_size``, default ``model.batch_size``), and the validation NDCG@10 of
+        all ranks."""
         step = DistributedDataParallel(_Loss(model))
-        per_rank = math.ceil(model.batch_size / self.world)
+        per_rank = math.ceil((batch_size or model.batch_size) / self.world)
 
         def batches() -> list[torch.Tensor]:
-            return list(shard(torch.randperm(n_users, generator=gen), self.rank, self.world).split(per_rank))
+            return list(shard(torch.randperm(n_units, generator=gen), self.rank, self.world).split(per_rank))
 
         def validate() -> float:
             if self.world == 1:
                 return validation_score(model, split)
             users = split.target("valid")[0][self.rank::self.world]
             ndcg = evaluate(model, split, "valid", ks=(10,), users=users).per_user["ndcg@10"].to_numpy()
-            total = torch.tensor([ndcg.sum(), len(ndcg)], dtype=torch.float64)
+            total = torch.tensor([ndcg.sum(), len(ndcg)], dtype=torch.float64, device=model.device)
             dist.all_reduce(total)
             return float(total[0] / total[1])
 
         return step, batches, validate
+
+    def local_draw(self, draw: Callable[[int], torch.Tensor]) -> Callable[[int], torch.Tensor]:
+        """``draw(n)`` (n random values, shape (n, ...), from a generator in the same state on every rank)
+        turned into this rank's share of one global draw: ``draw(world * n)[rank::world]``, shape (n, ...).
+        The global batch's draws are then independent across ranks, every rank's generator stays in step,
+        and with one process it is ``draw`` itself."""
+        if self.world == 1:
+            return draw
+        return lambda n: draw(self.world * n)[self.rank::self.world]
 
 
 def parameter_digest(model: nn.Module) -> torch.Tensor:
@@ -102,8 +123,9 @@ def replicas_identical(model: nn.Module) -> bool:
 
 
 def fit_data_parallel(model: nn.Module, split: Split) -> nn.Module:
-    """Fit ``model`` (a :class:`~recnb.models.sequence.SequenceRecommender`) data-parallel over the
-    initialised process group; without one, plain single-process ``fit``."""
+    """Fit ``model`` (a :class:`~recnb.models.sequence.SequenceRecommender` or a
+    :class:`~recnb.models.graph.GraphRecommender`: a model whose ``fit`` reads ``parallel``) data-parallel
+    over the initialised process group; without one, plain single-process ``fit``."""
     if dist.is_available() and dist.is_initialized():
         model.parallel = DataParallel(dist.get_rank(), dist.get_world_size())
     try:
@@ -123,28 +145,45 @@ def _load_split(args: argparse.Namespace) -> Split:
     return leave_last_out(load_dataset(args.dataset, data_path=args.data_path, fetch=True), target=args.target)
 
 
+def make_model(args: argparse.Namespace, progress: bool = True) -> nn.Module:
+    """The unfitted model ``train`` asks for: a :class:`~recnb.models.sequence.SequenceRecommender` (``rnn``,
+    ``gru``, ``lstm``, ``sasrec``) or LightGCN (:class:`~recnb.models.graph.GraphRecommender`,
+    ``--loss ce|bpr``); options left unset keep the model's defaults."""
+    opts = {k: v for k, v in dict(lr=args.lr, batch_size=args.batch_size).items() if v is not None}
+    common = dict(dim=args.dim, max_epochs=args.epochs, patience=args.patience, seed=args.seed, progress=progress)
+    if args.model == "lightgcn":
+        from ..models.graph import GraphRecommender
+
+        if args.user_batch is not None:
+            opts["user_batch"] = args.user_batch
+        return GraphRecommender("lightgcn", layers=args.layers, loss=args.loss, **common, **opts)
+    from ..models.sequence import SequenceRecommender
+
+    return SequenceRecommender(args.model, **common, **opts)
+
+
 def main_train(args: argparse.Namespace) -> int:
     """``python -m recnb train``: under ``torchrun`` (``WORLD_SIZE`` set) one rank of a data-parallel run,
     otherwise a single process. Rank 0 prints the best validation NDCG@10, the test metrics with 95% CIs
     and whether the replicas ended identical."""
-    from ..models.sequence import SequenceRecommender
-
     world = int(os.environ.get("WORLD_SIZE", "1"))
+    if args.backend == "nccl":  # one GPU per rank: "cuda" (recnb.env.device) means the current one
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
     if world > 1 or "RANK" in os.environ:
         dist.init_process_group(args.backend)
     rank = dist.get_rank() if dist.is_initialized() else 0
     split = _load_split(args)
-    model = SequenceRecommender(args.model, dim=args.dim, batch_size=args.batch_size, max_epochs=args.epochs,
-                                patience=args.patience, seed=args.seed, progress=rank == 0)
+    model = make_model(args, progress=rank == 0)
+    name = args.model if args.model != "lightgcn" else f"lightgcn-{args.loss}"
     fit_data_parallel(model, split)
     same = replicas_identical(model) if dist.is_initialized() else True
     if rank == 0:
         hist = model.fit_.history
-        print(f"{args.model} on {split.name}: {world} process(es), {split.n_users:,} users, {split.n_items:,} items")
+        print(f"{name} on {split.name}: {world} process(es), {split.n_users:,} users, {split.n_items:,} items")
         print(f"best epoch {model.fit_.best_epoch}, valid ndcg@10 {model.fit_.best_score:.4f}, "
               f"{hist['seconds'].diff().fillna(hist['seconds']).median():.2f} s per epoch (median), "
               f"replicas identical: {same}")
-        table = evaluate(model, split, "test", name=args.model).summary()
+        table = evaluate(model, split, "test", name=name).summary()
         print(table[table["metric"].isin(["hr@10", "ndcg@10"])].to_string(index=False, float_format=lambda x: f"{x:.4f}"))
         if args.save:
             torch.save(model.state_dict(), args.save)
@@ -153,4 +192,4 @@ def main_train(args: argparse.Namespace) -> int:
     return 0 if same else 1
 
 
-__all__ = ["DataParallel", "shard", "parameter_digest", "replicas_identical", "fit_data_parallel", "main_train"]
+__all__ = ["DataParallel", "shard", "parameter_digest", "replicas_identical", "fit_data_parallel", "make_model", "main_train"]
