@@ -63,8 +63,9 @@ class ItemKNN(Fitted):
             sim = co.copy()
             sim.data = co.data / (denom + shrink)
             widest = _top_k_per_row(sim, max(self.ks))  # one sort of the big matrix per shrink
+            rank = _rank_in_row(widest)  # and one of the kept entries: every k is a mask of it
             for k in sorted(self.ks, reverse=True):
-                self.similarity_ = _top_k_per_row(widest, k)
+                self.similarity_ = _keep(widest, rank < k)
                 s = self.scores_[(k, shrink)] = validation_score(self, split)
                 if chosen is None or s > best:
                     best, self.k_, self.shrink_, chosen = s, k, shrink, self.similarity_
@@ -76,13 +77,25 @@ class ItemKNN(Fitted):
         return torch.from_numpy(np.asarray(s.todense(), dtype=np.float32)).to(env.device())
 
 
-def _top_k_per_row(m: sp.csr_matrix, k: int) -> sp.csr_matrix:
-    """Keep the ``k`` largest entries of each row (vectorised over all rows)."""
+def _rank_in_row(m: sp.csr_matrix) -> np.ndarray:
+    """Each stored entry's rank within its row by decreasing value (0 = largest; ties keep storage order),
+    shape (m.nnz,), in storage order. Vectorised over all rows: one ``lexsort``."""
     rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
     order = np.lexsort((-m.data, rows))
-    rank = np.arange(len(order)) - m.indptr[rows[order]]
-    keep = order[rank < k]
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order)) - m.indptr[rows[order]]
+    return rank
+
+
+def _keep(m: sp.csr_matrix, keep: np.ndarray) -> sp.csr_matrix:
+    """The CSR matrix of the entries of ``m`` where the boolean ``keep`` (shape (m.nnz,)) is true."""
+    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
     return sp.csr_matrix((m.data[keep], (rows[keep], m.indices[keep])), shape=m.shape)
+
+
+def _top_k_per_row(m: sp.csr_matrix, k: int) -> sp.csr_matrix:
+    """Keep the ``k`` largest entries of each row (vectorised over all rows)."""
+    return _keep(m, _rank_in_row(m) < k)
 
 
 class EASE(Fitted):
