@@ -13,6 +13,8 @@ elsewhere in the package:
 * ``RECNB_DEVICE`` (:data:`DEVICE`): where models train, score and evaluate: ``auto`` (default: CUDA when
   available, else the CPU), ``cpu`` or ``cuda`` (``cuda:N`` too); read by :func:`device`, set by
   ``--device`` of ``python -m recnb report`` and ``bench``;
+* ``RECNB_FIT_LOG`` (:data:`FIT_LOG`): where :func:`recnb.modelcache.cached_fit` appends one line per model
+  (class, seconds, epochs, whether the cache served it): the manifest's time per model;
 * ``RECNB_MODEL_CACHE`` (:data:`MODEL_CACHE`): ``0`` turns off the cache of fitted models
   (:mod:`recnb.modelcache`); anything else, or unset, leaves it on.
 """
@@ -31,6 +33,7 @@ NO_PROGRESS = "TQDM_DISABLE"
 DEVICE = "RECNB_DEVICE"
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 MODEL_CACHE = "RECNB_MODEL_CACHE"
+FIT_LOG = "RECNB_FIT_LOG"
 
 
 def show_progress(progress: bool = True) -> bool:
@@ -82,4 +85,4 @@ def set_device(name: str) -> torch.device:
 
 
 __all__ = ["RECORD_FILE", "DATA_LOG", "DATA_PATH", "ROOT", "NO_PROGRESS", "DEVICE", "DEVICE_CHOICES",
-           "MODEL_CACHE", "model_cache_enabled", "show_progress", "parse_device", "device", "set_device"]
+           "MODEL_CACHE", "FIT_LOG", "model_cache_enabled", "show_progress", "parse_device", "device", "set_device"]

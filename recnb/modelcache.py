@@ -42,7 +42,7 @@ from torch import nn
 
 from .data.fetch import processed_dir
 from .data.split import Split
-from .env import device, model_cache_enabled
+from .env import FIT_LOG, device, model_cache_enabled
 from .models.base import Fitted
 
 F = TypeVar("F", bound=Fitted)
@@ -156,12 +156,30 @@ class _Unpickler(pickle.Unpickler):
         return self.split
 
 
+def log_fit(model: Fitted, split: Split, cached: bool) -> None:
+    """Append one line about a fit to the file named by ``RECNB_FIT_LOG`` (when set): the model's class,
+    the split, the seconds of its fit, its epochs and best epoch (trained models), and ``cached`` (served by
+    the cache: no time spent now). The report runner puts these in ``manifest.json``."""
+    path = os.environ.get(FIT_LOG)
+    if not path:
+        return
+    fit = getattr(model, "fit_", None)
+    history = getattr(fit, "history", None)
+    row = {"model": type(model).__name__, "split": split.name, "seconds": round(float(model.fit_seconds_), 3),
+           "epochs": int(len(history)) if history is not None else None,
+           "best_epoch": int(fit.best_epoch) if fit is not None and hasattr(fit, "best_epoch") else None,
+           "cached": cached}
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(row) + "\n")
+
+
 def timed_fit(model: F, split: Split) -> F:
     """``model.fit(split)``, with the wall seconds of the fit kept as ``model.fit_seconds_`` (a cached model
     keeps the seconds of the fit that made it)."""
     t0 = time.perf_counter()
     fitted = model.fit(split)
     fitted.fit_seconds_ = time.perf_counter() - t0
+    log_fit(fitted, split, cached=False)
     return fitted
 
 
@@ -181,6 +199,7 @@ def cached_fit(model: F, split: Split, cache: bool = True) -> F:
             with open(path, "rb") as f:
                 loaded = _Unpickler(f, split).load()
             if type(loaded) is type(model):
+                log_fit(loaded, split, cached=True)
                 return loaded
             warnings.warn(f"model cache: {path} holds a {type(loaded).__name__}; refitting", stacklevel=2)
         except Exception as exc:  # a truncated or foreign file: refit and overwrite
@@ -200,4 +219,4 @@ def cached_fit(model: F, split: Split, cache: bool = True) -> F:
 
 
 __all__ = ["CACHE_SOURCES", "digest", "split_fingerprint", "source_digest", "model_key", "cache_path",
-           "timed_fit", "cached_fit"]
+           "log_fit", "timed_fit", "cached_fit"]

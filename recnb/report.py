@@ -132,10 +132,12 @@ def _run_one(nb: Path, out_dir: Path, params: dict[str, Any], kernel: str | None
     stem = nb.stem
     rec_file = out_dir / ".records" / f"{stem}.jsonl"
     data_log = out_dir / ".records" / f"{stem}.data.jsonl"
+    fit_log = out_dir / ".records" / f"{stem}.fits.jsonl"
     rec_file.parent.mkdir(parents=True, exist_ok=True)
-    rec_file.unlink(missing_ok=True)
-    data_log.unlink(missing_ok=True)
+    for f in (rec_file, data_log, fit_log):
+        f.unlink(missing_ok=True)
     os.environ[env.RECORD_FILE], os.environ[env.DATA_LOG] = str(rec_file), str(data_log)
+    os.environ[env.FIT_LOG] = str(fit_log)
     os.environ[env.NO_PROGRESS] = "1"  # progress bars would flood the HTML; the runner shows its own
     # the kernel imports the recnb that runs this report (a second checkout or worktree beside an
     # editable install would otherwise run the installed copy's code)
@@ -155,7 +157,7 @@ def _run_one(nb: Path, out_dir: Path, params: dict[str, Any], kernel: str | None
         status.update(ok=False, error={"cell": None, "cell_index": None, "ename": type(err).__name__,
                                        "evalue": str(err)})
     finally:
-        for var in (env.RECORD_FILE, env.DATA_LOG, env.NO_PROGRESS):
+        for var in (env.RECORD_FILE, env.DATA_LOG, env.FIT_LOG, env.NO_PROGRESS):
             os.environ.pop(var, None)
         if old_path is None:
             os.environ.pop("PYTHONPATH", None)
@@ -171,7 +173,21 @@ def _run_one(nb: Path, out_dir: Path, params: dict[str, Any], kernel: str | None
                                                               "evalue": f"HTML conversion failed: {err}"})
     status["metrics"] = {r["name"]: r["value"] for r in _read_lines(rec_file)}
     status["data"] = {d["dataset"]: d["files"] for d in _read_lines(data_log)}
+    status["fits"] = _read_lines(fit_log)
     return status
+
+
+def fit_summary(fits: list[dict[str, Any]]) -> dict[str, Any]:
+    """A notebook's model fits for the manifest (lines of ``RECNB_FIT_LOG``, see
+    :func:`recnb.modelcache.log_fit`): ``fit_s`` (seconds spent fitting in this run), ``fits`` (how many
+    were fitted) and ``cached_fits`` (served by the model cache), and ``fit_seconds_by_model`` (seconds per
+    model class, largest first)."""
+    fresh = [f for f in fits if not f.get("cached")]
+    by_model: dict[str, float] = {}
+    for f in fresh:
+        by_model[f["model"]] = by_model.get(f["model"], 0.0) + float(f["seconds"])
+    return {"fit_s": round(sum(by_model.values()), 2), "fits": len(fresh), "cached_fits": len(fits) - len(fresh),
+            "fit_seconds_by_model": {k: round(v, 2) for k, v in sorted(by_model.items(), key=lambda kv: -kv[1])}}
 
 
 def _write_site(profile: str, out_dir: Path, results: list[dict[str, Any]], manifest: dict[str, Any],
@@ -251,7 +267,7 @@ def run_report(profile: str = "full", only: list[str] | None = None, notebooks_d
         "device": str(env.device()),
         "data_sha256": data, "command": " ".join(sys.argv),
         "notebooks": [{k: r[k] for k in ("notebook", "ok", "error", "wall_s")} | {"parameters": params}
-                      for r in results],
+                      | fit_summary(r["fits"]) for r in results],
     }
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1, default=str))
     site_ok = _write_site(profile, out_dir, results, manifest, metrics)

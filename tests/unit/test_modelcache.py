@@ -102,3 +102,19 @@ def test_unreadable_settings_are_fitted_not_cached(cache_dir, split):
         modelcache.digest(model)
     modelcache.cached_fit(model, split)
     assert CountingKNN.fits == 1 and not cache_dir.exists()
+
+
+def test_fit_log_says_what_was_fitted_and_what_was_served(cache_dir, split, tmp_path, monkeypatch):
+    import json
+
+    from recnb.report import fit_summary
+
+    log = tmp_path / "fits.jsonl"
+    monkeypatch.setenv("RECNB_FIT_LOG", str(log))
+    modelcache.cached_fit(CountingKNN(ks=(20,)), split)
+    modelcache.cached_fit(CountingKNN(ks=(20,)), split)
+    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [r["cached"] for r in rows] == [False, True] and {r["model"] for r in rows} == {"CountingKNN"}
+    summary = fit_summary(rows)
+    assert summary["fits"] == 1 and summary["cached_fits"] == 1
+    assert summary["fit_s"] == round(rows[0]["seconds"], 2)
