@@ -118,8 +118,8 @@ PROFILES: dict[str, Profile] = {
     "quick": Profile(
         name="quick", n_boot=1000, seeds=1, bpr_epochs=30, ease_items=2000, shops=True, shops_softmax=False,
         feature_ae_epochs=300, ae_epochs=60, ae_latent_sweep=(16, 64, 200),
-        seq_epochs=30, seq_width_sweep=(16, 64, 256), seq_sweep_cells=("sasrec",),
-        graph_epochs=150, graph_depth_sweep=(0, 1, 2, 3, 4, 6), fusion_epochs=60, shop_epochs=15,
+        seq_epochs=20, seq_width_sweep=(16, 32, 64), seq_sweep_cells=("sasrec",),
+        graph_epochs=150, graph_depth_sweep=(0, 1, 2, 3, 4), fusion_epochs=30, shop_epochs=15,
         analytics_ae_epochs=150, attack_intents=("push", "nuke"), attack_shares=(0.01, 0.05),
         text_items=0, text_seq_epochs=6, cold_seeds=(0,),
         fl_clients=20, fl_rounds=8, fl_schemes=("iid", "genre"), dp_epochs=10, dp_epsilons=(1.0, 3.0, 8.0),
