@@ -145,6 +145,21 @@ def _start_ray(cpus: int, attempts: int) -> float:
     raise AssertionError("unreachable")
 
 
+_LOCAL: dict[tuple[int, DAEConfig], MultVAE] = {}
+
+
+def _local_model(n_items: int, config: DAEConfig, state: dict[str, torch.Tensor]) -> MultVAE:
+    """A Mult-DAE holding ``state``: built once per client process (an actor runs one client at a time and
+    every parameter is overwritten, so reusing it changes no number) instead of re-initialising the
+    weights for every message."""
+    key = (n_items, config)
+    if key not in _LOCAL:
+        _LOCAL[key] = build_dae(n_items, config)
+    model = _LOCAL[key]
+    model.load_state_dict(state)
+    return model
+
+
 def _client_seed(seed: int, client: int) -> int:
     return int(np.random.SeedSequence([seed, client]).generate_state(1)[0]) if client else seed
 
@@ -303,8 +318,7 @@ def run_federated(split: Split, federations: Federation | list[Federation], conf
         fed, rnd = feds[int(cfg["federation"])], int(cfg["server-round"])
         local = ray.get(data)
         users = np.flatnonzero(local["assignments"][int(cfg["federation"])] == client)
-        model = build_dae(n_items, config, seed)
-        model.load_state_dict(msg.content["arrays"].to_torch_state_dict())
+        model = _local_model(n_items, config, msg.content["arrays"].to_torch_state_dict())
         losses = train_epochs(model, local["train"], users, fed.local_epochs, config, seed=_client_seed(seed, client),
                               first_epoch=(rnd - 1) * fed.local_epochs)
         return Message(RecordDict({"arrays": ArrayRecord(model.state_dict()),
