@@ -89,6 +89,13 @@ def _bench(args: argparse.Namespace) -> int:
         print(table.T.to_string(header=False, float_format=lambda x: f"{x:,.3f}"))
         print("written: reports/bench-scale.json, reports/bench-scale.png")
         return 0
+    if args.privacy:
+        from .privacy.bench import run_privacy_bench
+
+        table = run_privacy_bench(args.privacy)
+        print(table.to_string(index=False, float_format=lambda x: f"{x:.1f}"))
+        print("written: reports/bench-privacy.json")
+        return 0
     if args.data:
         from .bench import run_data_bench
 
@@ -150,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--only", choices=["ml-100k", "sim-1M"], default=None, help="bench one dataset only")
     b.add_argument("--data", action="store_true",
                    help="instead: time and peak memory of loading a simulated canonical CSV (writes reports/bench-data.json)")
+    b.add_argument("--privacy", choices=["smoke", "quick", "full"], default=None,
+                   help="instead: time notebook 10's Flower, Opacus and attack sections at this profile and check "
+                   "issue 20's goal in quick (writes reports/bench-privacy.json)")
     b.add_argument("--events", type=int, default=10_000_000, help="--data: events in the CSV (default 10 million)")
     b.add_argument("--scale", default=None, help="instead: comma-separated event counts, e.g. 1e6,1e7: simulated "
                    "Parquet chunks prepared with DuckDB, evaluated and trained (writes reports/bench-scale.json)")

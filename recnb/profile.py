@@ -46,7 +46,8 @@ class Profile:
         text_seq_epochs: 09, epoch cap of the ID-only, ID + text and text-only SASRec.
         cold_seeds: 09, the draws of cold items the cold-item study is repeated over.
         fl_clients, fl_rounds, fl_schemes: 10, the federations (clients, FedAvg rounds, partition schemes; the
-            centralised comparator trains as many epochs as there are rounds).
+            centralised comparator trains as many epochs as there are rounds). Scheme ``user`` is one client per
+            user, of which ``fl_user_fraction`` are sampled per round (Flower's ``fraction_train``).
         dp_epochs, dp_epsilons: 10, epochs of every DP-SGD (and non-private) run and the target epsilons.
         stream_hours, stream_events, stream_seq_epochs, stream_refit_hours: 10, the replayed stream (its last
             hours of log time), the events timed for latency, the GRU's epoch cap, the periodic refit interval.
@@ -84,6 +85,7 @@ class Profile:
     fl_clients: int
     fl_rounds: int
     fl_schemes: tuple[str, ...]
+    fl_user_fraction: float
     dp_epochs: int
     dp_epsilons: tuple[float, ...]
     stream_hours: float
@@ -111,7 +113,7 @@ PROFILES: dict[str, Profile] = {
         graph_epochs=3, graph_depth_sweep=(0, 2), fusion_epochs=2, shop_epochs=2, analytics_ae_epochs=20,
         attack_intents=("push",), attack_shares=(0.05,),
         text_items=300, text_seq_epochs=1, cold_seeds=(0,),
-        fl_clients=2, fl_rounds=2, fl_schemes=("iid",), dp_epochs=1, dp_epsilons=(1.0,),
+        fl_clients=2, fl_rounds=2, fl_schemes=("iid", "user"), fl_user_fraction=0.005, dp_epochs=1, dp_epsilons=(1.0,),
         stream_hours=24.0, stream_events=200, stream_seq_epochs=1, stream_refit_hours=12.0,
         gen_epochs=2, gen_beam=20, semantic_codebook=16, scale_depths=(1,), scale_widths=(8, 16),
         scale_fractions=(1.0,), scale_epochs=2),
@@ -122,7 +124,8 @@ PROFILES: dict[str, Profile] = {
         graph_epochs=150, graph_depth_sweep=(0, 1, 2, 3, 4), fusion_epochs=30, shop_epochs=15,
         analytics_ae_epochs=150, attack_intents=("push", "nuke"), attack_shares=(0.01, 0.05),
         text_items=0, text_seq_epochs=6, cold_seeds=(0,),
-        fl_clients=20, fl_rounds=8, fl_schemes=("iid", "genre"), dp_epochs=10, dp_epsilons=(1.0, 3.0, 8.0),
+        fl_clients=20, fl_rounds=8, fl_schemes=("iid", "genre", "user"), fl_user_fraction=0.03, dp_epochs=10,
+        dp_epsilons=(1.0, 3.0, 8.0),
         stream_hours=24.0, stream_events=2000, stream_seq_epochs=2, stream_refit_hours=6.0,
         gen_epochs=30, gen_beam=20, semantic_codebook=32, scale_depths=(1,), scale_widths=(32, 64, 128),
         scale_fractions=(1.0,), scale_epochs=15),
@@ -133,7 +136,8 @@ PROFILES: dict[str, Profile] = {
         graph_epochs=300, graph_depth_sweep=(0, 1, 2, 3, 4, 6, 8), fusion_epochs=100, shop_epochs=60,
         analytics_ae_epochs=300, attack_intents=("push", "nuke"), attack_shares=(0.01, 0.05),
         text_items=0, text_seq_epochs=60, cold_seeds=(0, 1, 2, 3, 4),
-        fl_clients=50, fl_rounds=40, fl_schemes=("iid", "activity", "genre"), dp_epochs=40,
+        fl_clients=50, fl_rounds=40, fl_schemes=("iid", "activity", "genre", "user"), fl_user_fraction=0.05,
+        dp_epochs=40,
         dp_epsilons=(1.0, 3.0, 8.0), stream_hours=24.0, stream_events=5000, stream_seq_epochs=10,
         stream_refit_hours=6.0,
         gen_epochs=100, gen_beam=50, semantic_codebook=64, scale_depths=(1, 2, 3, 4),

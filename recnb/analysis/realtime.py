@@ -107,13 +107,14 @@ def rounds_frame(runs: list[FederatedRun]) -> pd.DataFrame:
 
 
 def federated_table(runs: list[FederatedRun], n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
-    """One row per run: the round (epoch) chosen on validation NDCG@10, its test NDCG@10 with CI, the total
-    traffic in MB and the wall seconds."""
+    """One row per run: the clients sampled per round (0: centralised), the round (epoch) chosen on validation
+    NDCG@10, its test NDCG@10 with CI, the total traffic in MB and the wall seconds."""
     out = []
     for r in runs:
         s = r.evaluation.summary(n_boot, seed).set_index("metric").loc["ndcg@10"]
         traffic = float((r.rounds["bytes down"] + r.rounds["bytes up"]).sum()) / 1e6
-        out.append({"setting": r.name, "rounds": int(r.rounds["round"].max()), "best round (validation)": r.best_round,
+        out.append({"setting": r.name, "clients per round": int(r.rounds["clients"].max()),
+                    "rounds": int(r.rounds["round"].max()), "best round (validation)": r.best_round,
                     "ndcg@10": s["mean"], "ci_low": s["ci_low"], "ci_high": s["ci_high"], "total MB": traffic,
                     "seconds": r.seconds})
     return pd.DataFrame(out)

@@ -1,13 +1,18 @@
 """Federated learning with Flower's simulation runtime: FedAvg (McMahan et al., AISTATS 2017) of a Mult-DAE.
 
-Setting. The users are split into ``n_clients`` clients (:func:`partition_users`: IID, or non-IID by
-activity or by favourite genre). A client holds its users' train rows, which never leave it; the model
-is the Mult-DAE of :mod:`recnb.privacy.dae`, whose only user-specific quantity is computed from that row,
-so every parameter is shared. Each round the server sends the global weights to a seeded sample of clients
+Setting. The users are split into ``n_clients`` clients (:func:`partition_users`: IID, non-IID by
+activity or by favourite genre, or one user per client, the cross-device extreme). A client holds its
+users' train rows, which never leave it; the model is the Mult-DAE of :mod:`recnb.privacy.dae`, whose
+only user-specific quantity (the code of the user's row, the encoder's input) is computed from that row
+and stays on the client, so every parameter is shared. Each round the server sends the global weights to a seeded sample of clients
 (``fraction`` of them); each client trains ``local_epochs`` epochs on its rows with a fresh Adam optimizer
 (stateless clients, as in cross-device federated learning) and returns its weights with its number of
 users; Flower's ``FedAvg`` averages them weighted by users. The federation loop, messaging and averaging
 are Flower's (``flwr.simulation.run_simulation`` over Ray); this module only says what a client does.
+Flower's simulated supernodes serve as execution slots: each round the strategy sends the sampled clients'
+messages to as many supernodes, each message naming the client whose rows it trains on. Clients are
+stateless, so which slot runs a client changes nothing, and a federation of one client per user (hundreds
+of clients, a few sampled per round) needs only as many supernodes as clients sampled in a round.
 
 Evaluation. After every round the server ranks the whole catalogue for the split's validation and test
 targets with :func:`recnb.evaluate.evaluate` (a simulation shortcut: a real server cannot see user data).
@@ -18,7 +23,8 @@ float32 data and a small header per array) sent to and returned by the sampled c
 Repeatability: client sampling, batch order and dropout are drawn from seeds of (seed, round, client),
 and replies are averaged in client order, so a run gives the same numbers every time. With one client
 and ``fraction = 1`` a round is exactly ``local_epochs`` epochs of centralised training
-(:func:`~recnb.privacy.dae.train_epochs`), which the tests check.
+(:func:`~recnb.privacy.dae.train_epochs`), and one user per client is a mean of one-row steps, which the
+tests check.
 
 Flower's own telemetry and Ray's usage statistics are switched off: nothing leaves the machine.
 """
@@ -46,7 +52,7 @@ from .dae import DAEConfig, attach, build_dae, train_epochs
 os.environ.setdefault("FLWR_TELEMETRY_ENABLED", "0")
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
-SCHEMES = ("iid", "activity", "genre")
+SCHEMES = ("iid", "activity", "genre", "user")
 
 
 def partition_users(split: Split, n_clients: int, scheme: str = "iid", seed: int = 0) -> np.ndarray:
@@ -54,8 +60,10 @@ def partition_users(split: Split, n_clients: int, scheme: str = "iid", seed: int
 
     Schemes: ``iid`` a seeded random order; ``activity`` users sorted by their number of train items (client
     0 holds the least active); ``genre`` users sorted by the most frequent category of their train items
-    (ties by a seeded random key), so that a client holds mostly one genre. Consecutive users in that order
-    form a client. Returns the client of each user, shape (n_users,), -1 for users without train events.
+    (ties by a seeded random key), so that a client holds mostly one genre; ``user`` one user per client
+    (``n_clients`` must be the number of users with train events, see :meth:`Federation.per_user`), in a
+    seeded random order. Consecutive users in that order form a client. Returns the client of each user,
+    shape (n_users,), -1 for users without train events.
     """
     if scheme not in SCHEMES:
         raise ValueError(f"partition_users: scheme {scheme!r}, expected one of {', '.join(SCHEMES)}")
@@ -64,7 +72,10 @@ def partition_users(split: Split, n_clients: int, scheme: str = "iid", seed: int
     if not 1 <= n_clients <= len(users):
         raise ValueError(f"partition_users: n_clients={n_clients}, expected 1..{len(users)} (users with train events)")
     key = np.random.default_rng(seed).random(len(users))
-    if scheme == "iid":
+    if scheme == "user" and n_clients != len(users):
+        raise ValueError(f"partition_users: scheme 'user' puts one user per client, so n_clients must be "
+                         f"{len(users)} (users with train events), got {n_clients}")
+    if scheme in ("iid", "user"):
         order = np.argsort(key)
     elif scheme == "activity":
         order = np.lexsort((key, counts[users]))
@@ -103,17 +114,22 @@ def describe_partition(split: Split, assignment: np.ndarray) -> pd.DataFrame:
 def _start_ray(cpus: int, attempts: int) -> float:
     """Start Ray for Flower's simulation (as Flower would: no dashboard, this process's ``sys.path`` for the
     actors) and return the seconds it took. Ray gives its raylet a fixed 30 s to register, which a machine
-    busy with other work can miss: such a start is retried, ``attempts`` times in all."""
+    busy with other work can miss: such a start is retried, ``attempts`` times in all.
+
+    The actors' ``PYTHONPATH`` is passed through the environment the Ray processes inherit, not as a
+    ``runtime_env`` (Flower's default): a job-level runtime environment makes Ray start fresh workers for
+    the actors instead of handing them the workers it pre-starts with the driver."""
     import ray
 
     if ray.is_initialized():
         return 0.0
     path = os.pathsep.join([*sys.path, *filter(None, [os.environ.get("PYTHONPATH")])])
+    old = os.environ.get("PYTHONPATH")
     for attempt in range(1, attempts + 1):
         t0 = time.perf_counter()
+        os.environ["PYTHONPATH"] = path
         try:
-            ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False, logging_level="ERROR",
-                     runtime_env={"env_vars": {"PYTHONPATH": path}})
+            ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
             return time.perf_counter() - t0
         except Exception as err:  # noqa: BLE001 - Ray raises a bare Exception when its start times out
             ray.shutdown()
@@ -121,7 +137,27 @@ def _start_ray(cpus: int, attempts: int) -> float:
                 raise
             warnings.warn(f"run_federated: Ray did not start (attempt {attempt} of {attempts}): {err}; trying again",
                           RuntimeWarning, stacklevel=3)
+        finally:
+            if old is None:
+                os.environ.pop("PYTHONPATH", None)
+            else:
+                os.environ["PYTHONPATH"] = old
     raise AssertionError("unreachable")
+
+
+_LOCAL: dict[tuple[int, DAEConfig], MultVAE] = {}
+
+
+def _local_model(n_items: int, config: DAEConfig, state: dict[str, torch.Tensor]) -> MultVAE:
+    """A Mult-DAE holding ``state``: built once per client process (an actor runs one client at a time and
+    every parameter is overwritten, so reusing it changes no number) instead of re-initialising the
+    weights for every message."""
+    key = (n_items, config)
+    if key not in _LOCAL:
+        _LOCAL[key] = build_dae(n_items, config)
+    model = _LOCAL[key]
+    model.load_state_dict(state)
+    return model
 
 
 def _client_seed(seed: int, client: int) -> int:
@@ -154,9 +190,18 @@ class Federation:
     local_epochs: int = 1
     fraction: float = 1.0
 
+    @classmethod
+    def per_user(cls, split: Split, rounds: int, fraction: float, local_epochs: int = 1) -> Federation:
+        """The cross-device extreme: one client per user of ``split`` with train events (scheme ``user``),
+        ``fraction`` of them sampled per round (Flower's ``fraction_train``, formerly ``fraction_fit``)."""
+        n_users = int((np.diff(split.train.indptr) > 0).sum())
+        return cls(n_clients=n_users, scheme="user", rounds=rounds, local_epochs=local_epochs, fraction=fraction)
+
     @property
     def name(self) -> str:
-        sampled = "" if self.fraction >= 1 else f", {self.fraction:.0%} per round"
+        sampled = "" if self.fraction >= 1 else f", {self.per_round} per round"
+        if self.scheme == "user":
+            return f"FedAvg one user per client ({self.n_clients}){sampled}"
         return f"FedAvg {self.scheme}, {self.n_clients} clients{sampled}"
 
     @property
@@ -178,8 +223,8 @@ class FederatedRun:
         model: the Mult-DAE of ``best_round``.
         evaluation: the test evaluation of ``model`` (per-user metrics, for CIs and paired tests).
         assignment: the client of each user (see :func:`partition_users`).
-        startup_seconds: from the call until every client had answered a first (empty) query: Ray's
-            start-up and the actor pool, shared by all settings of one call.
+        startup_seconds: from the call until every supernode (execution slot) had answered a first (empty)
+            query: Ray's start-up and the actor pool, shared by all settings of one call.
         seconds: wall time of this setting's rounds and evaluations.
         settings: the parameters of the run.
     """
@@ -250,7 +295,7 @@ def run_federated(split: Split, federations: Federation | list[Federation], conf
     t_call = time.perf_counter()
     feds = [federations] if isinstance(federations, Federation) else list(federations)
     assignments = [partition_users(split, f.n_clients, f.scheme, seed) for f in feds]
-    n_nodes = max(f.n_clients for f in feds)
+    n_nodes = max(f.per_round for f in feds)  # execution slots: the most clients sampled in one round
     n_items = split.n_items
     ray_seconds = _start_ray(total_cpus or os.cpu_count() or 1, attempts)
     import ray
@@ -261,20 +306,19 @@ def run_federated(split: Split, federations: Federation | list[Federation], conf
     client_app = ClientApp()
 
     @client_app.query()
-    def who(msg: Message, context: Context) -> Message:
-        return Message(RecordDict({"client": ConfigRecord({"partition": int(context.node_config["partition-id"])})}),
+    def ready(msg: Message, context: Context) -> Message:
+        return Message(RecordDict({"slot": ConfigRecord({"partition": int(context.node_config["partition-id"])})}),
                        reply_to=msg)
 
     @client_app.train()
     def local_train(msg: Message, context: Context) -> Message:
         torch.set_num_threads(client_cpus)
-        client = int(context.node_config["partition-id"])
         cfg = msg.content["config"]
+        client = int(cfg["client"])
         fed, rnd = feds[int(cfg["federation"])], int(cfg["server-round"])
         local = ray.get(data)
         users = np.flatnonzero(local["assignments"][int(cfg["federation"])] == client)
-        model = build_dae(n_items, config, seed)
-        model.load_state_dict(msg.content["arrays"].to_torch_state_dict())
+        model = _local_model(n_items, config, msg.content["arrays"].to_torch_state_dict())
         losses = train_epochs(model, local["train"], users, fed.local_epochs, config, seed=_client_seed(seed, client),
                               first_epoch=(rnd - 1) * fed.local_epochs)
         return Message(RecordDict({"arrays": ArrayRecord(model.state_dict()),
@@ -285,18 +329,18 @@ def run_federated(split: Split, federations: Federation | list[Federation], conf
         """FedAvg whose client sample is drawn from (seed, round) and whose replies are averaged in client
         order; a failed client stops the run instead of being left out."""
 
-        def __init__(self, fed: Federation, node_of: dict[int, int], tracker: _Tracker) -> None:
+        def __init__(self, fed: Federation, slots: list[int], tracker: _Tracker) -> None:
             super().__init__(fraction_train=fed.fraction, fraction_evaluate=0.0, min_train_nodes=1,
                              min_available_nodes=1)
-            self.fed, self.node_of, self.tracker = fed, node_of, tracker
+            self.fed, self.slots, self.tracker = fed, slots, tracker
 
         def configure_train(self, server_round, arrays, config_record, grid):  # noqa: ANN001, ANN201
             rng = np.random.default_rng([seed, server_round])
             chosen = np.sort(rng.choice(self.fed.n_clients, self.fed.per_round, replace=False))
             config_record["server-round"] = server_round
-            record = RecordDict({"arrays": arrays, "config": config_record})
             self.tracker.traffic[server_round] = (len(chosen), len(chosen) * _nbytes(arrays), 0)
-            return self._construct_messages(record, [self.node_of[int(c)] for c in chosen], MessageType.TRAIN)
+            return [Message(RecordDict({"arrays": arrays, "config": ConfigRecord({**config_record, "client": int(c)})}),
+                            dst_node_id=node, message_type=MessageType.TRAIN) for c, node in zip(chosen, self.slots)]
 
         def aggregate_train(self, server_round, replies):  # noqa: ANN001, ANN201
             replies = list(replies)
@@ -322,13 +366,14 @@ def run_federated(split: Split, federations: Federation | list[Federation], conf
             time.sleep(0.05)
         asks = [Message(RecordDict({"config": ConfigRecord({})}), dst_node_id=nid, message_type=MessageType.QUERY)
                 for nid in grid.get_node_ids()]
-        node_of = {}
+        slot_of = {}  # every supernode answers once, so that the actors have started before round 1
         for reply in grid.send_and_receive(asks, timeout=timeout):
             if reply.has_error():
                 raise RuntimeError(f"federated start: node {reply.metadata.src_node_id} failed: {reply.error.reason}")
-            node_of[int(reply.content["client"]["partition"])] = reply.metadata.src_node_id
-        if len(node_of) < n_nodes:
-            raise RuntimeError(f"federated start: {len(node_of)} of {n_nodes} clients answered within {timeout} s")
+            slot_of[int(reply.content["slot"]["partition"])] = reply.metadata.src_node_id
+        if len(slot_of) < n_nodes:
+            raise RuntimeError(f"federated start: {len(slot_of)} of {n_nodes} supernodes answered within {timeout} s")
+        slots = [slot_of[k] for k in sorted(slot_of)]
         startup = time.perf_counter() - t_call
         for k, fed in enumerate(feds):
             t0 = time.perf_counter()
@@ -338,7 +383,7 @@ def run_federated(split: Split, federations: Federation | list[Federation], conf
                 v, t = tracker(server_round, arrays.to_torch_state_dict())
                 return MetricRecord({"valid ndcg@10": v, "test ndcg@10": t})
 
-            SeededFedAvg(fed, node_of, tracker).start(
+            SeededFedAvg(fed, slots, tracker).start(
                 grid=grid, initial_arrays=ArrayRecord(initial), num_rounds=fed.rounds, timeout=timeout,
                 train_config=ConfigRecord({"federation": k}), evaluate_fn=evaluate_fn)
             settings = {**fed.__dict__, "clients per round": fed.per_round, "seed": seed, **config.__dict__,

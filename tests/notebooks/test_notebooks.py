@@ -82,6 +82,8 @@ def test_notebook_smoke(nb, tmp_path, ml100k, monkeypatch):
     if nb.name.startswith("02"):  # names from notebook 02's record(f"{dataset}/{name}/{m}") calls
         ease, pop = metrics["ml-100k/ease/ndcg@10"], metrics["ml-100k/pop/ndcg@10"]
         assert ease > pop, f"EASE NDCG@10 {ease:.4f} is not above popularity {pop:.4f} on ML-100K (smoke)"
+    if nb.name.startswith("10"):  # every scheme of the profile, the cross-device extreme included
+        assert {"ml-100k/federated/ndcg@10", "ml-100k/federated-user/ndcg@10"} <= set(metrics)
     if nb.name.startswith("07"):  # the shop case study: the real shop logs when present, else the simulator
         shops = available_shops()
         assert set(shops) <= set(manifest["data_sha256"])

@@ -17,7 +17,7 @@ from recnb.data.split import leave_last_out
 from recnb.evaluate import evaluate
 from recnb.privacy.dae import DAEConfig, attach, build_dae, train_epochs, user_losses
 from recnb.privacy.dp import train_private
-from recnb.privacy.federated import Federation, describe_partition, partition_users, run_federated
+from recnb.privacy.federated import Federation, _client_seed, describe_partition, partition_users, run_federated
 from recnb.privacy.membership import attack_runs, member_split, privacy_verdict, threshold_attack
 
 TINY = DAEConfig(hidden=16, latent=8, dropout=0.5, lr=1e-2, batch_size=16)
@@ -48,8 +48,10 @@ def test_partitions_cover_every_user_once(small):
 
 def test_fedavg_with_one_client_equals_centralised_training(small):
     seed, rounds, local = 3, 2, 2
-    run = run_federated(small, Federation(n_clients=1, rounds=rounds, local_epochs=local), TINY, seed=seed,
-                        total_cpus=1)[0]
+    per_user = Federation.per_user(small, rounds=rounds, fraction=0.06)
+    run, user_run = run_federated(small, [Federation(n_clients=1, rounds=rounds, local_epochs=local), per_user],
+                                  TINY, seed=seed, total_cpus=1)
+    _check_one_user_per_client(small, user_run, per_user, seed)
     # centralised: the same epochs on all users' rows, the optimizer restarted every round as a client's is
     model = attach(build_dae(small.n_items, TINY, seed), small)
     users = np.flatnonzero(np.diff(small.train.indptr) > 0)
@@ -66,6 +68,38 @@ def test_fedavg_with_one_client_equals_centralised_training(small):
     for col in ("bytes down", "bytes up"):  # the serialised arrays: raw float32 data and a small header each
         assert run.rounds[col].iloc[1:].between(raw, raw + 256 * len(model.state_dict())).all(), col
     assert run.rounds["round"].tolist() == list(range(rounds + 1)) and run.startup_seconds > 0
+
+
+def _check_one_user_per_client(split, run, fed, seed):
+    """One user per client, a seeded sample per round: each sampled client trains the global weights on its
+    one user's row and FedAvg averages the replies with equal weights (one user each)."""
+    users = np.flatnonzero(np.diff(split.train.indptr) > 0)
+    assert fed.n_clients == len(users) and fed.per_round == 4 and "one user per client" in run.name
+    assert np.array_equal(np.sort(run.assignment[users]), np.arange(len(users)))  # a client per user
+    owner = np.empty(len(users), dtype=np.int64)
+    owner[run.assignment[users]] = users
+    model = attach(build_dae(split.n_items, TINY, seed), split)
+    states, valid = [], []
+    for r in range(fed.rounds + 1):
+        if r:
+            chosen = np.sort(np.random.default_rng([seed, r]).choice(fed.n_clients, fed.per_round, replace=False))
+            replies = []
+            for c in chosen:
+                local = build_dae(split.n_items, TINY, seed)
+                local.load_state_dict(states[-1])
+                train_epochs(local, split.train, owner[[c]], 1, TINY, seed=_client_seed(seed, int(c)),
+                             first_epoch=r - 1)
+                replies.append(local.state_dict())
+            model.load_state_dict({k: torch.stack([s[k] for s in replies]).mean(0) for k in replies[0]})
+        states.append({k: v.clone() for k, v in model.state_dict().items()})
+        valid.append(evaluate(model, split, "valid", ks=(10,)).per_user["ndcg@10"].mean())
+    assert run.rounds["clients"].iloc[1:].eq(fed.per_round).all()
+    assert np.allclose(run.rounds["valid ndcg@10"], valid, atol=1e-6)
+    for k, v in run.model.state_dict().items():
+        assert torch.allclose(v, states[run.best_round][k], atol=1e-5), k
+    partition_users(split, len(users), "user")
+    with pytest.raises(ValueError, match="one user per client"):
+        partition_users(split, 4, "user")
 
 
 def test_dp_accountant_spends_the_target_epsilon(small):
