@@ -24,8 +24,10 @@ class Profile:
         n_boot: bootstrap resamples for every 95% CI and paired test.
         seeds: seeds each neural model is trained with (per-user metrics are averaged over them).
         bpr_epochs: epoch cap of the BPR-MF baseline.
-        ease_items: EASE's catalogue cap (its closed form inverts an items x items matrix); the fitted
-            model states what it cuts off (``EASE.info_``, ``EASE.uncovered_targets(split)``).
+        ease_items: EASE's size limit (:mod:`recnb.models.ease`): catalogues up to this many items are fitted
+            in item space, larger ones with at most this many users in user space (the same exact model);
+            only when both sides are larger is EASE restricted to this many popular items, and the fitted
+            model states it and what it cuts off (``EASE.info_``, ``EASE.uncovered_targets(split)``).
         shops: whether notebooks 02 and 06 also run on the shop logs (Taobao, Retailrocket) found on the path.
         shops_softmax: whether notebooks 03 and 04 run their full-softmax models on the shop catalogues.
 
@@ -118,7 +120,7 @@ PROFILES: dict[str, Profile] = {
         gen_epochs=2, gen_beam=20, semantic_codebook=16, scale_depths=(1,), scale_widths=(8, 16),
         scale_fractions=(1.0,), scale_epochs=2),
     "quick": Profile(
-        name="quick", n_boot=1000, seeds=1, bpr_epochs=30, ease_items=2000, shops=True, shops_softmax=False,
+        name="quick", n_boot=1000, seeds=1, bpr_epochs=30, ease_items=3000, shops=True, shops_softmax=False,
         feature_ae_epochs=300, ae_epochs=60, ae_latent_sweep=(16, 64, 200),
         seq_epochs=20, seq_width_sweep=(16, 32, 64), seq_sweep_cells=("sasrec",),
         graph_epochs=150, graph_depth_sweep=(0, 1, 2, 3, 4), fusion_epochs=30, shop_epochs=15,

@@ -23,6 +23,7 @@ from ..profile import Profile
 from ..prose import best_by, listing, num
 from ..recipes import fit_encoders, fusion_variants
 from ..modelcache import cached_fit
+from ..models.ease import restriction_note
 
 SINGLES: dict[str, str] = {"ae": "ae (Mult-VAE)", "seq": "seq (GRU)", "graph": "graph (LightGCN)"}
 """Display names of the three single encoders."""
@@ -146,9 +147,8 @@ def shop_fusions(name: str, split: Split, cfg: Profile, seed: int = 0, epochs: i
     table = results_table([*base.values(), *runs.test.values()], n_boot=cfg.n_boot, seed=seed)
     table.insert(1, "valid ndcg@10", table["model"].map(runs.valid_ndcg()))
     tests, verdict, _ = compare_chosen(runs, base, cfg.n_boot, seed, candidates)
-    if split.n_items > cfg.ease_items:
-        verdict += (f" (EASE here ranks only the {cfg.ease_items:,} most popular items of {split.n_items:,}: its "
-                    "closed form inverts an items x items matrix.)")
+    note = restriction_note(split, cfg.ease_items)
+    verdict += f" ({note})" if note else ""
     return table, tests, verdict, runs
 
 

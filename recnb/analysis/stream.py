@@ -42,6 +42,7 @@ import scipy.sparse as sp
 import torch
 from tqdm.auto import tqdm
 
+from .. import env
 from ..data.schema import Dataset, epoch_seconds
 from ..data.split import ROLES, Split, time_cut_split
 from ..evaluate import bootstrap_ci, evaluate
@@ -342,7 +343,6 @@ class FoldIn:
         if isinstance(model, ItemKNN):
             self.weights = model.similarity_.tocsr()
         elif isinstance(model, EASE):
-            self.weights = model.weights_
             self.position = np.full(self.n_items, -1)
             self.position[model.items_] = np.arange(len(model.items_))
 
@@ -367,7 +367,9 @@ class FoldIn:
     def _linear(self, h: np.ndarray) -> torch.Tensor:
         if isinstance(self.model, ItemKNN):
             return torch.from_numpy(np.asarray(self.weights.T @ h, dtype=np.float32))
-        return torch.from_numpy(h[self.model.items_]) @ self.weights  # type: ignore[union-attr]
+        assert isinstance(self.model, EASE)
+        with torch.no_grad():
+            return self.model.apply(torch.from_numpy(h[self.model.items_])[None].to(env.device()))[0].cpu()
 
     def _encode(self, u: int) -> None:
         n = self.model.max_len  # type: ignore[union-attr]
@@ -392,8 +394,9 @@ class FoldIn:
             if isinstance(self.model, ItemKNN):
                 row = self.weights[i]
                 self.state[u][torch.from_numpy(row.indices.astype(np.int64))] += torch.from_numpy(row.data.astype(np.float32))
-            elif self.position[i] >= 0:
-                self.state[u] += self.weights[self.position[i]]
+            elif isinstance(self.model, EASE) and self.position[i] >= 0:
+                with torch.no_grad():
+                    self.state[u] += self.model.rows(np.array([self.position[i]]))[0].cpu()
 
     def scores(self, u: int) -> torch.Tensor:
         """Unmasked scores of every item for ``u``, shape (n_items,), equal to the model's ``score``."""

@@ -23,6 +23,7 @@ from .. import env
 from ..data.split import Split
 from ..train import fit_loop, seed_everything, select_on_validation, validation_score
 from .base import Fitted, Recommender, as_index
+from .ease import EASE
 
 
 class MostPopular(Fitted):
@@ -96,80 +97,6 @@ def _keep(m: sp.csr_matrix, keep: np.ndarray) -> sp.csr_matrix:
 def _top_k_per_row(m: sp.csr_matrix, k: int) -> sp.csr_matrix:
     """Keep the ``k`` largest entries of each row (vectorised over all rows)."""
     return _keep(m, _rank_in_row(m) < k)
-
-
-class EASE(Fitted):
-    """EASE^R (Steck, WWW 2019): a closed-form item-item model with a zero diagonal.
-
-    With G = XᵀX, the weights are B = I - P·diagMat(1/diag(P)) for P = (G + λI)⁻¹. One eigendecomposition
-    G = QΛQᵀ makes every λ of the grid one matrix product: P = Q diag(1/(Λ+λ)) Qᵀ. λ is chosen by
-    validation NDCG@10. Memory is O(n_items²) (about five float32 n_items x n_items matrices at the peak):
-    ``max_items=None`` (the default) fits the whole catalogue; with a number, catalogues larger than it are
-    restricted to the ``max_items`` most popular items and the other items score below all of them, ordered
-    by popularity. :meth:`uncovered_targets` counts the targets such a cap cuts off, and :attr:`info_` states
-    the cap. On a CUDA device (:func:`recnb.env.device`) the closed form is computed there in torch; on the
-    CPU in NumPy.
-    """
-
-    def __init__(self, lambdas: tuple[float, ...] = (10.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0),
-                 max_items: int | None = None) -> None:
-        self.lambdas, self.max_items = lambdas, max_items
-
-    def fit(self, split: Split) -> EASE:
-        self.split_ = split
-        pop = split.item_popularity()
-        n = split.n_items
-        capped = self.max_items is not None and n > self.max_items
-        self.items_ = np.sort(np.argsort(-pop, kind="stable")[: self.max_items]) if capped else np.arange(n)
-        dev = env.device()
-        x = split.train[:, self.items_].astype(np.float32)
-        g = (x.T @ x).toarray()  # float32 halves the cost; λ >= 50 keeps it well conditioned
-        if dev.type == "cpu":
-            evals, q = np.linalg.eigh(g)
-        else:
-            evals_t, q_t = torch.linalg.eigh(torch.from_numpy(g).to(dev))
-        del g
-        self.fallback_ = torch.from_numpy((pop / (pop.max() + 1) - 2.0).astype(np.float32)).to(dev)
-        self.scores_ = {}
-        best, best_b = -1.0, None  # without validation users every score is NaN: the first λ stays
-        for lam in self.lambdas:
-            if dev.type == "cpu":
-                b = (q / (evals + lam)) @ q.T  # P, then B in place: -P / diag(P) = P / -diag(P) exactly
-                np.divide(b, -np.diag(b).copy(), out=b)
-                np.fill_diagonal(b, 0.0)
-                self.weights_ = torch.from_numpy(b.astype(np.float32, copy=False))
-            else:
-                p_t = (q_t / (evals_t + lam)) @ q_t.T
-                p_t.div_(-torch.diagonal(p_t).clone()).fill_diagonal_(0.0)
-                self.weights_ = p_t
-            s = validation_score(self, split)
-            self.scores_[lam] = s
-            if best_b is None or s > best:
-                best, self.lambda_, best_b = s, lam, self.weights_
-        self.weights_ = best_b
-        users, targets = split.target("test")
-        self.info_ = {"items": n, "items modelled": len(self.items_), "cap": self.max_items,
-                      "test targets": len(targets), "test targets cut off": self.uncovered_targets(split)}
-        return self
-
-    def uncovered_targets(self, split: Split | None = None, stage: str = "test") -> int:
-        """How many ``stage`` targets of ``split`` (default: the fitted one) fall outside the modelled
-        items, so that EASE can only rank them below every modelled item (0 without a cap)."""
-        split = split if split is not None else self.split_
-        _, targets = split.target(stage)
-        modelled = np.zeros(split.n_items, dtype=bool)
-        modelled[self.items_] = True
-        return int((~modelled[targets]).sum())
-
-    def score(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
-        h = self.split_.history(stage)[users][:, self.items_]
-        dev = self.weights_.device
-        sub = torch.from_numpy(np.asarray(h.todense(), dtype=np.float32)).to(dev) @ self.weights_
-        if len(self.items_) == self.split_.n_items:
-            return sub
-        out = self.fallback_.expand(len(users), -1).clone()
-        out[:, torch.from_numpy(self.items_).to(dev)] = sub + 1.0 - sub.min()  # restricted items rank first
-        return out
 
 
 class BPRMF(Recommender):
