@@ -109,7 +109,7 @@ class Profile:
 
 PROFILES: dict[str, Profile] = {
     "smoke": Profile(
-        name="smoke", n_boot=200, seeds=1, bpr_epochs=3, ease_items=1000, shops=False, shops_softmax=False,
+        name="smoke", n_boot=200, seeds=1, bpr_epochs=3, ease_items=500, shops=False, shops_softmax=False,
         feature_ae_epochs=20, ae_epochs=3, ae_latent_sweep=(16, 64),
         seq_epochs=2, seq_width_sweep=(8, 16), seq_sweep_cells=("sasrec",),
         graph_epochs=3, graph_depth_sweep=(0, 2), fusion_epochs=2, shop_epochs=2, analytics_ae_epochs=20,
