@@ -40,6 +40,7 @@ class Profile:
         seq_sweep_cells: 04, cells of the scaling sweep.
         graph_epochs: 05, epoch cap of the graph models.
         graph_depth_sweep: 05, numbers of propagation layers of the depth sweep.
+        social_datasets: 05, the datasets with user-user relations of the social-graph section (those found).
         fusion_epochs: 06, epoch cap of each encoder and each trained fusion.
         shop_epochs: 07, epoch cap of the neural models of the case study.
         analytics_ae_epochs: 08, epoch cap of the feature autoencoders (personas, prediction, anomalies).
@@ -76,6 +77,7 @@ class Profile:
     seq_sweep_cells: tuple[str, ...]
     graph_epochs: int
     graph_depth_sweep: tuple[int, ...]
+    social_datasets: tuple[str, ...]
     fusion_epochs: int
     shop_epochs: int
     analytics_ae_epochs: int
@@ -112,7 +114,7 @@ PROFILES: dict[str, Profile] = {
         name="smoke", n_boot=200, seeds=1, bpr_epochs=3, ease_items=500, shops=False, shops_softmax=False,
         feature_ae_epochs=20, ae_epochs=3, ae_latent_sweep=(16, 64),
         seq_epochs=2, seq_width_sweep=(8, 16), seq_sweep_cells=("sasrec",),
-        graph_epochs=3, graph_depth_sweep=(0, 2), fusion_epochs=2, shop_epochs=2, analytics_ae_epochs=20,
+        graph_epochs=3, graph_depth_sweep=(0, 2), social_datasets=("lastfm",), fusion_epochs=2, shop_epochs=2, analytics_ae_epochs=20,
         attack_intents=("push",), attack_shares=(0.05,),
         text_items=300, text_seq_epochs=1, cold_seeds=(0,),
         fl_clients=2, fl_rounds=2, fl_schemes=("iid", "user"), fl_user_fraction=0.005, dp_epochs=1, dp_epsilons=(1.0,),
@@ -123,7 +125,7 @@ PROFILES: dict[str, Profile] = {
         name="quick", n_boot=1000, seeds=1, bpr_epochs=30, ease_items=3000, shops=True, shops_softmax=False,
         feature_ae_epochs=300, ae_epochs=60, ae_latent_sweep=(16, 64, 200),
         seq_epochs=20, seq_width_sweep=(16, 32, 64), seq_sweep_cells=("sasrec",),
-        graph_epochs=150, graph_depth_sweep=(0, 1, 2, 3, 4), fusion_epochs=30, shop_epochs=15,
+        graph_epochs=150, graph_depth_sweep=(0, 1, 2, 3, 4), social_datasets=("lastfm",), fusion_epochs=30, shop_epochs=15,
         analytics_ae_epochs=150, attack_intents=("push", "nuke"), attack_shares=(0.01, 0.05),
         text_items=0, text_seq_epochs=6, cold_seeds=(0,),
         fl_clients=20, fl_rounds=8, fl_schemes=("iid", "genre", "user"), fl_user_fraction=0.03, dp_epochs=10,
@@ -135,7 +137,8 @@ PROFILES: dict[str, Profile] = {
         name="full", n_boot=2000, seeds=3, bpr_epochs=200, ease_items=5000, shops=True, shops_softmax=True,
         feature_ae_epochs=300, ae_epochs=300, ae_latent_sweep=(8, 16, 32, 64, 128, 200, 400),
         seq_epochs=100, seq_width_sweep=(8, 16, 32, 64, 128), seq_sweep_cells=("sasrec", "gru"),
-        graph_epochs=300, graph_depth_sweep=(0, 1, 2, 3, 4, 6, 8), fusion_epochs=100, shop_epochs=60,
+        graph_epochs=300, graph_depth_sweep=(0, 1, 2, 3, 4, 6, 8),
+        social_datasets=("lastfm", "ciao"), fusion_epochs=100, shop_epochs=60,
         analytics_ae_epochs=300, attack_intents=("push", "nuke"), attack_shares=(0.01, 0.05),
         text_items=0, text_seq_epochs=60, cold_seeds=(0, 1, 2, 3, 4),
         fl_clients=50, fl_rounds=40, fl_schemes=("iid", "activity", "genre", "user"), fl_user_fraction=0.05,
