@@ -101,11 +101,24 @@ class VanillaRNN(nn.Module):
         return torch.stack(out, 1)
 
 
+def attention_mask(pad: torch.Tensor, heads: int) -> torch.Tensor:
+    """SASRec's attention mask for left-padded inputs: ``pad`` (batch, time) is True at padding; returns the
+    (batch * heads, time, time) boolean mask, True where attention is blocked: later positions (causal) and
+    padded keys, except that every position may attend to itself. Without that exception a padded position
+    has no key left: its softmax is NaN, and PyTorch's inference path spreads the NaN to the real positions,
+    so a user with a history shorter than ``max_len`` would be scored from a different state than the one
+    training saw."""
+    t = pad.shape[1]
+    causal = torch.triu(torch.ones(t, t, dtype=torch.bool, device=pad.device), 1)
+    eye = torch.eye(t, dtype=torch.bool, device=pad.device)
+    return ((causal[None] | pad[:, None, :]) & ~eye[None]).repeat_interleave(heads, 0)
+
+
 class _Encoder(nn.Module):
     def __init__(self, cell: str, n_items: int, dim: int, max_len: int, layers: int, heads: int,
                  dropout: float, use_event: bool, use_gap: bool) -> None:
         super().__init__()
-        self.cell, self.use_event, self.use_gap = cell, use_event, use_gap
+        self.cell, self.use_event, self.use_gap, self.heads = cell, use_event, use_gap, heads
         self.item = nn.Embedding(n_items + 1, dim, padding_idx=0)
         self.event = nn.Embedding(8, dim, padding_idx=0)
         self.gap = nn.Embedding(N_GAP_BUCKETS, dim, padding_idx=0)
@@ -137,9 +150,8 @@ class _Encoder(nn.Module):
         if self.cell == "sasrec":
             t = items.shape[1]
             x = x + self.pos(torch.arange(t, device=items.device))[None]
-            causal = torch.triu(torch.ones(t, t, dtype=torch.bool, device=items.device), 1)
-            h = self.net(self.drop(x), mask=causal, src_key_padding_mask=items == 0)
-            return self.norm(torch.nan_to_num(h))
+            h = self.net(self.drop(x), mask=attention_mask(items == 0, self.heads))
+            return self.norm(h)
         out = self.net(self.drop(x))
         return out[0] if isinstance(out, tuple) else out
 

@@ -68,3 +68,25 @@ def test_seeded_sequence_runs_repeat(chain):
     users = np.arange(10)
     assert torch.equal(a.score(users), b.score(users))
     assert a.user_vectors(users).shape == (10, 16)
+
+
+def test_sasrec_scores_short_histories_from_the_state_training_sees():
+    """Inference (eval mode) and training mode give the same states for users with left padding: the
+    attention mask leaves no padded position without a key (which made eval-mode states NaN, then zero)."""
+    from recnb.data.simulate import simulate
+    from recnb.data.split import leave_last_out
+    from recnb.models.sequence import pad_last
+
+    split = leave_last_out(simulate(n_users=100, n_items=60, n_categories=4, n_clusters=2, mean_views=10, seed=1))
+    for layers in (1, 2):
+        m = SequenceRecommender("sasrec", layers=layers, max_len=20, max_epochs=1, dropout=0.0,
+                                progress=False).fit(split)
+        it, ev, gp = (torch.from_numpy(a) for a in pad_last(split.sequences("test"), np.arange(30), 20))
+        assert (it == 0).any(1).sum() > 5  # some users are padded
+        with torch.no_grad():
+            m.eval()
+            a = m.encoder(it, ev, gp)[:, -1]
+            m.train()
+            b = m.encoder(it, ev, gp)[:, -1]
+        assert torch.isfinite(a).all() and torch.allclose(a, b, atol=1e-5)
+        assert (a - a[0]).abs().max() > 1e-3  # padded users do not share one state
