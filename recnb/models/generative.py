@@ -75,6 +75,14 @@ def build_trie(codes: np.ndarray, sizes: tuple[int, ...]) -> list[torch.Tensor]:
     return tables
 
 
+def trim(items: torch.Tensor) -> int:
+    """Leading columns of left-padded sequences (b, T) that are padding in every row: a batch of short
+    histories need not compute them (the padded positions are masked keys and predict nothing, so the other
+    positions' states are the same; the position embeddings keep their place through ``offset``)."""
+    used = (items > 0).any(0)
+    return int(used.int().argmax()) if bool(used.any()) else items.shape[1]
+
+
 class _DecoderLayer(nn.Module):
     """Pre-norm decoder layer over groups of short code sequences: causal self-attention inside a group,
     cross-attention to per-sequence memory keys/values, feed-forward. x: (n, G, l, dim)."""
@@ -167,13 +175,24 @@ class GenerativeRecommender(nn.Module, Fitted):
         x = sum(emb(c[..., j]) for j, emb in enumerate(self.code_emb))
         return x * (items > 0).unsqueeze(-1)
 
-    def encode(self, items: torch.Tensor) -> torch.Tensor:
-        """Causal encoder states (b, T, dim) of left-padded histories (b, T) of item index + 1."""
+    def encode(self, items: torch.Tensor, offset: int = 0) -> torch.Tensor:
+        """Causal encoder states (b, T, dim) of left-padded histories (b, T) of item index + 1 whose first
+        column is position ``offset`` of the ``max_len`` window (see :func:`trim`)."""
         t = items.shape[1]
-        x = self.item_tokens(items) + self.pos(torch.arange(t))[None]
-        causal = torch.triu(torch.ones(t, t, dtype=torch.bool), 1)
-        h = self.encoder(self.drop(x), mask=causal, src_key_padding_mask=items == 0)
-        return self.enc_norm(torch.nan_to_num(h))
+        x = self.item_tokens(items) + self.pos(torch.arange(offset, offset + t))[None]
+        h = self.encoder(self.drop(x), mask=self.attention_mask(items))
+        return self.enc_norm(h)
+
+    def attention_mask(self, items: torch.Tensor) -> torch.Tensor:
+        """Encoder mask (b·heads, T, T), True = may not attend: later positions and padded keys, except that
+        every position may attend to itself. A padded position then attends to itself alone instead of
+        to nothing: a row with nothing to attend to gives NaN, which the next layer spreads through its
+        zero-weighted values to every position (PyTorch's fused inference path does; so the states of every
+        history shorter than the window would be lost at inference, with two layers or more)."""
+        t = items.shape[1]
+        eye = torch.eye(t, dtype=torch.bool)
+        mask = (torch.triu(torch.ones(t, t, dtype=torch.bool), 1)[None] | (items == 0)[:, None, :]) & ~eye
+        return mask.repeat_interleave(self.heads, 0)
 
     def decoder_input(self, prefix: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
         """[BOS + h, c_1 .. c_j] embedded, for prefixes (..., j) of codes and the encoder state h (..., dim)
@@ -210,8 +229,9 @@ class GenerativeRecommender(nn.Module, Fitted):
     def sequence_loss(self, items: torch.Tensor) -> tuple[torch.Tensor, int]:
         """Summed per-level cross-entropy of the next item's codes at every position of left-padded
         sequences (b, T + 1) of item index + 1; returns (mean loss over targets, number of targets)."""
-        inp, nxt = items[:, :-1], items[:, 1:]
-        mem = self.encode(inp)
+        start = max(trim(items) - 1, 0)  # keep one padded column: it predicts the first item from nothing
+        inp, nxt = items[:, start:-1], items[:, start + 1:]
+        mem = self.encode(inp, start)
         t = inp.shape[1]
         keep = nxt > 0
         tgt = self.codes[nxt]  # (b, T, C)
@@ -263,8 +283,10 @@ class GenerativeRecommender(nn.Module, Fitted):
         beam = beam or self.beam
         users = np.asarray(users)
         items = torch.from_numpy(pad_last(self.split_.sequences(stage), users, self.max_len)[0])
+        start = min(trim(items), items.shape[1] - 1)
+        items = items[:, start:]
         n = len(users)
-        mem = self.encode(items)
+        mem = self.encode(items, start)
         allowed = (items > 0)[:, None, :]
         kv = [layer.memory(mem) for layer in self.decoder]
         seen = multi_hot(self.split_.mask(stage), users).bool() if self.exclude_seen else None
@@ -307,4 +329,4 @@ class GenerativeRecommender(nn.Module, Fitted):
         return out
 
 
-__all__ = ["GenerativeRecommender", "build_trie"]
+__all__ = ["GenerativeRecommender", "build_trie", "prefix_ids", "trim"]

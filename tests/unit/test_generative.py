@@ -127,3 +127,38 @@ def test_trie_softmax_is_a_distribution_over_items(chain):
     plain._build()
     z = plain.level_logits(torch.randn(3, plain.dim), 2, torch.zeros(3, dtype=torch.long))
     assert torch.isfinite(z).all()  # without the trie softmax every code keeps a finite logit
+
+
+def test_trimming_padded_columns_changes_no_state(chain):
+    from recnb.models.generative import trim
+
+    split, model = _fit(chain, epochs=1)
+    items = torch.from_numpy(pad_last(split.sequences("test"), np.arange(30), model.max_len)[0])
+    items[:, :8] = 0  # histories shorter than the window: leading columns padded everywhere
+    start = trim(items)
+    assert start >= 8 and (items[:, :start] == 0).all()
+    with torch.no_grad():
+        full = model.encode(items)[:, start:]
+        short = model.encode(items[:, start:], start)
+    assert torch.allclose(full, short, atol=1e-5)
+
+
+def test_short_histories_keep_their_state_at_inference(chain):
+    # a position with nothing to attend to used to give NaN, which the second encoder layer spread to every
+    # position of every history shorter than the window in PyTorch's inference path (states lost)
+    split, model = _fit(chain, epochs=1)
+    items = torch.from_numpy(pad_last(split.sequences("test"), np.arange(30), model.max_len)[0])
+    assert (items == 0).any(1).any() and model.layers >= 2
+    for mod in model.modules():
+        if isinstance(mod, torch.nn.Dropout):
+            mod.p = 0.0
+        elif isinstance(mod, torch.nn.MultiheadAttention):
+            mod.dropout = 0.0  # attention dropout is a float attribute
+    with torch.no_grad():
+        model.eval()
+        inference = model.encode(items)
+        model.train()
+        training = model.encode(items)
+    model.eval()
+    assert torch.isfinite(inference).all()
+    assert torch.allclose(inference, training, atol=1e-5)
