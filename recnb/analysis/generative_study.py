@@ -93,16 +93,20 @@ def semantic_ids(split: Split, codebook: int, text: np.ndarray | None = None, it
                  seed: int = 0) -> SemanticIds:
     """Residual k-means codes (:func:`~recnb.models.semantic_ids.residual_kmeans`, 3 levels of ``codebook``
     clusters and a disambiguation code) of the split's items. Quantised: the text embedding ``text`` when
-    given; else the item attributes (:func:`attribute_embeddings`) when ``items`` has an ``attributes``
-    column; else the co-consumption stand-in (SVD of the train matrix). The result's ``source`` says which."""
+    given; else the item attributes (:func:`attribute_embeddings`) beside the co-consumption vector when
+    ``items`` has an ``attributes`` column; else the co-consumption stand-in (SVD of the train matrix). The result's ``source`` says which."""
     if text is not None:
         vectors, where = code_embeddings(split, text)
         return residual_kmeans(vectors, codebook, seed=seed, item_source=where,
                                source="the MiniLM text embedding of each item's title, year and genres")
     if items is not None and "attributes" in items.columns:
-        return residual_kmeans(attribute_embeddings(split, items, seed=seed), codebook, seed=seed,
-                               source="a stand-in: the item's brand and category attributes (TF-IDF, truncated "
-                                      "SVD to 64 dimensions), since the S3-Rec files hold no item text")
+        unit = lambda v: v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)  # noqa: E731
+        attrs, (co, _) = attribute_embeddings(split, items, seed=seed), code_embeddings(split, None, seed=seed)
+        return residual_kmeans(np.hstack([unit(attrs), unit(co)]), codebook, seed=seed,
+                               source="a stand-in: the item's brand and category attributes (TF-IDF, truncated SVD "
+                                      "to 64 dimensions) beside its co-consumption vector (truncated SVD of the train "
+                                      "matrix, 64 dimensions), each scaled to unit length, since the S3-Rec files hold "
+                                      "no item text; attributes alone leave most items sharing a tuple")
     vectors, where = code_embeddings(split, None, stand_in="svd", seed=seed)
     return residual_kmeans(vectors, codebook, seed=seed, item_source=where,
                            source="a stand-in: the item's co-consumption vector (truncated SVD of the train "
