@@ -60,6 +60,10 @@ class Profile:
         scale_depths, scale_widths, scale_fractions: 09, the SASRec scaling grid (layers x width x share
             of training users); quick runs three points.
         scale_epochs: 09, epoch cap of each point of the scaling grid.
+        gen_datasets: 09, the logs of part 2 besides the notebook's own (the S3-Rec Amazon logs; none in smoke).
+        gen_amazon_users: 09, users sampled from each of them (0 = every user).
+        gen_seq_epochs: 09, epoch cap of SASRec and SASRec + text in part 2.
+        scale_datasets: 09, the logs of the scaling grid (none: the notebook's own split).
     """
 
     name: str
@@ -103,6 +107,10 @@ class Profile:
     scale_widths: tuple[int, ...]
     scale_fractions: tuple[float, ...]
     scale_epochs: int
+    gen_datasets: tuple[str, ...]
+    gen_amazon_users: int
+    gen_seq_epochs: int
+    scale_datasets: tuple[str, ...]
 
     def as_dict(self) -> dict[str, object]:
         """The fields as a plain dict (for ``manifest.json`` and for display in a notebook)."""
@@ -119,8 +127,9 @@ PROFILES: dict[str, Profile] = {
         text_items=300, text_seq_epochs=1, cold_seeds=(0,),
         fl_clients=2, fl_rounds=2, fl_schemes=("iid", "user"), fl_user_fraction=0.005, dp_epochs=1, dp_epsilons=(1.0,),
         stream_hours=24.0, stream_events=200, stream_seq_epochs=1, stream_refit_hours=12.0,
-        gen_epochs=2, gen_beam=20, semantic_codebook=16, scale_depths=(1,), scale_widths=(8, 16),
-        scale_fractions=(1.0,), scale_epochs=2),
+        gen_epochs=1, gen_beam=20, semantic_codebook=16, scale_depths=(1,), scale_widths=(8, 16),
+        scale_fractions=(1.0,), scale_epochs=2, gen_datasets=(), gen_amazon_users=500, gen_seq_epochs=1,
+        scale_datasets=()),
     "quick": Profile(
         name="quick", n_boot=1000, seeds=1, bpr_epochs=30, ease_items=3000, shops=True, shops_softmax=False,
         feature_ae_epochs=300, ae_epochs=60, ae_latent_sweep=(16, 64, 200),
@@ -131,8 +140,9 @@ PROFILES: dict[str, Profile] = {
         fl_clients=20, fl_rounds=8, fl_schemes=("iid", "genre", "user"), fl_user_fraction=0.03, dp_epochs=10,
         dp_epsilons=(1.0, 3.0, 8.0),
         stream_hours=24.0, stream_events=2000, stream_seq_epochs=2, stream_refit_hours=6.0,
-        gen_epochs=30, gen_beam=20, semantic_codebook=32, scale_depths=(1,), scale_widths=(32, 64, 128),
-        scale_fractions=(1.0,), scale_epochs=15),
+        gen_epochs=3, gen_beam=20, semantic_codebook=32, scale_depths=(1,), scale_widths=(16, 32, 64),
+        scale_fractions=(1.0,), scale_epochs=3, gen_datasets=("amazon-sports", "amazon-toys"),
+        gen_amazon_users=1000, gen_seq_epochs=3, scale_datasets=("amazon-sports",)),
     "full": Profile(
         name="full", n_boot=2000, seeds=3, bpr_epochs=200, ease_items=5000, shops=True, shops_softmax=True,
         feature_ae_epochs=300, ae_epochs=300, ae_latent_sweep=(8, 16, 32, 64, 128, 200, 400),
@@ -146,7 +156,9 @@ PROFILES: dict[str, Profile] = {
         dp_epsilons=(1.0, 3.0, 8.0), stream_hours=24.0, stream_events=5000, stream_seq_epochs=10,
         stream_refit_hours=6.0,
         gen_epochs=100, gen_beam=50, semantic_codebook=64, scale_depths=(1, 2, 3, 4),
-        scale_widths=(32, 64, 128, 256, 512), scale_fractions=(0.1, 0.3, 1.0), scale_epochs=100),
+        scale_widths=(32, 64, 128, 256, 512), scale_fractions=(0.1, 0.3, 1.0), scale_epochs=100,
+        gen_datasets=("amazon-sports", "amazon-toys"), gen_amazon_users=0, gen_seq_epochs=100,
+        scale_datasets=("amazon-sports", "movielens-1m-head")),
 }
 """Every profile by name, in increasing budget."""
 

@@ -46,28 +46,41 @@ from .sequence import pad_last
 NEG = -1e9  # attention logit of a masked position (finite, so a fully masked row gives no NaN)
 
 
+def prefix_ids(codes: np.ndarray) -> np.ndarray:
+    """The id of every item's code prefix of each length, shape (n_items, C): column j holds the id of the
+    prefix of length j (column 0: the single root 0), numbered as :func:`build_trie` numbers them."""
+    n, c = codes.shape
+    out = np.zeros((n, c), dtype=np.int64)
+    for j in range(1, c):
+        _, inv = np.unique(codes[:, :j], axis=0, return_inverse=True)
+        out[:, j] = inv.ravel()
+    return out
+
+
 def build_trie(codes: np.ndarray, sizes: tuple[int, ...]) -> list[torch.Tensor]:
     """The prefix trie of the code tuples as dense child tables.
 
     ``child[j]`` has shape (n_prefixes of length j, sizes[j]): the id of the prefix of length j+1 reached by
     appending code c to prefix p, -1 when no item has that prefix; at the last level the entry is the item
-    index. Prefix ids of length 0: the single root 0.
+    index. Prefix ids of length 0: the single root 0 (ids of longer prefixes: :func:`prefix_ids`).
     """
     n, c = codes.shape
-    prefix = np.zeros(n, dtype=np.int64)
-    n_prefix = 1
+    prefix = prefix_ids(codes)
     tables = []
     for j in range(c):
-        if j == c - 1:
-            nxt, n_next = np.arange(n), n
-        else:
-            _, nxt = np.unique(codes[:, :j + 1], axis=0, return_inverse=True)
-            nxt, n_next = nxt.ravel(), int(nxt.max()) + 1
-        table = np.full((n_prefix, sizes[j]), -1, dtype=np.int64)
-        table[prefix, codes[:, j]] = nxt
+        nxt = np.arange(n) if j == c - 1 else prefix[:, j + 1]
+        table = np.full((int(prefix[:, j].max()) + 1, sizes[j]), -1, dtype=np.int64)
+        table[prefix[:, j], codes[:, j]] = nxt
         tables.append(torch.from_numpy(table))
-        prefix, n_prefix = nxt, n_next
     return tables
+
+
+def trim(items: torch.Tensor) -> int:
+    """Leading columns of left-padded sequences (b, T) that are padding in every row: a batch of short
+    histories need not compute them (the padded positions are masked keys and predict nothing, so the other
+    positions' states are the same; the position embeddings keep their place through ``offset``)."""
+    used = (items > 0).any(0)
+    return int(used.int().argmax()) if bool(used.any()) else items.shape[1]
 
 
 class _DecoderLayer(nn.Module):
@@ -114,17 +127,21 @@ class GenerativeRecommender(nn.Module, Fitted):
         beam: beam width = length of the generated list; ``exclude_seen``: forbid history items at the
             last step.
         valid_users: validate (early stopping) on this many seeded validation users (``None``: all).
+        trie_softmax: each level's softmax runs over the codes that continue the prefix to an item, in
+            training as in beam search (``False``: over the whole codebook, as a plain decoder; the
+            model must then also learn which tuples exist, and on ML-100K it had not after many epochs).
     """
 
     def __init__(self, ids: SemanticIds, dim: int = 64, layers: int = 2, decoder_layers: int = 1, heads: int = 2,
                  max_len: int = 50, dropout: float = 0.2, lr: float = 1e-2, batch_size: int = 128,
                  max_epochs: int = 100, patience: int = 5, beam: int = 20, exclude_seen: bool = True,
-                 valid_users: int | None = None, seed: int = 0, progress: bool = True) -> None:
+                 valid_users: int | None = None, trie_softmax: bool = True, seed: int = 0,
+                 progress: bool = True) -> None:
         super().__init__()
         self.ids, self.dim, self.layers, self.decoder_layers, self.heads = ids, dim, layers, decoder_layers, heads
         self.max_len, self.dropout, self.lr, self.batch_size = max_len, dropout, lr, batch_size
         self.max_epochs, self.patience, self.beam, self.exclude_seen = max_epochs, patience, beam, exclude_seen
-        self.valid_users, self.seed, self.progress = valid_users, seed, progress
+        self.valid_users, self.trie_softmax, self.seed, self.progress = valid_users, trie_softmax, seed, progress
 
     # ----- network -------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -146,6 +163,11 @@ class GenerativeRecommender(nn.Module, Fitted):
         self.dec_norm = nn.LayerNorm(d)
         self.drop = nn.Dropout(self.dropout)
         self.trie = build_trie(ids.codes, ids.sizes)
+        # one bias per edge of the trie (prefix -> child): the biases along an item's path sum to a
+        # per-item popularity term, as SASRec's per-item output bias
+        self.edge_bias = nn.ParameterList(nn.Parameter(torch.zeros(t.shape)) for t in self.trie)
+        self.register_buffer("prefixes", torch.cat([torch.zeros(1, self.n_codes, dtype=torch.long),
+                                                    torch.from_numpy(prefix_ids(ids.codes))]), persistent=False)
 
     def item_tokens(self, items: torch.Tensor) -> torch.Tensor:
         """Sum of the code embeddings of (item index + 1) tensors, 0 = padding -> zero; shape (..., dim)."""
@@ -153,13 +175,24 @@ class GenerativeRecommender(nn.Module, Fitted):
         x = sum(emb(c[..., j]) for j, emb in enumerate(self.code_emb))
         return x * (items > 0).unsqueeze(-1)
 
-    def encode(self, items: torch.Tensor) -> torch.Tensor:
-        """Causal encoder states (b, T, dim) of left-padded histories (b, T) of item index + 1."""
+    def encode(self, items: torch.Tensor, offset: int = 0) -> torch.Tensor:
+        """Causal encoder states (b, T, dim) of left-padded histories (b, T) of item index + 1 whose first
+        column is position ``offset`` of the ``max_len`` window (see :func:`trim`)."""
         t = items.shape[1]
-        x = self.item_tokens(items) + self.pos(torch.arange(t))[None]
-        causal = torch.triu(torch.ones(t, t, dtype=torch.bool), 1)
-        h = self.encoder(self.drop(x), mask=causal, src_key_padding_mask=items == 0)
-        return self.enc_norm(torch.nan_to_num(h))
+        x = self.item_tokens(items) + self.pos(torch.arange(offset, offset + t))[None]
+        h = self.encoder(self.drop(x), mask=self.attention_mask(items))
+        return self.enc_norm(h)
+
+    def attention_mask(self, items: torch.Tensor) -> torch.Tensor:
+        """Encoder mask (b·heads, T, T), True = may not attend: later positions and padded keys, except that
+        every position may attend to itself. A padded position then attends to itself alone instead of
+        to nothing: a row with nothing to attend to gives NaN, which the next layer spreads through its
+        zero-weighted values to every position (PyTorch's fused inference path does; so the states of every
+        history shorter than the window would be lost at inference, with two layers or more)."""
+        t = items.shape[1]
+        eye = torch.eye(t, dtype=torch.bool)
+        mask = (torch.triu(torch.ones(t, t, dtype=torch.bool), 1)[None] | (items == 0)[:, None, :]) & ~eye
+        return mask.repeat_interleave(self.heads, 0)
 
     def decoder_input(self, prefix: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
         """[BOS + h, c_1 .. c_j] embedded, for prefixes (..., j) of codes and the encoder state h (..., dim)
@@ -177,24 +210,36 @@ class GenerativeRecommender(nn.Module, Fitted):
             x = layer(x, k, v, allowed)
         return self.dec_norm(x)
 
-    def level_logits(self, h: torch.Tensor, level: int) -> torch.Tensor:
-        """Logits over the codebook of ``level`` from decoder states h (..., dim) -> (..., sizes[level])."""
-        return h @ self.code_emb[level].weight.T + self.code_bias[level]
+    def level_logits(self, h: torch.Tensor, level: int, prefix: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits over the codebook of ``level`` from decoder states h (..., dim) -> (..., sizes[level]).
+
+        With ``prefix`` (ids of the code prefixes of length ``level``, shape h.shape[:-1]) the bias of each
+        trie edge (``edge_bias``) is added, and with ``trie_softmax`` codes that extend no prefix to an item
+        get -inf: the softmax runs over the valid children only, so the product of the C conditionals is a
+        distribution over the items."""
+        logits = h @ self.code_emb[level].weight.T + self.code_bias[level]
+        if prefix is None:
+            return logits
+        logits = logits + self.edge_bias[level][prefix]
+        if not self.trie_softmax:
+            return logits
+        return logits.masked_fill(self.trie[level][prefix] < 0, float("-inf"))
 
     # ----- training --------------------------------------------------------------------------------------
     def sequence_loss(self, items: torch.Tensor) -> tuple[torch.Tensor, int]:
         """Summed per-level cross-entropy of the next item's codes at every position of left-padded
         sequences (b, T + 1) of item index + 1; returns (mean loss over targets, number of targets)."""
-        inp, nxt = items[:, :-1], items[:, 1:]
-        mem = self.encode(inp)
+        start = max(trim(items) - 1, 0)  # keep one padded column: it predicts the first item from nothing
+        inp, nxt = items[:, start:-1], items[:, start + 1:]
+        mem = self.encode(inp, start)
         t = inp.shape[1]
         keep = nxt > 0
         tgt = self.codes[nxt]  # (b, T, C)
         x = self.decoder_input(tgt[..., :-1], mem)  # (b, T, C, d)
         allowed = torch.tril(torch.ones(t, t, dtype=torch.bool))[None] & (inp > 0)[:, None, :]
         h = self.run_decoder(self.drop(x), mem, allowed)[keep]  # (n_keep, C, d)
-        y = tgt[keep]
-        loss = sum(F.cross_entropy(self.level_logits(h[:, j], j), y[:, j]) for j in range(self.n_codes))
+        y, pre = tgt[keep], self.prefixes[nxt[keep]]
+        loss = sum(F.cross_entropy(self.level_logits(h[:, j], j, pre[:, j]), y[:, j]) for j in range(self.n_codes))
         return loss, int(keep.sum())
 
     def fit(self, split: Split) -> GenerativeRecommender:
@@ -238,8 +283,10 @@ class GenerativeRecommender(nn.Module, Fitted):
         beam = beam or self.beam
         users = np.asarray(users)
         items = torch.from_numpy(pad_last(self.split_.sequences(stage), users, self.max_len)[0])
+        start = min(trim(items), items.shape[1] - 1)
+        items = items[:, start:]
         n = len(users)
-        mem = self.encode(items)
+        mem = self.encode(items, start)
         allowed = (items > 0)[:, None, :]
         kv = [layer.memory(mem) for layer in self.decoder]
         seen = multi_hot(self.split_.mask(stage), users).bool() if self.exclude_seen else None
@@ -252,7 +299,7 @@ class GenerativeRecommender(nn.Module, Fitted):
             for layer, (k, v) in zip(self.decoder, kv):
                 x = layer(x, k, v, allowed)
             h = self.dec_norm(x)[:, :, -1]  # (n, G, d)
-            logp = torch.log_softmax(self.level_logits(h, j), -1)
+            logp = torch.log_softmax(self.level_logits(h, j, prefix), -1)
             nxt = self.trie[j][prefix]  # (n, G, K)
             ok = nxt >= 0
             if seen is not None and j == self.n_codes - 1:
@@ -282,4 +329,4 @@ class GenerativeRecommender(nn.Module, Fitted):
         return out
 
 
-__all__ = ["GenerativeRecommender", "build_trie"]
+__all__ = ["GenerativeRecommender", "build_trie", "prefix_ids", "trim"]

@@ -23,6 +23,7 @@ INF = math.inf
 RANGES: list[tuple[str, float, float, bool]] = [  # (pattern searched in the name, low, high, whole number)
     (r"minus|diff|delta|gain", -1.0, 1.0, False),  # a difference of two [0, 1] metrics
     (r"/ari$", -1.0, 1.0, False),  # adjusted Rand index
+    (r"^scaling/exponent$", -5.0, 5.0, False),  # fitted power-law slope of valid loss against training FLOPs
     (r"(ndcg|hr@|mrr|recall|precision|coverage|auc|share|tail@|hit)[^/]*$", 0.0, 1.0, False),
     (r"/density_pct$", 0.0, 100.0, False),
     (r"/(events|users|items)$", 1.0, INF, True),

@@ -105,3 +105,60 @@ def test_flops_formulas_match_hand_count_and_torch_counter():
     with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
         g.sequence_loss(items)[0].backward()
     assert counter.get_total_flops() == generative_flops(8, 2, 1, 5, ids.sizes, n_seq, n_targets)
+
+
+def test_trie_softmax_is_a_distribution_over_items(chain):
+    split, model = _fit(chain, epochs=1)
+    users = np.arange(5)
+    items = torch.from_numpy(pad_last(split.sequences("test"), users, model.max_len)[0])
+    with torch.no_grad():
+        h = model.encode(items)[:, -1]
+        n = model.ids.n_items
+        codes = torch.from_numpy(model.ids.codes)
+        pre = model.prefixes[1:]  # (n_items, C)
+        logp = torch.zeros(len(users), n)
+        for j in range(model.n_codes):  # the log-probability of every item's whole tuple, teacher-forced
+            x = model.decoder_input(codes[:, :j].expand(len(users), n, j), h[:, None].expand(len(users), n, -1))
+            out = model.run_decoder(x, model.encode(items), (items > 0)[:, None, :])[:, :, -1]
+            lv = torch.log_softmax(model.level_logits(out, j, pre[:, j].expand(len(users), n)), -1)
+            logp += lv.gather(-1, codes[:, j].expand(len(users), n)[..., None]).squeeze(-1)
+    assert torch.allclose(logp.exp().sum(1), torch.ones(len(users)), atol=1e-4)  # sums to one over the items
+    plain = GenerativeRecommender(model.ids, trie_softmax=False)
+    plain._build()
+    z = plain.level_logits(torch.randn(3, plain.dim), 2, torch.zeros(3, dtype=torch.long))
+    assert torch.isfinite(z).all()  # without the trie softmax every code keeps a finite logit
+
+
+def test_trimming_padded_columns_changes_no_state(chain):
+    from recnb.models.generative import trim
+
+    split, model = _fit(chain, epochs=1)
+    items = torch.from_numpy(pad_last(split.sequences("test"), np.arange(30), model.max_len)[0])
+    items[:, :8] = 0  # histories shorter than the window: leading columns padded everywhere
+    start = trim(items)
+    assert start >= 8 and (items[:, :start] == 0).all()
+    with torch.no_grad():
+        full = model.encode(items)[:, start:]
+        short = model.encode(items[:, start:], start)
+    assert torch.allclose(full, short, atol=1e-5)
+
+
+def test_short_histories_keep_their_state_at_inference(chain):
+    # a position with nothing to attend to used to give NaN, which the second encoder layer spread to every
+    # position of every history shorter than the window in PyTorch's inference path (states lost)
+    split, model = _fit(chain, epochs=1)
+    items = torch.from_numpy(pad_last(split.sequences("test"), np.arange(30), model.max_len)[0])
+    assert (items == 0).any(1).any() and model.layers >= 2
+    for mod in model.modules():
+        if isinstance(mod, torch.nn.Dropout):
+            mod.p = 0.0
+        elif isinstance(mod, torch.nn.MultiheadAttention):
+            mod.dropout = 0.0  # attention dropout is a float attribute
+    with torch.no_grad():
+        model.eval()
+        inference = model.encode(items)
+        model.train()
+        training = model.encode(items)
+    model.eval()
+    assert torch.isfinite(inference).all()
+    assert torch.allclose(inference, training, atol=1e-5)
