@@ -141,7 +141,7 @@ PROFILES: dict[str, Profile] = {
         dp_epsilons=(1.0, 3.0, 8.0),
         stream_hours=24.0, stream_events=2000, stream_seq_epochs=2, stream_refit_hours=6.0,
         gen_epochs=3, gen_beam=20, semantic_codebook=32, scale_depths=(1,), scale_widths=(16, 32, 64),
-        scale_fractions=(1.0,), scale_epochs=3, gen_datasets=("amazon-sports", "amazon-toys"),
+        scale_fractions=(1.0,), scale_epochs=3, gen_datasets=("amazon-sports",),
         gen_amazon_users=1000, gen_seq_epochs=3, scale_datasets=("amazon-sports",)),
     "full": Profile(
         name="full", n_boot=2000, seeds=3, bpr_epochs=200, ease_items=5000, shops=True, shops_softmax=True,
