@@ -24,8 +24,11 @@ def planted():
     ds.events = ds.events[ds.events["event"] == "view"]
     split = leave_last_out(ds)
     relation, _ = relation_matrix(split, ds.edges)
-    encoders = {"ae": MultVAE(latent=16, hidden=64, max_epochs=30, patience=5, progress=False).fit(split),
-                "seq": SequenceRecommender("gru", dim=32, max_len=20, max_epochs=15, patience=5, progress=False).fit(split),
+    # the steps are pinned (not the models' defaults): each encoder is meant to learn mainly its own planted
+    # signal within these budgets, so that the fusion has something to add
+    encoders = {"ae": MultVAE(latent=16, hidden=64, lr=1e-3, max_epochs=30, patience=5, progress=False).fit(split),
+                "seq": SequenceRecommender("gru", dim=32, max_len=20, lr=3e-3, max_epochs=15, patience=5,
+                                           progress=False).fit(split),
                 "graph": GraphRecommender(dim=32, social=relation, lr=1e-2, max_epochs=30, patience=5,
                                           progress=False).fit(split)}
     return split, encoders
