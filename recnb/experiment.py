@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import importlib
-import inspect
 import json
 import os
 import pickle
@@ -29,14 +27,14 @@ from .data.fetch import processed_dir
 from .data.preprocess import clean
 from .data.split import Split, leave_last_out, random_holdout
 from .evaluate import Evaluation, evaluate, evaluate_all
+from .modelcache import cached_fit, modules_digest, split_fingerprint
 from .models.base import Fitted
-from .modelcache import cached_fit
 from .models.graph import relation_matrix
 from .profile import Profile
 from .recipes import fit_baselines
 
-CACHE_SOURCES = ("recnb.models.base", "recnb.models.baselines", "recnb.recipes", "recnb.evaluate.ranking",
-                 "recnb.data.split", "recnb.train")
+CACHE_SOURCES = ("recnb.models.base", "recnb.models.baselines", "recnb.models.ease", "recnb.recipes",
+                 "recnb.modelcache", "recnb.evaluate.ranking", "recnb.data.split", "recnb.train")
 """Modules whose source code is part of a cached baseline result's key: editing any of them refits."""
 
 
@@ -95,11 +93,8 @@ def prepare_social(dataset: str, data_path: str | None = None, seed: int = 0,
 
 def _fingerprint(split: Split, extra: dict[str, object]) -> str:
     h = hashlib.sha256(json.dumps(extra, sort_keys=True, default=str).encode())
-    for col in ("u", "i", "event"):
-        h.update(np.ascontiguousarray(split.events[col].to_numpy()).tobytes())
-    h.update(split.events["role"].astype(str).str.cat().encode())
-    for name in CACHE_SOURCES:
-        h.update(inspect.getsource(importlib.import_module(name)).encode())
+    h.update(split_fingerprint(split).encode())
+    h.update(modules_digest(CACHE_SOURCES).encode())
     return h.hexdigest()[:20]
 
 

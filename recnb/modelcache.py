@@ -31,6 +31,7 @@ import pickle
 import tempfile
 import time
 import warnings
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -113,11 +114,15 @@ def _module_source(name: str) -> str:
     return hashlib.sha256(inspect.getsource(importlib.import_module(name)).encode()).hexdigest()
 
 
+def modules_digest(names: Iterable[str]) -> str:
+    """SHA-256 (hex) of the source code of the modules ``names`` (any order): editing one changes it."""
+    return hashlib.sha256("|".join(f"{n}:{_module_source(n)}" for n in sorted(set(names))).encode()).hexdigest()
+
+
 def source_digest(cls: type) -> str:
     """SHA-256 (hex) of the source of :data:`CACHE_SOURCES` and of every ``recnb`` module in ``cls``'s
     class hierarchy."""
-    names = sorted({c.__module__ for c in cls.__mro__ if c.__module__.startswith("recnb")} | set(CACHE_SOURCES))
-    return hashlib.sha256("|".join(f"{n}:{_module_source(n)}" for n in names).encode()).hexdigest()
+    return modules_digest({c.__module__ for c in cls.__mro__ if c.__module__.startswith("recnb")} | set(CACHE_SOURCES))
 
 
 def model_key(model: Fitted, split: Split) -> str:
@@ -218,5 +223,5 @@ def cached_fit(model: F, split: Split, cache: bool = True) -> F:
     return fitted
 
 
-__all__ = ["CACHE_SOURCES", "digest", "split_fingerprint", "source_digest", "model_key", "cache_path",
+__all__ = ["CACHE_SOURCES", "digest", "split_fingerprint", "modules_digest", "source_digest", "model_key", "cache_path",
            "log_fit", "timed_fit", "cached_fit"]

@@ -27,13 +27,13 @@ from tqdm.auto import tqdm
 
 from .data.split import Split
 from .env import show_progress
+from .modelcache import cached_fit
 from .models.autoencoder import MultVAE
 from .models.base import Fitted, Recommender
 from .models.baselines import BPRMF, EASE, ItemKNN, MostPopular
 from .models.fusion import CascadeFusion, GatedFusion, LateFusion, ScoreEnsemble
 from .models.graph import GraphRecommender
 from .models.sequence import SequenceRecommender
-from .modelcache import cached_fit
 from .profile import Profile
 
 ENCODERS = ("ae", "seq", "graph")
@@ -42,7 +42,8 @@ ENCODERS = ("ae", "seq", "graph")
 
 def fit_baselines(split: Split, cfg: Profile, seed: int = 0, progress: bool = True) -> dict[str, Fitted]:
     """The four baselines with their default grids, fitted on ``split``: ``{"pop", "itemknn", "ease", "bpr"}``
-    (EASE capped at ``cfg.ease_items`` items, BPR-MF at ``cfg.bpr_epochs`` epochs)."""
+    (EASE with the size limit ``cfg.ease_items``, see :mod:`recnb.models.ease`; BPR-MF at ``cfg.bpr_epochs``
+    epochs), each through the model cache."""
     models: dict[str, Fitted] = {"pop": MostPopular(), "itemknn": ItemKNN(), "ease": EASE(max_items=cfg.ease_items),
                                  "bpr": BPRMF(seed=seed, max_epochs=cfg.bpr_epochs, progress=progress)}
     for name, m in tqdm(list(models.items()), desc="baselines", leave=False, disable=not show_progress(progress)):

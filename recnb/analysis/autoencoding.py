@@ -18,11 +18,11 @@ from ..data.features import numeric_matrix, user_features
 from ..data.split import Split
 from ..evaluate import Evaluation, evaluate, results_table
 from ..experiment import baseline_evaluations, prepare, run_seeds
+from ..modelcache import cached_fit
 from ..models.autoencoder import FeatureAutoencoder, MultDAE, MultVAE
 from ..profile import Profile
-from ..recipes import PATIENCE
 from ..prose import listing, num
-from ..modelcache import cached_fit
+from ..recipes import PATIENCE
 
 SHOP_SETTINGS: dict[str, Any] = {"hidden": 200, "latent": 64, "max_epochs": 40, "patience": 5}
 """Mult-VAE/Mult-DAE on a shop catalogue: narrower than the paper's 600 hidden units, for CPU time."""

@@ -18,12 +18,12 @@ import pandas as pd
 from .. import experiment
 from ..data.split import Split
 from ..evaluate import Evaluation, compare, evaluate, results_table
+from ..modelcache import cached_fit
 from ..models.base import Fitted, Recommender
+from ..models.ease import restriction_note
 from ..profile import Profile
 from ..prose import best_by, listing, num
 from ..recipes import fit_encoders, fusion_variants
-from ..modelcache import cached_fit
-from ..models.ease import restriction_note
 
 SINGLES: dict[str, str] = {"ae": "ae (Mult-VAE)", "seq": "seq (GRU)", "graph": "graph (LightGCN)"}
 """Display names of the three single encoders."""
@@ -58,8 +58,8 @@ def fit_fusions(split: Split, cfg: Profile, seeds: int, seed: int = 0, epochs: i
                 encoder_epochs: int | None = None, progress: bool = True, **variant_kw: object) -> FusionRuns:
     """Fit the three encoders and every fusion of :func:`fusion_variants` for ``seeds`` seeds from ``seed``; evaluate
     each on the validation and the test targets. The encoders are :func:`~recnb.recipes.fit_encoders`'s (served by
-the model cache when notebooks 03-05 trained them on the same split; ``encoder_epochs`` caps them, ``None``:
-the profile's caps); ``epochs`` caps each trained fusion. ``variant_kw`` goes to :func:`fusion_variants` (``pairs``,
+    the model cache when notebooks 03-05 trained them on the same split; ``encoder_epochs`` caps them, ``None``:
+    the profile's caps); ``epochs`` caps each trained fusion. ``variant_kw`` goes to :func:`fusion_variants` (``pairs``,
     ``finetune``, ``max_len``, ``cascade_batch``); the encoders read the same ``max_len`` when given."""
     runs, per_seed, timing = FusionRuns(), [], []
     test_runs: dict[str, list[Evaluation]] = {}
@@ -141,8 +141,8 @@ def shop_fusions(name: str, split: Split, cfg: Profile, seed: int = 0, epochs: i
     late fusion) on a shop split; the fusion is chosen on validation and tested against the single encoder chosen
     on validation and the baselines. Returns ``(results table, paired tests, verdict, runs)``."""
     base = experiment.baseline_evaluations(split, cfg, seed)
-    runs = fit_fusions(split, cfg, 1, seed, epochs=epochs, encoder_epochs=epochs, progress=False, pairs=False, finetune=False, max_len=max_len,
-                       cascade_batch=128)
+    runs = fit_fusions(split, cfg, 1, seed, epochs=epochs, encoder_epochs=epochs, progress=False, pairs=False,
+                       finetune=False, max_len=max_len, cascade_batch=128)
     candidates = tuple(c for c in ALL_THREE if c in runs.test)
     table = results_table([*base.values(), *runs.test.values()], n_boot=cfg.n_boot, seed=seed)
     table.insert(1, "valid ndcg@10", table["model"].map(runs.valid_ndcg()))

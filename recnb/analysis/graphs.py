@@ -16,12 +16,12 @@ import scipy.sparse as sp
 
 from ..data.split import Split
 from ..evaluate import Evaluation, activity_groups, by_group, compare, evaluate
+from ..modelcache import cached_fit
 from ..models.graph import GraphRecommender, mean_cosine
 from ..profile import Profile
-from ..recipes import PATIENCE
 from ..prose import listing, num
+from ..recipes import PATIENCE
 from .. import experiment
-from ..modelcache import cached_fit
 
 
 def graph_variants(knn: sp.csr_matrix | None = None) -> dict[str, dict[str, object]]:

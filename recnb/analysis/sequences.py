@@ -17,11 +17,11 @@ import pandas as pd
 from ..data.split import Split
 from ..evaluate import Evaluation, evaluate, results_table
 from ..experiment import baseline_evaluations, mean_evaluation, prepare, run_seeds
+from ..modelcache import cached_fit
 from ..models.sequence import SequenceRecommender
 from ..profile import Profile
 from ..prose import count, num
 from ..reference import reference
-from ..modelcache import cached_fit
 from .scaling import fit_power_law, non_embedding_parameters
 
 CELLS = ("rnn", "gru", "lstm", "sasrec")

@@ -367,7 +367,8 @@ class FoldIn:
     def _linear(self, h: np.ndarray) -> torch.Tensor:
         if isinstance(self.model, ItemKNN):
             return torch.from_numpy(np.asarray(self.weights.T @ h, dtype=np.float32))
-        assert isinstance(self.model, EASE)
+        if not isinstance(self.model, EASE):
+            raise TypeError(f"FoldIn: no linear state for a {type(self.model).__name__}")
         with torch.no_grad():
             return self.model.apply(torch.from_numpy(h[self.model.items_])[None].to(env.device()))[0].cpu()
 
