@@ -28,12 +28,12 @@ import io
 import json
 import os
 import pickle
-import tempfile
 import time
 import warnings
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
+from types import ModuleType
 from typing import Any, TypeVar
 
 import numpy as np
@@ -44,6 +44,7 @@ from torch import nn
 from .data.fetch import processed_dir
 from .data.split import Split
 from .env import FIT_LOG, device, model_cache_enabled
+from .filelock import exclusive, write_atomic
 from .models.base import Fitted
 
 F = TypeVar("F", bound=Fitted)
@@ -119,10 +120,28 @@ def modules_digest(names: Iterable[str]) -> str:
     return hashlib.sha256("|".join(f"{n}:{_module_source(n)}" for n in sorted(set(names))).encode()).hexdigest()
 
 
+@lru_cache(maxsize=None)
+def _recnb_imports(name: str) -> frozenset[str]:
+    """The ``recnb`` modules that module ``name`` uses through its globals (modules, functions, classes)."""
+    found = set()
+    for value in vars(importlib.import_module(name)).values():
+        mod = value.__name__ if isinstance(value, ModuleType) else getattr(value, "__module__", None)
+        if isinstance(mod, str) and mod.startswith("recnb.") and mod != name:
+            found.add(mod)
+    return frozenset(found)
+
+
 def source_digest(cls: type) -> str:
-    """SHA-256 (hex) of the source of :data:`CACHE_SOURCES` and of every ``recnb`` module in ``cls``'s
-    class hierarchy."""
-    return modules_digest({c.__module__ for c in cls.__mro__ if c.__module__.startswith("recnb")} | set(CACHE_SOURCES))
+    """SHA-256 (hex) of the source of :data:`CACHE_SOURCES`, of every ``recnb`` module in ``cls``'s class
+    hierarchy and of every ``recnb`` module those use, transitively (so an edit of a helper such as
+    :mod:`recnb.models.softmax` refits the models whose modules call it)."""
+    todo = {c.__module__ for c in cls.__mro__ if c.__module__.startswith("recnb")} | set(CACHE_SOURCES)
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        seen.add(name)
+        todo |= _recnb_imports(name) - seen
+    return modules_digest(seen)
 
 
 def model_key(model: Fitted, split: Split) -> str:
@@ -199,28 +218,24 @@ def cached_fit(model: F, split: Split, cache: bool = True) -> F:
     except TypeError:
         return timed_fit(model, split)
     path = cache_path(model, key)
-    if path.exists():
-        try:
-            with open(path, "rb") as f:
-                loaded = _Unpickler(f, split).load()
-            if type(loaded) is type(model):
-                log_fit(loaded, split, cached=True)
-                return loaded
-            warnings.warn(f"model cache: {path} holds a {type(loaded).__name__}; refitting", stacklevel=2)
-        except Exception as exc:  # a truncated or foreign file: refit and overwrite
-            warnings.warn(f"model cache: {path} is unreadable ({type(exc).__name__}: {exc}); refitting",
-                          stacklevel=2)
-    fitted = timed_fit(model, split)
-    buf = io.BytesIO()
-    _Pickler(buf, split).dump(fitted)
-    if buf.tell() > MAX_ENTRY_BYTES:
+    with exclusive(path):  # a parallel notebook needing the same fit waits for this one, then loads it
+        if path.exists():
+            try:
+                with open(path, "rb") as f:
+                    loaded = _Unpickler(f, split).load()
+                if type(loaded) is type(model):
+                    log_fit(loaded, split, cached=True)
+                    return loaded
+                warnings.warn(f"model cache: {path} holds a {type(loaded).__name__}; refitting", stacklevel=2)
+            except Exception as exc:  # a truncated or foreign file: refit and overwrite
+                warnings.warn(f"model cache: {path} is unreadable ({type(exc).__name__}: {exc}); refitting",
+                              stacklevel=2)
+        fitted = timed_fit(model, split)
+        buf = io.BytesIO()
+        _Pickler(buf, split).dump(fitted)
+        if buf.tell() <= MAX_ENTRY_BYTES:
+            write_atomic(path, buf.getvalue())
         return fitted
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
-    with os.fdopen(fd, "wb") as f:
-        f.write(buf.getvalue())
-    os.replace(tmp, path)
-    return fitted
 
 
 __all__ = ["CACHE_SOURCES", "digest", "split_fingerprint", "modules_digest", "source_digest", "model_key", "cache_path",

@@ -23,6 +23,8 @@ from .. import env
 from ..data.split import Split
 from ..train import FitResult, fit_loop, seed_everything, validation_score
 from .base import Recommender, multi_hot
+from .dropout import dropout
+from .softmax import softmax_cross_entropy
 
 
 def _mlp(sizes: list[int], act: type[nn.Module] = nn.ReLU, last_act: bool = False) -> nn.Sequential:
@@ -144,7 +146,7 @@ class MultVAE(Recommender):
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(μ, log σ²) of q(z|x), each (n, latent); for the DAE log σ² is zeros."""
-        h = self.encoder(F.dropout(F.normalize(x, dim=1), self.dropout, self.training))
+        h = self.encoder(dropout(F.normalize(x, dim=1), self.dropout, self.training))
         if not self.variational:
             return h, torch.zeros_like(h)
         return h[:, : self.latent], h[:, self.latent:]
@@ -152,8 +154,11 @@ class MultVAE(Recommender):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Logits over items (n, n_items), μ and log σ²."""
         mu, logvar = self.encode(x)
-        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if (self.training and self.variational) else mu
-        return self.decoder(z), mu, logvar
+        return self.decoder(self._sample(mu, logvar)), mu, logvar
+
+    def _sample(self, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+        """z = μ + σ ε when training the VAE (the reparameterisation trick), else μ."""
+        return mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if (self.training and self.variational) else mu
 
     def fit(self, split: Split) -> MultVAE:
         gen = seed_everything(self.seed)
@@ -171,8 +176,9 @@ class MultVAE(Recommender):
             perm = torch.from_numpy(users)[torch.randperm(len(users), generator=gen)]
             for b in perm.split(self.batch_size):
                 x = multi_hot(train, b.numpy(), dev)
-                logits, mu, logvar = self(x)
-                nll = -(F.log_softmax(logits, 1) * x).sum(1).mean()
+                mu, logvar = self.encode(x)
+                out = self.decoder[-1]  # -Σ_i x_ui log softmax(f_θ'(z))_i, fused with the output layer
+                nll = softmax_cross_entropy(self.decoder[:-1](self._sample(mu, logvar)), out.weight, out.bias, x)
                 loss = nll
                 if self.variational:
                     beta = min(self.beta_max, self.beta_max * self.steps_ / self.anneal_steps)

@@ -44,6 +44,7 @@ from .. import env
 from ..data.split import Split
 from ..train import FitResult, fit_loop, seed_everything, validation_score
 from .base import Recommender, as_index
+from .softmax import softmax_cross_entropy
 
 
 class _SymmetricSpmm(torch.autograd.Function):
@@ -290,8 +291,8 @@ class GraphRecommender(Recommender):
         emb = self.net.get_embedding(self.adjacency("train"))
         if self.loss == "ce":
             u, x = batch
-            logp = F.log_softmax(emb[u] @ emb[self.split_.n_users:].T, dim=1)
-            loss, ego_rows = -(x * logp).sum() / x.sum(), u
+            loss = softmax_cross_entropy(emb[u], emb[self.split_.n_users:], None, x) * (len(x) / x.sum())
+            ego_rows = u
         else:
             u, i, j = batch
             loss, ego_rows = -F.logsigmoid((emb[u] * (emb[i] - emb[j])).sum(1)).mean(), torch.cat([u, i, j])

@@ -26,6 +26,8 @@ from .. import env
 from ..data.split import Sequences, Split
 from ..train import FitResult, fit_loop, seed_everything, validation_score
 from .base import Recommender
+from .dropout import Dropout, uniform_dropouts
+from .softmax import softmax_cross_entropy
 
 N_GAP_BUCKETS = 33  # 0: unknown / first event; 1..32: floor(log2(seconds + 1)) + 1, capped
 
@@ -122,7 +124,7 @@ class _Encoder(nn.Module):
         self.item = nn.Embedding(n_items + 1, dim, padding_idx=0)
         self.event = nn.Embedding(8, dim, padding_idx=0)
         self.gap = nn.Embedding(N_GAP_BUCKETS, dim, padding_idx=0)
-        self.drop = nn.Dropout(dropout)
+        self.drop = Dropout(dropout)
         for emb in (self.item, self.event, self.gap):  # small logits at start: loss begins near log(n_items)
             nn.init.normal_(emb.weight, std=dim ** -0.5)
             emb.weight.data[0] = 0.0
@@ -135,7 +137,7 @@ class _Encoder(nn.Module):
         elif cell == "sasrec":
             self.pos = nn.Embedding(max_len, dim)
             layer = nn.TransformerEncoderLayer(dim, heads, 4 * dim, dropout, batch_first=True, norm_first=True)
-            self.net = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+            self.net = uniform_dropouts(nn.TransformerEncoder(layer, layers, enable_nested_tensor=False))
             self.norm = nn.LayerNorm(dim)
         else:
             raise ValueError(f"cell {cell!r}: expected rnn, gru, lstm or sasrec")
@@ -233,7 +235,8 @@ class SequenceRecommender(Recommender):
         h = self.encoder(items, events, gaps)
         target = following - 1  # next item at every position; -1 where padded
         keep = target >= 0
-        return F.cross_entropy(self.item_logits(h[keep]), target[keep]), int(keep.sum())
+        loss = softmax_cross_entropy(h[keep], self.encoder.item.weight[1:], self.out_bias, target[keep])
+        return loss, int(keep.sum())
 
     def _make_encoder(self, split: Split) -> nn.Module:
         """The encoder built at the start of :meth:`fit` (a hook: subclasses may swap its ``item`` table)."""

@@ -16,6 +16,7 @@ from ..autoencoder import MultVAE
 from ..base import Recommender, as_index, multi_hot
 from ..graph import FastLGConv, graph_stage, stage_graphs
 from ..sequence import VanillaRNN, pad_last
+from ..softmax import softmax_cross_entropy
 
 
 class CascadeFusion(Recommender):
@@ -133,11 +134,11 @@ class CascadeFusion(Recommender):
                 h = self._states(items[b], events[b])  # (B, T+1, dim)
                 target = items[b, 1:] - 1
                 keep = target >= 0
-                seq_loss = F.cross_entropy(h[:, :-1][keep] @ self.item.weight[1:].T + self.out_bias, target[keep])
+                seq_loss = softmax_cross_entropy(h[:, :-1][keep], self.item.weight[1:], self.out_bias, target[keep])
                 h_last = cache.index_put((u,), h[:, -1])
                 emb = self._propagate(adj, h_last)
                 x = multi_hot(train, users[b.cpu().numpy()], dev)
-                graph_loss = -(F.log_softmax(emb[u] @ emb[n_users:].T, 1) * x).sum() / x.sum()
+                graph_loss = softmax_cross_entropy(emb[u], emb[n_users:], None, x) * (len(x) / x.sum())
                 loss = graph_loss + seq_loss
                 opt.zero_grad()
                 loss.backward()

@@ -14,6 +14,8 @@ from ... import env
 from ...data.split import Split
 from ...train import FitResult, fit_loop, seed_everything, validation_score
 from ..base import Fitted, Recommender, multi_hot
+from ..dropout import Dropout
+from ..softmax import softmax_cross_entropy
 from .common import concat_vectors, stacked_scores
 
 
@@ -49,7 +51,7 @@ class LateFusion(Recommender):
             self.tuned = nn.ModuleList(self.encoders_.values())  # registered: saved and restored with the head
         users = np.flatnonzero(np.diff(split.train.indptr) > 0)
         dim = concat_vectors(self.encoders_, users[:2], "train").shape[1]
-        self.head = nn.Sequential(nn.Dropout(self.dropout), nn.Linear(dim, self.hidden), nn.Tanh(),
+        self.head = nn.Sequential(Dropout(self.dropout), nn.Linear(dim, self.hidden), nn.Tanh(),
                                   nn.Linear(self.hidden, split.n_items))
         dev = env.device()
         self.head.to(dev)  # initialised on the CPU (same values on every device), then moved
@@ -66,7 +68,8 @@ class LateFusion(Recommender):
                 u = users[b.numpy()]
                 feats = concat_vectors(self.encoders_, u, "train", grad=True) if fixed is None else fixed[b.to(dev)]
                 x = multi_hot(train, u, dev)
-                loss = -(F.log_softmax(self.head(feats), 1) * x).sum() / x.sum()
+                out = self.head[-1]  # the softmax over items, fused with the head's output layer
+                loss = softmax_cross_entropy(self.head[:-1](feats), out.weight, out.bias, x) * (len(x) / x.sum())
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
