@@ -120,7 +120,7 @@ def _report(args: argparse.Namespace) -> int:
 
     only = args.only.split(",") if args.only else None
     return run_report(args.profile, only=only, dataset=args.dataset, seed=args.seed, data_path=args.data_path,
-                      notebooks_dir=args.notebooks, out_root=args.out, edition=args.edition)
+                      notebooks_dir=args.notebooks, out_root=args.out, edition=args.edition, jobs=args.jobs)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,6 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--edition", default="teacher", choices=["teacher", "student"],
                    help="teacher: exercises with their solutions executed (reports/PROFILE/); student: solutions "
                         "replaced by answer boxes (reports/PROFILE-student/)")
+    r.add_argument("--jobs", type=int, default=None,
+                   help="notebooks run at once, each with an equal share of the cores (default: $RECNB_JOBS, "
+                        "else 2 on a machine with two or more cores)")
     r.add_argument("--device", choices=DEVICE_CHOICES, default=None,
                    help="where models train and evaluate, passed to the notebooks as $RECNB_DEVICE "
                         "(default: $RECNB_DEVICE, else auto = cuda when available)")

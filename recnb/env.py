@@ -16,7 +16,11 @@ elsewhere in the package:
 * ``RECNB_FIT_LOG`` (:data:`FIT_LOG`): where :func:`recnb.modelcache.cached_fit` appends one line per model
   (class, seconds, epochs, whether the cache served it): the manifest's time per model;
 * ``RECNB_MODEL_CACHE`` (:data:`MODEL_CACHE`): ``0`` turns off the cache of fitted models
-  (:mod:`recnb.modelcache`); anything else, or unset, leaves it on.
+  (:mod:`recnb.modelcache`); anything else, or unset, leaves it on;
+* ``RECNB_JOBS`` (:data:`JOBS`): how many notebooks the report runner executes at once (default
+  :func:`report_jobs`), set by ``--jobs`` of ``python -m recnb report``;
+* ``OMP_NUM_THREADS`` (:data:`THREADS`): the threads of each notebook's torch, set by the runner to an
+  equal share of the cores per parallel notebook (torch reads it when it starts).
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ DEVICE = "RECNB_DEVICE"
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 MODEL_CACHE = "RECNB_MODEL_CACHE"
 FIT_LOG = "RECNB_FIT_LOG"
+JOBS = "RECNB_JOBS"
+THREADS = "OMP_NUM_THREADS"
 
 
 def show_progress(progress: bool = True) -> bool:
@@ -45,6 +51,29 @@ def model_cache_enabled() -> bool:
     """Whether :func:`recnb.modelcache.cached_fit` may serve and store fitted models (``RECNB_MODEL_CACHE``
     is not ``0``)."""
     return os.environ.get(MODEL_CACHE, "1").strip() != "0"
+
+
+def report_jobs(jobs: int | None = None) -> int:
+    """Notebooks run at once by the report runner: ``jobs`` when given, else ``RECNB_JOBS``, else 2 when the
+    machine has at least two cores (notebooks spend much of their time in Python, pandas and small tensor
+    operations that one core runs as fast as two, so two notebooks with one core each finish sooner than
+    one after the other with two), else 1. ``ValueError`` for a value below 1."""
+    value = jobs if jobs is not None else os.environ.get(JOBS)
+    if value is None or str(value).strip() == "":
+        return 2 if (os.cpu_count() or 1) >= 2 else 1
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise ValueError(f"{JOBS}={value!r}: expected a whole number of notebooks run at once, at least 1")
+    return n
+
+
+def notebook_threads(jobs: int) -> int | None:
+    """Torch threads of each notebook when ``jobs`` run at once: an equal share of the cores (at least
+    one), or None (torch's default, all cores) when they run one at a time."""
+    return max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None
 
 
 def parse_device(name: str | None) -> torch.device:

@@ -13,9 +13,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import os
 import pickle
-import tempfile
 from typing import Callable
 
 import numpy as np
@@ -27,6 +25,7 @@ from .data.fetch import processed_dir
 from .data.preprocess import clean
 from .data.split import Split, leave_last_out, random_holdout
 from .evaluate import Evaluation, evaluate, evaluate_all
+from .filelock import exclusive, write_atomic
 from .modelcache import cached_fit, modules_digest, split_fingerprint
 from .models.base import Fitted
 from .models.graph import relation_matrix
@@ -105,17 +104,14 @@ def baseline_evaluations(split: Split, cfg: Profile, seed: int = 0, stage: str =
     key = _fingerprint(split, {"seed": seed, "bpr": cfg.bpr_epochs, "ease": cfg.ease_items, "stage": stage,
                                "name": split.name})
     path = processed_dir() / "runs" / f"baselines-{split.name}-{key}.pkl"
-    if cache and models is None and path.exists():
-        with open(path, "rb") as f:
-            return pickle.load(f)
-    models = models or fit_baselines(split, cfg, seed=seed)
-    evals = evaluate_all(models, split, stage)
-    if cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
-        with os.fdopen(fd, "wb") as f:
-            pickle.dump(evals, f)
-        os.replace(tmp, path)
+    if not cache:
+        return evaluate_all(models or fit_baselines(split, cfg, seed=seed), split, stage)
+    with exclusive(path):  # a parallel notebook needing the same results waits for these
+        if models is None and path.exists():
+            with open(path, "rb") as f:
+                return pickle.load(f)
+        evals = evaluate_all(models or fit_baselines(split, cfg, seed=seed), split, stage)
+        write_atomic(path, pickle.dumps(evals))
     return evals
 
 

@@ -126,7 +126,8 @@ def _to_html(ipynb: Path, target: Path) -> None:
 
 
 def _run_one(nb: Path, out_dir: Path, params: dict[str, Any], kernel: str | None,
-             cwd: Path | None = None) -> dict[str, Any]:
+             cwd: Path | None = None, threads: int | None = None) -> dict[str, Any]:
+    """Execute one notebook into ``out_dir`` (``threads``: torch threads of its kernel, default torch's)."""
     import papermill as pm
 
     stem = nb.stem
@@ -139,6 +140,9 @@ def _run_one(nb: Path, out_dir: Path, params: dict[str, Any], kernel: str | None
     os.environ[env.RECORD_FILE], os.environ[env.DATA_LOG] = str(rec_file), str(data_log)
     os.environ[env.FIT_LOG] = str(fit_log)
     os.environ[env.NO_PROGRESS] = "1"  # progress bars would flood the HTML; the runner shows its own
+    old_threads = os.environ.get(env.THREADS)
+    if threads is not None:
+        os.environ[env.THREADS] = str(threads)
     # the kernel imports the recnb that runs this report (a second checkout or worktree beside an
     # editable install would otherwise run the installed copy's code)
     old_path = os.environ.get("PYTHONPATH")
@@ -159,6 +163,10 @@ def _run_one(nb: Path, out_dir: Path, params: dict[str, Any], kernel: str | None
     finally:
         for var in (env.RECORD_FILE, env.DATA_LOG, env.FIT_LOG, env.NO_PROGRESS):
             os.environ.pop(var, None)
+        if old_threads is None:
+            os.environ.pop(env.THREADS, None)
+        else:
+            os.environ[env.THREADS] = old_threads
         if old_path is None:
             os.environ.pop("PYTHONPATH", None)
         else:
@@ -207,16 +215,54 @@ def _write_site(profile: str, out_dir: Path, results: list[dict[str, Any]], mani
     return not problems
 
 
+def _run_all(sources: list[tuple[Path, Path]], out_dir: Path, params: dict[str, Any], kernel: str | None,
+             jobs: int, desc: str) -> list[dict[str, Any]]:
+    """Execute ``(notebook to run, its folder)`` pairs, ``jobs`` at a time in number order, each with an
+    equal share of the cores (one process per notebook beside the first); results in the input order.
+
+    Notebooks that need the same fitted model or baseline results wait for each other through the caches'
+    locks (:mod:`recnb.filelock`), so each is computed once whatever the order."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    import multiprocessing as mp
+
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(sources), desc=desc, unit="notebook")
+    results: list[dict[str, Any] | None] = [None] * len(sources)
+
+    def done(i: int, result: dict[str, Any]) -> None:
+        results[i] = result
+        bar.update(1)
+        bar.set_postfix_str(result["notebook"])
+        if not result["ok"]:
+            tqdm.write(f"FAILED {result['notebook']}: {result['error']}")
+
+    if jobs == 1:
+        for i, (source, folder) in enumerate(sources):
+            bar.set_postfix_str(source.stem)
+            done(i, _run_one(source, out_dir, params, kernel, cwd=folder))
+    else:
+        threads = env.notebook_threads(jobs)
+        with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn")) as pool:
+            futures = {pool.submit(_run_one, source, out_dir, params, kernel, folder, threads): i
+                       for i, (source, folder) in enumerate(sources)}
+            for fut in as_completed(futures):
+                done(futures[fut], fut.result())
+    bar.close()
+    return [r for r in results if r is not None]
+
+
 def run_report(profile: str = "full", only: list[str] | None = None, notebooks_dir: str | Path | None = None,
                out_root: str | Path | None = None, dataset: str = "ml-100k", seed: int = 0,
-               data_path: str = "", kernel: str | None = None, edition: str = "teacher") -> int:
+               data_path: str = "", kernel: str | None = None, edition: str = "teacher",
+               jobs: int | None = None) -> int:
     """Run the notebooks and write the reports; return 0 when all succeeded, 1 otherwise.
 
     ``edition``: ``teacher`` (solutions executed; ``reports/<profile>/``) or ``student`` (solution cells
-    replaced by answer boxes; ``reports/<profile>-student/``), see :mod:`recnb.editions`."""
+    replaced by answer boxes; ``reports/<profile>-student/``), see :mod:`recnb.editions`. ``jobs``:
+    notebooks executed at once (:func:`recnb.env.report_jobs`: ``RECNB_JOBS``, else 2 on a machine with two
+    or more cores), each with an equal share of the cores; the manifest records both."""
     from . import editions
-    from tqdm.auto import tqdm
-
     from .data.fetch import project_root
 
     cfg = get_profile(profile)
@@ -241,15 +287,10 @@ def run_report(profile: str = "full", only: list[str] | None = None, notebooks_d
     # the commit the notebooks are read from: taken before they run, not after (work may go on meanwhile)
     git = {"commit": _git(root, "rev-parse", "HEAD"),
            "dirty": bool(_git(root, "status", "--porcelain", "--untracked-files=no"))}
+    jobs = min(env.report_jobs(jobs), len(todo))
     t0 = time.perf_counter()
-    results = []
-    bar = tqdm(todo, desc=f"reports/{profile}", unit="notebook")
-    for nb in bar:
-        bar.set_postfix_str(nb.stem)
-        source = editions.prepare(nb, edition, out_dir / ".edition")
-        results.append(_run_one(source, out_dir, params, kernel, cwd=nb.parent))
-        if not results[-1]["ok"]:
-            tqdm.write(f"FAILED {nb.stem}: {results[-1]['error']}")
+    sources = [(editions.prepare(nb, edition, out_dir / ".edition"), nb.parent) for nb in todo]
+    results = _run_all(sources, out_dir, params, kernel, jobs, f"reports/{profile}")
     metrics = {r["notebook"]: r["metrics"] for r in results}
     metrics_path = out_dir / "metrics.json"
     old = json.loads(metrics_path.read_text()) if only and metrics_path.exists() else {}
@@ -264,6 +305,7 @@ def run_report(profile: str = "full", only: list[str] | None = None, notebooks_d
         "wall_s": round(time.perf_counter() - t0, 2),
         "git": git,
         "platform": platform.platform(), "cpus": os.cpu_count(), "versions": _versions(),
+        "jobs": jobs, "threads_per_notebook": env.notebook_threads(jobs),
         "device": str(env.device()),
         "data_sha256": data, "command": " ".join(sys.argv),
         "notebooks": [{k: r[k] for k in ("notebook", "ok", "error", "wall_s")} | {"parameters": params}

@@ -3,25 +3,31 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
+
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 
 from nb import write  # noqa: E402
 
+from recnb import env  # noqa: E402
 from recnb.report import record, recorded, run_report  # noqa: E402
 
 PARAMS = 'profile = "quick"\ndataset = "ml-100k"\nseed = 0\ndata_path = ""'
 
 
-def test_runner_records_reports_and_survives_a_failure(tmp_path):
+@pytest.mark.parametrize("jobs", [1, 2])  # one after the other, and two at once in worker processes
+def test_runner_records_reports_and_survives_a_failure(tmp_path, jobs):
     nbs = tmp_path / "nbs"
     nbs.mkdir()
     write(str(nbs / "01_good.ipynb"), [
         ("md", "# good"), ("params", PARAMS),
         ("code", "from recnb.report import record\nimport matplotlib.pyplot as plt\n"
-                 "plt.plot([1, 2], [3, 4]); plt.show()\nrecord('x/seed', seed + 41)\nrecord('x/profile_len', len(profile))"),
+                 "plt.plot([1, 2], [3, 4]); plt.show()\nrecord('x/seed', seed + 41)\nrecord('x/profile_len', len(profile))\n"
+                 "import torch\nrecord('x/threads', torch.get_num_threads())"),
     ])
     write(str(nbs / "02_bad.ipynb"), [
         ("md", "# bad"), ("params", PARAMS),
@@ -29,16 +35,20 @@ def test_runner_records_reports_and_survives_a_failure(tmp_path):
         ("code", "raise ValueError('planted failure')"),
         ("code", "record('y/after', 2.0)"),
     ])
-    rc = run_report("smoke", notebooks_dir=nbs, out_root=tmp_path / "reports", seed=1)
+    rc = run_report("smoke", notebooks_dir=nbs, out_root=tmp_path / "reports", seed=1, jobs=jobs)
     out = tmp_path / "reports" / "smoke"
     assert rc == 1
     metrics = json.loads((out / "metrics.json").read_text())
+    threads = metrics["01_good"].pop("x/threads")
     assert metrics["01_good"] == {"x/seed": 42.0, "x/profile_len": 5.0}
     assert metrics["02_bad"] == {"y/before": 1.5}  # nothing after the failing cell
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["parameters"] == {"profile": "smoke", "dataset": "ml-100k", "seed": 1, "data_path": ""}
     assert {"git", "versions", "data_sha256", "notebooks", "wall_s"} <= set(manifest)
     assert manifest["versions"]["torch"].startswith("2.13.0")
+    assert manifest["jobs"] == jobs and manifest["threads_per_notebook"] == env.notebook_threads(jobs)
+    if jobs > 1:  # each parallel notebook's torch gets its share of the cores
+        assert threads == env.notebook_threads(jobs)
     by_nb = {n["notebook"]: n for n in manifest["notebooks"]}
     assert by_nb["01_good"]["ok"] and not by_nb["02_bad"]["ok"]
     assert by_nb["02_bad"]["error"]["ename"] == "ValueError"
@@ -62,3 +72,14 @@ def test_only_selects_notebooks(tmp_path):
 
 def test_record_in_process():
     assert record("z/value", 3) == 3.0 and recorded()["z/value"] == 3.0
+
+
+def test_jobs_setting(monkeypatch):
+    monkeypatch.setenv(env.JOBS, "3")
+    assert env.report_jobs() == 3 and env.report_jobs(1) == 1
+    monkeypatch.setenv(env.JOBS, "zero")
+    with pytest.raises(ValueError, match="RECNB_JOBS='zero'"):
+        env.report_jobs()
+    monkeypatch.delenv(env.JOBS)
+    assert env.report_jobs() == (2 if (os.cpu_count() or 1) >= 2 else 1)
+    assert env.notebook_threads(1) is None and env.notebook_threads(64) == 1
