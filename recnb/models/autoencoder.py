@@ -21,7 +21,7 @@ from torch.nn import functional as F
 
 from .. import env
 from ..data.split import Split
-from ..train import FitResult, fit_loop, seed_everything, validation_score
+from ..train import FitResult, adam, fit_loop, seed_everything, validation_score
 from .base import Recommender, multi_hot
 from .dropout import dropout
 from .softmax import softmax_cross_entropy
@@ -74,7 +74,7 @@ class FeatureAutoencoder(nn.Module):
         perm = torch.randperm(len(x), generator=gen)
         n_val = max(1, int(len(x) * self.valid_share))
         val, tr = x[perm[:n_val]], x[perm[n_val:]]
-        opt = torch.optim.Adam(self.parameters(), lr=self.lr)
+        opt = adam(self.parameters(), lr=self.lr)
 
         def epoch_fn(_: int) -> float:
             for b in torch.randperm(len(tr), generator=gen).split(128):
@@ -168,7 +168,7 @@ class MultVAE(Recommender):
         self.to(dev)  # initialised on the CPU (same values on every device), then moved
         train = split.train
         users = np.flatnonzero(np.diff(train.indptr) > 0)
-        opt = torch.optim.Adam(self.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        opt = adam(self.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         self.steps_ = 0
 
         def epoch_fn(_: int) -> float:

@@ -21,7 +21,7 @@ import torch
 
 from .. import env
 from ..data.split import Split
-from ..train import fit_loop, seed_everything, select_on_validation, validation_score
+from ..train import adam, fit_loop, seed_everything, select_on_validation, validation_score
 from .base import Fitted, Recommender, as_index
 from .ease import EASE
 
@@ -126,7 +126,7 @@ class BPRMF(Recommender):
         coo = split.train.tocoo()
         users = torch.from_numpy(coo.row.astype(np.int64)).to(dev)
         items = torch.from_numpy(coo.col.astype(np.int64)).to(dev)
-        opt = torch.optim.Adam(self.parameters(), lr=self.lr)
+        opt = adam(self.parameters(), lr=self.lr)
 
         def epoch_fn(_: int) -> float:
             perm = torch.randperm(len(users), generator=gen).to(dev)

@@ -38,7 +38,7 @@ from torch.nn import functional as F
 
 from ..data.split import Split
 from ..evaluate.ranking import evaluate
-from ..train import FitResult, fit_loop, seed_everything
+from ..train import FitResult, adam, fit_loop, seed_everything
 from .base import Fitted, multi_hot
 from .semantic_ids import SemanticIds
 from .sequence import pad_last
@@ -252,7 +252,7 @@ class GenerativeRecommender(nn.Module, Fitted):
         seq = split.sequences("train")
         users = self.train_users_ = np.flatnonzero(seq.lengths() >= 2)
         items = torch.from_numpy(pad_last(seq, users, self.max_len, extra=1)[0])
-        opt = torch.optim.Adam(self.parameters(), lr=self.lr)
+        opt = adam(self.parameters(), lr=self.lr)
         vu = split.target("valid")[0]
         if self.valid_users is not None and self.valid_users < len(vu):
             vu = np.sort(np.random.default_rng(self.seed).choice(vu, self.valid_users, replace=False))

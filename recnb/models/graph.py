@@ -42,7 +42,7 @@ from torch_geometric.nn.models import LightGCN
 
 from .. import env
 from ..data.split import Split
-from ..train import FitResult, fit_loop, seed_everything, validation_score
+from ..train import FitResult, adam, fit_loop, seed_everything, validation_score
 from .base import Recommender, as_index
 from .softmax import softmax_cross_entropy
 
@@ -246,7 +246,7 @@ class GraphRecommender(Recommender):
         items = torch.from_numpy(coo.col.astype(np.int64)).to(dev)
         x_train = torch.from_numpy(train.toarray()).to(dev)  # (n_users, n_items) binary
         active = torch.from_numpy(np.flatnonzero(np.diff(train.indptr) > 0)).to(dev)
-        opt = torch.optim.Adam(self.parameters(), lr=self.lr)
+        opt = adam(self.parameters(), lr=self.lr)
         n_users = split.n_users
         # the units of an epoch: users with train items (ce) or train interactions, the BPR triples (bpr)
         units, size = (len(active), self.user_batch) if self.loss == "ce" else (len(users), self.batch_size)

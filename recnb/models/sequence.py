@@ -24,7 +24,7 @@ from torch.nn import functional as F
 
 from .. import env
 from ..data.split import Sequences, Split
-from ..train import FitResult, fit_loop, seed_everything, validation_score
+from ..train import FitResult, adam, fit_loop, seed_everything, validation_score
 from .base import Recommender
 from .dropout import Dropout, uniform_dropouts
 from .softmax import softmax_cross_entropy
@@ -202,7 +202,7 @@ class SequenceRecommender(Recommender):
             users = users[keep]
         self.train_users_ = users
         items, events, gaps = (torch.from_numpy(a).to(dev) for a in pad_last(seq, users, self.max_len, extra=1))
-        opt = torch.optim.Adam(self.parameters(), lr=self.lr)
+        opt = adam(self.parameters(), lr=self.lr)
 
         step, validate = self.batch_loss, lambda: validation_score(self, split)
         batches = lambda: torch.randperm(len(users), generator=gen).split(self.batch_size)  # noqa: E731

@@ -23,6 +23,7 @@ from torch.nn import functional as F
 
 from ..models.autoencoder import MultVAE
 from ..models.base import multi_hot
+from ..train import adam
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ def train_epochs(model: MultVAE, matrix: sp.csr_matrix, users: np.ndarray, epoch
     Returns the mean loss per user of each epoch; leaves the model in eval mode.
     """
     users = np.asarray(users)
-    opt = optimizer or torch.optim.Adam(model.parameters(), lr=config.lr)
+    opt = optimizer or adam(model.parameters(), lr=config.lr)
     losses = []
     model.train()
     for e in range(first_epoch, first_epoch + epochs):

@@ -47,6 +47,7 @@ import torch
 from ..data.split import Split
 from ..evaluate import Evaluation, evaluate
 from ..models.autoencoder import MultVAE
+from ..train import adam
 from .dae import DAEConfig, attach, build_dae, train_epochs
 
 os.environ.setdefault("FLWR_TELEMETRY_ENABLED", "0")
@@ -407,7 +408,7 @@ def run_centralised(split: Split, epochs: int = 20, config: DAEConfig = DAEConfi
     t_call = time.perf_counter()
     model = build_dae(split.n_items, config, seed)
     users = np.flatnonzero(np.diff(split.train.indptr) > 0)
-    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+    opt = adam(model.parameters(), lr=config.lr)
     tracker = _Tracker(split, attach(build_dae(split.n_items, config, seed), split))
     tracker(0, model.state_dict())
     for epoch in range(1, epochs + 1):

@@ -109,6 +109,7 @@ def child_train(prepared: str, n_batches: int = 8, seed: int = 0) -> dict[str, f
     import torch
 
     from ..models.sequence import SequenceRecommender, pad_last
+    from ..train import adam
     from .prepared import read_split
 
     split = read_split(prepared)
@@ -117,7 +118,7 @@ def child_train(prepared: str, n_batches: int = 8, seed: int = 0) -> dict[str, f
     model.split_ = split
     model.encoder = model._make_encoder(split)
     model.out_bias = torch.nn.Parameter(torch.zeros(split.n_items))
-    opt = torch.optim.Adam(model.parameters(), lr=model.lr)
+    opt = adam(model.parameters(), lr=model.lr)
     seq = split.sequences("train")
     users = np.flatnonzero(seq.lengths() >= 2)
     rng = np.random.default_rng(seed)

@@ -11,7 +11,7 @@ from torch.nn import functional as F
 
 from ... import env
 from ...data.split import Split
-from ...train import FitResult, fit_loop, seed_everything, validation_score
+from ...train import FitResult, adam, fit_loop, seed_everything, validation_score
 from ..autoencoder import MultVAE
 from ..base import Recommender, as_index, multi_hot
 from ..graph import FastLGConv, graph_stage, stage_graphs
@@ -121,7 +121,7 @@ class CascadeFusion(Recommender):
         users = np.flatnonzero(seq.lengths() >= 2)
         items, events, _ = (torch.from_numpy(a).to(dev) for a in pad_last(seq, users, self.max_len, extra=1))
         train = split.train
-        opt = torch.optim.Adam(self.parameters(), lr=self.lr)
+        opt = adam(self.parameters(), lr=self.lr)
         n_users = split.n_users
 
         cache = self._last_states("train")

@@ -12,7 +12,7 @@ from torch.nn import functional as F
 
 from ... import env
 from ...data.split import Split
-from ...train import FitResult, fit_loop, seed_everything, validation_score
+from ...train import FitResult, adam, fit_loop, seed_everything, validation_score
 from ..base import Fitted, Recommender, multi_hot
 from ..dropout import Dropout
 from ..softmax import softmax_cross_entropy
@@ -58,7 +58,7 @@ class LateFusion(Recommender):
         groups = [{"params": self.head.parameters(), "lr": self.lr}]
         if self.finetune:
             groups.append({"params": self.tuned.parameters(), "lr": self.lr * self.encoder_lr_scale})
-        opt = torch.optim.Adam(groups)
+        opt = adam(groups)
         fixed = None if self.finetune else concat_vectors(self.encoders_, users, "train")
         train = split.train
 
@@ -130,7 +130,7 @@ class GatedFusion(nn.Module, Fitted):
         perm = torch.randperm(len(users), generator=gen).to(dev)
         n_hold = max(1, int(self.holdout * len(users)))
         hold, fit = perm[:n_hold], perm[n_hold:]
-        opt = torch.optim.Adam(self.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        opt = adam(self.parameters(), lr=self.lr, weight_decay=self.weight_decay)
 
         def loss_on(idx: torch.Tensor) -> torch.Tensor:
             w = torch.softmax(self.gate(feats[idx]), 1)  # (n, K)
