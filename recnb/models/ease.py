@@ -30,6 +30,7 @@ there in torch.
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 
 from .. import env
@@ -98,14 +99,14 @@ class EASE(Fitted):
         x64 = x.astype(np.float64)
         sigma, u = np.linalg.eigh((x64 @ x64.T).toarray())
         v = np.asarray((x64.T @ u).T)  # Uᵀ X, shape (n_users, n_items)
-        return sigma.clip(min=0.0), v, v * v
+        return sigma.clip(min=0.0), torch.from_numpy(v.astype(np.float32)).to(env.device()), v * v
 
     def _set(self, grid: tuple, lam: float) -> None:
         dev = env.device()
         if self.form_ == USER_SPACE:
             sigma, v, v2 = grid
             d = 1.0 / np.sqrt(sigma + lam)
-            self.w_ = torch.from_numpy((v * d[:, None]).astype(np.float32)).to(dev)
+            self.w_ = v * torch.from_numpy(d.astype(np.float32)).to(dev)[:, None]
             self.c_ = torch.from_numpy((1.0 / (1.0 - (d * d) @ v2)).astype(np.float32)).to(dev)
         elif dev.type == "cpu":
             evals, q = grid
@@ -146,10 +147,22 @@ class EASE(Fitted):
         eye[torch.arange(len(idx)), idx.to(self.w_.device)] = 1.0
         return self.apply(eye)
 
+    def _apply_sparse(self, h: sp.csr_matrix) -> torch.Tensor:
+        """:meth:`apply` in user space for sparse histories ``h`` (b, n_items): h - (h - h Wᵀ W) c computed
+        as (h Wᵀ) W c plus h (1 - c) added at h's entries, so that only the second product is dense."""
+        dev = self.w_.device
+        coo = h.tocoo()
+        idx = torch.from_numpy(np.vstack([coo.row, coo.col]).astype(np.int64)).to(dev)
+        vals = torch.from_numpy(coo.data.astype(np.float32)).to(dev)
+        hw = torch.sparse.mm(torch.sparse_coo_tensor(idx, vals, h.shape, device=dev), self.w_.T)
+        out = (hw @ self.w_).mul_(self.c_)
+        return out.index_put_((idx[0], idx[1]), vals * (1.0 - self.c_[idx[1]]), accumulate=True)
+
     def score(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
         h = self.split_.history(stage)[users][:, self.items_]
         dev = env.device()
-        sub = self.apply(torch.from_numpy(np.asarray(h.todense(), dtype=np.float32)).to(dev))
+        sub = (self._apply_sparse(h) if self.form_ == USER_SPACE
+               else self.apply(torch.from_numpy(np.asarray(h.todense(), dtype=np.float32)).to(dev)))
         if len(self.items_) == self.split_.n_items:
             return sub
         out = self.fallback_.expand(len(users), -1).clone()

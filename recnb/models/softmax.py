@@ -48,7 +48,7 @@ class _SoftmaxCrossEntropy(torch.autograd.Function):
             z = hb @ weight.T if bias is None else torch.addmm(bias, hb, weight.T)
             logp = torch.log_softmax(z, 1)  # (rows, C): one block
             if dense:
-                loss -= (logp * yb).sum(dtype=torch.float64)
+                loss -= torch.vdot(logp.view(-1), yb.reshape(-1)).double()
             else:
                 rows = torch.arange(len(yb), device=logp.device)
                 loss -= logp[rows, yb].sum(dtype=torch.float64)
