@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PROFILE ?= full
 EDITION ?= teacher
+# notebooks run at once (empty: the runner's default, 2 on a machine with two or more cores)
+JOBS ?=
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 # The read-only datasets beside the checkout (../shared/data) join the search path when present.
@@ -13,7 +15,7 @@ export RECNB_DATA_PATH := $(RECNB_DATA_PATH)$(if $(SHARED),$(if $(RECNB_DATA_PAT
 
 .PHONY: venv data reports check-offline test lab clean-reports help
 help:
-	@echo "make reports [PROFILE=smoke|quick|full] [EDITION=teacher|student]"
+	@echo "make reports [PROFILE=smoke|quick|full] [EDITION=teacher|student] [JOBS=n]"
 	@echo "                                          data + all notebooks -> reports/PROFILE[-student]/index.html"
 	@echo "make check-offline [PROFILE=...]          open reports/PROFILE in headless Chromium, network cut"
 	@echo "make test                                 the test suite (as CI runs it)"
@@ -33,7 +35,7 @@ data: venv
 	$(PY) -m recnb data list
 
 reports: data
-	$(PY) -m recnb report --profile $(PROFILE) --edition $(EDITION)
+	$(PY) -m recnb report --profile $(PROFILE) --edition $(EDITION) $(if $(JOBS),--jobs $(JOBS),)
 	@echo "open reports/$(PROFILE)$(if $(filter student,$(EDITION)),-student,)/index.html"
 
 # Every page of reports/$(PROFILE) from file:// with no network: requests, images, equations (needs chromium).
