@@ -29,6 +29,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Sequence
 
+from .filelock import exclusive
+
 MATHJAX_DIR = "mathjax"
 # the combined configuration jupyter-server-mathjax ships (TeX input, HTML-CSS output, STIX-Web fonts)
 MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"
@@ -83,13 +85,14 @@ def install_mathjax(out_dir: Path) -> str:
     """
     dest = out_dir / MATHJAX_DIR
     stamp = f"jupyter-server-mathjax {metadata.version('jupyter-server-mathjax')}"
-    if not ((dest / ".source").is_file() and (dest / ".source").read_text() == stamp):
-        tmp = out_dir / f".{MATHJAX_DIR}.partial"
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.copytree(mathjax_source(), tmp)
-        (tmp / ".source").write_text(stamp)
-        shutil.rmtree(dest, ignore_errors=True)
-        tmp.rename(dest)
+    with exclusive(dest):  # notebooks converted in parallel processes install it once
+        if not ((dest / ".source").is_file() and (dest / ".source").read_text() == stamp):
+            tmp = out_dir / f".{MATHJAX_DIR}.partial"
+            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.copytree(mathjax_source(), tmp)
+            (tmp / ".source").write_text(stamp)
+            shutil.rmtree(dest, ignore_errors=True)
+            tmp.rename(dest)
     return f"{MATHJAX_DIR}/MathJax.js?config={MATHJAX_CONFIG}"
 
 
