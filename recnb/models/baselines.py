@@ -80,12 +80,18 @@ class ItemKNN(Fitted):
 
 def _rank_in_row(m: sp.csr_matrix) -> np.ndarray:
     """Each stored entry's rank within its row by decreasing value (0 = largest; ties keep storage order),
-    shape (m.nnz,), in storage order. Vectorised over all rows: one ``lexsort``."""
-    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
-    order = np.lexsort((-m.data, rows))
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order)) - m.indptr[rows[order]]
-    return rank
+    shape (m.nnz,), in storage order; the entries must be non-negative (similarities). Vectorised over all
+    rows: one stable sort of int64 keys (row << 32) + (0x7FFFFFFF - the value's float32 bits), which order
+    as (row, decreasing value) because the bits of non-negative floats order as their values."""
+    data = m.data.astype(np.float32) + np.float32(0.0)  # -0.0 becomes +0.0
+    if len(data) and data.min() < 0:
+        raise ValueError("_rank_in_row: expected non-negative entries (similarities)")
+    rows = torch.from_numpy(np.repeat(np.arange(m.shape[0], dtype=np.int64), np.diff(m.indptr)))
+    bits = torch.from_numpy(data.view(np.int32).astype(np.int64))
+    order = torch.sort((rows << 32) | (0x7FFFFFFF - bits), stable=True).indices
+    rank = torch.empty(len(order), dtype=torch.int64)
+    rank[order] = torch.arange(len(order)) - torch.from_numpy(m.indptr.astype(np.int64))[rows[order]]
+    return rank.numpy()
 
 
 def _keep(m: sp.csr_matrix, keep: np.ndarray) -> sp.csr_matrix:

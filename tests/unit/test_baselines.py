@@ -42,3 +42,22 @@ def test_recbole_export_reloads_to_the_same_counts(ml100k, tmp_path):
     assert all(target[u] == i for u, i in zip(last.user_id, last.item_id))
     files = export_split(split, tmp_path / "pq", "parquet")
     assert all(f.exists() for f in files)
+
+
+def test_rank_in_row_matches_a_per_row_stable_sort():
+    import scipy.sparse as sp
+
+    from recnb.models.baselines import _rank_in_row
+
+    m = sp.random(60, 80, density=0.2, random_state=1, format="csr", dtype=np.float32)
+    m.data = np.round(m.data * 4) / 4  # many ties within rows
+    m.data[::7] = 0.0
+    rank = _rank_in_row(m)
+    for r in range(m.shape[0]):
+        lo, hi = m.indptr[r], m.indptr[r + 1]
+        expected = np.empty(hi - lo, dtype=np.int64)
+        expected[np.argsort(-m.data[lo:hi], kind="stable")] = np.arange(hi - lo)
+        assert (rank[lo:hi] == expected).all()
+    m.data[0] = -1.0
+    with pytest.raises(ValueError, match="non-negative"):
+        _rank_in_row(m)
