@@ -114,22 +114,24 @@ def bench_split(split: Split, repeats: int = 3, bpr_epochs: int = 3, train_epoch
 
 def bench_training(split: Split, max_epochs: int, patience: int = 10) -> list[dict[str, object]]:
     """Train GRU, SASRec and LightGCN (full softmax, default settings) with early stopping on validation
-    NDCG@10, at most ``max_epochs`` epochs, on :func:`recnb.env.device`; measure an fp32 GEMM of the
-    SASRec logits' shape there in the same run. Rows: each model's median training epoch (with its FLOP
+    NDCG@10, at most ``max_epochs`` epochs, on :func:`recnb.env.device`; measure the fp32 GEMM rate of the
+    SASRec logits' shape there in the same run (:func:`recnb.flops.floor_gemm_rate`: the faster of the whole
+    product and one block of the fused loss). Rows: each model's median training epoch (with its FLOP
     count, the GEMM floor FLOP / rate and ``floor_x`` = epoch seconds / floor), median validation (a full
     ranking of the validation users; the floor uses the faster of the GEMM rate measured first and the one
     measured right after the model's epochs), time to the best validation NDCG@10 (with that epoch, the value, and
     whether patience ran out before the cap), and the full-ranking test evaluation of the trained SASRec."""
-    from .flops import gemm_flops_per_second, gru_epoch_flops, lightgcn_epoch_flops, sasrec_epoch_flops
+    from .flops import floor_gemm_rate, gru_epoch_flops, lightgcn_epoch_flops, sasrec_epoch_flops
     from .models.graph import GraphRecommender
     from .models.sequence import SequenceRecommender
 
     dev = env.device()
     seq = SequenceRecommender("sasrec", progress=False)
     m, k, n = seq.batch_size * seq.max_len, seq.dim, split.n_items
-    rate = gemm_flops_per_second(m, k, n, dev)
-    rows: list[dict[str, object]] = [{"task": f"fp32 GEMM ({m}x{k} @ {k}x{n}) on {dev}", "seconds": 2.0 * m * k * n / rate,
-                                      "gflop": 2.0 * m * k * n / 1e9, "gflop_per_s": rate / 1e9}]
+    rate, best = floor_gemm_rate(m, k, n, dev)
+    rows: list[dict[str, object]] = [{"task": f"fp32 GEMM ({best}x{k} @ {k}x{n}, the faster of {m} rows and one "
+                                              f"block of the fused loss) on {dev}", "seconds": 2.0 * best * k * n / rate,
+                                      "gflop": 2.0 * best * k * n / 1e9, "gflop_per_s": rate / 1e9}]
     models = {
         "gru": (lambda: SequenceRecommender("gru", max_epochs=max_epochs, patience=patience, progress=False),
                 lambda mdl: gru_epoch_flops(split, mdl.dim, mdl.max_len, mdl.layers)),
@@ -144,7 +146,7 @@ def bench_training(split: Split, max_epochs: int, patience: int = 10) -> list[di
         epoch_s = statistics.median(fit.epoch_seconds)
         flop = count(model)
         # the GEMM rate measured again right after this model's epochs: a shared machine's load drifts
-        floor = flop / max(rate, gemm_flops_per_second(m, k, n, dev))
+        floor = flop / max(rate, floor_gemm_rate(m, k, n, dev)[0])
         rows.append({"task": f"{name} epoch (training only, median of {len(fit.epoch_seconds)})", "seconds": epoch_s,
                      "gflop": flop / 1e9, "gflop_per_s": flop / epoch_s / 1e9, "floor_s": floor, "floor_x": epoch_s / floor})
         rows.append({"task": f"{name} validation (full ranking, median)", "seconds": statistics.median(fit.valid_seconds)})

@@ -83,4 +83,18 @@ def gemm_flops_per_second(m: int, k: int, n: int, device: torch.device | str = "
     return 2.0 * m * k * n / statistics.median(times)
 
 
-__all__ = ["sasrec_epoch_flops", "gru_epoch_flops", "lightgcn_epoch_flops", "gemm_flops_per_second"]
+def floor_gemm_rate(m: int, k: int, n: int, device: torch.device | str = "cpu") -> tuple[float, int]:
+    """The faster of two measured fp32 rates (FLOP per second) for logits of shape (m, n) from (m, k) @ (k, n):
+    the whole product at once, and a block of the rows that :func:`recnb.models.softmax.softmax_cross_entropy`
+    computes at a time (its output stays in the cache, so on a CPU it runs faster than the whole product,
+    whose output goes to memory). Returns ``(rate, rows of the faster shape)``: the floor of a training epoch
+    is its FLOP divided by this rate."""
+    from .models.softmax import _block_rows
+
+    block = min(m, _block_rows(n, 4))
+    rates = {rows: gemm_flops_per_second(rows, k, n, device) for rows in dict.fromkeys((m, block))}
+    rows = max(rates, key=rates.__getitem__)
+    return rates[rows], rows
+
+
+__all__ = ["sasrec_epoch_flops", "gru_epoch_flops", "lightgcn_epoch_flops", "gemm_flops_per_second", "floor_gemm_rate"]
