@@ -217,8 +217,9 @@ def _write_site(profile: str, out_dir: Path, results: list[dict[str, Any]], mani
 
 def _run_all(sources: list[tuple[Path, Path]], out_dir: Path, params: dict[str, Any], kernel: str | None,
              jobs: int, desc: str) -> list[dict[str, Any]]:
-    """Execute ``(notebook to run, its folder)`` pairs, ``jobs`` at a time in number order, each with an
-    equal share of the cores (one process per notebook beside the first); results in the input order.
+    """Execute ``(notebook to run, its folder)`` pairs, ``jobs`` at a time in number order: with one job in
+    this process, with more in a pool of ``jobs`` worker processes, each notebook's kernel with an equal share
+    of the cores (:func:`recnb.env.notebook_threads`); results in the input order.
 
     Notebooks that need the same fitted model or baseline results wait for each other through the caches'
     locks (:mod:`recnb.filelock`), so each is computed once whatever the order."""

@@ -1,6 +1,6 @@
 """Dropout (Srivastava et al., JMLR 2014) with a uniform draw in place of a Bernoulli one.
 
-``F.dropout`` on a CPU draws its mask with ``bernoulli_``, which took about a sixth of a SASRec training
+``F.dropout`` on a CPU draws its mask with ``bernoulli_``, which took about an eighth of a SASRec training
 step on ML-100K; comparing a uniform draw with p gives the same distribution (keep with probability 1 − p,
 scale the kept entries by 1 / (1 − p)) in under half the time. On a GPU both are fast; the uniform draw is
 used everywhere so that a model is the same model on every device. The draws come from torch's default

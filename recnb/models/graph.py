@@ -44,7 +44,7 @@ from .. import env
 from ..data.split import Split
 from ..train import FitResult, adam, fit_loop, seed_everything, validation_score
 from .base import Recommender, as_index
-from .softmax import softmax_cross_entropy
+from .softmax import interaction_cross_entropy
 
 
 class _SymmetricSpmm(torch.autograd.Function):
@@ -291,7 +291,7 @@ class GraphRecommender(Recommender):
         emb = self.net.get_embedding(self.adjacency("train"))
         if self.loss == "ce":
             u, x = batch
-            loss = softmax_cross_entropy(emb[u], emb[self.split_.n_users:], None, x) * (len(x) / x.sum())
+            loss = interaction_cross_entropy(emb[u], emb[self.split_.n_users:], None, x)
             ego_rows = u
         else:
             u, i, j = batch

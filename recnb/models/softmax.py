@@ -100,4 +100,12 @@ def softmax_cross_entropy(h: torch.Tensor, weight: torch.Tensor, bias: torch.Ten
     return _SoftmaxCrossEntropy.apply(h, weight, bias, target)
 
 
-__all__ = ["softmax_cross_entropy"]
+def interaction_cross_entropy(h: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
+                              x: torch.Tensor) -> torch.Tensor:
+    """:func:`softmax_cross_entropy` with multi-hot targets ``x`` (N, C), averaged over the interactions
+    (Σ x) rather than over the rows: −Σ_n Σ_i x_ni log p_ni / Σ x, the per-interaction full-softmax loss of
+    LightGCN-CE, the late fusion and the cascade's graph part."""
+    return softmax_cross_entropy(h, weight, bias, x) * (len(x) / x.sum())
+
+
+__all__ = ["softmax_cross_entropy", "interaction_cross_entropy"]

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from recnb.models.softmax import softmax_cross_entropy
+from recnb.models.softmax import interaction_cross_entropy, softmax_cross_entropy
 
 
 def _grads(loss_fn, h, w, b):
@@ -68,3 +68,11 @@ def test_shapes_are_checked():
         softmax_cross_entropy(torch.randn(8, 4), torch.randn(5, 4), torch.zeros(5), torch.zeros(7, dtype=torch.long))
     with pytest.raises(ValueError, match="weight"):
         softmax_cross_entropy(torch.randn(8, 4), torch.randn(5, 3), torch.zeros(5), torch.zeros(8, dtype=torch.long))
+
+
+def test_interaction_average():
+    gen = torch.Generator().manual_seed(2)
+    h, w = torch.randn(40, 5, generator=gen, dtype=torch.float64), torch.randn(90, 5, generator=gen, dtype=torch.float64)
+    x = (torch.rand(40, 90, generator=gen, dtype=torch.float64) < 0.05).double()
+    torch.testing.assert_close(interaction_cross_entropy(h, w, None, x),
+                               -(F.log_softmax(h @ w.T, 1) * x).sum() / x.sum(), rtol=1e-10, atol=1e-12)

@@ -16,7 +16,7 @@ from ..autoencoder import MultVAE
 from ..base import Recommender, as_index, multi_hot
 from ..graph import FastLGConv, graph_stage, stage_graphs
 from ..sequence import VanillaRNN, pad_last
-from ..softmax import softmax_cross_entropy
+from ..softmax import interaction_cross_entropy, softmax_cross_entropy
 
 
 class CascadeFusion(Recommender):
@@ -138,7 +138,7 @@ class CascadeFusion(Recommender):
                 h_last = cache.index_put((u,), h[:, -1])
                 emb = self._propagate(adj, h_last)
                 x = multi_hot(train, users[b.cpu().numpy()], dev)
-                graph_loss = softmax_cross_entropy(emb[u], emb[n_users:], None, x) * (len(x) / x.sum())
+                graph_loss = interaction_cross_entropy(emb[u], emb[n_users:], None, x)
                 loss = graph_loss + seq_loss
                 opt.zero_grad()
                 loss.backward()

@@ -15,7 +15,7 @@ from ...data.split import Split
 from ...train import FitResult, adam, fit_loop, seed_everything, validation_score
 from ..base import Fitted, Recommender, multi_hot
 from ..dropout import Dropout
-from ..softmax import softmax_cross_entropy
+from ..softmax import interaction_cross_entropy
 from .common import concat_vectors, stacked_scores
 
 
@@ -69,7 +69,7 @@ class LateFusion(Recommender):
                 feats = concat_vectors(self.encoders_, u, "train", grad=True) if fixed is None else fixed[b.to(dev)]
                 x = multi_hot(train, u, dev)
                 out = self.head[-1]  # the softmax over items, fused with the head's output layer
-                loss = softmax_cross_entropy(self.head[:-1](feats), out.weight, out.bias, x) * (len(x) / x.sum())
+                loss = interaction_cross_entropy(self.head[:-1](feats), out.weight, out.bias, x)
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
