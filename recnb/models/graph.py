@@ -127,10 +127,12 @@ def normalized_adjacency(history: sp.csr_matrix, social: sp.csr_matrix | None = 
     inv[deg > 0] = deg[deg > 0] ** -0.5
     a = (sp.diags(inv) @ a @ sp.diags(inv)).tocsr().astype(np.float32)
     a.sort_indices()
+    # int32 indices where they fit: the same sums in the same order (bit-identical) and a faster product on CPU
+    index = np.int32 if a.nnz < np.iinfo(np.int32).max else np.int64
     with warnings.catch_warnings():  # "sparse CSR support is in beta"
         warnings.simplefilter("ignore", UserWarning)
-        return torch.sparse_csr_tensor(torch.from_numpy(a.indptr.astype(np.int64)),
-                                       torch.from_numpy(a.indices.astype(np.int64)),
+        return torch.sparse_csr_tensor(torch.from_numpy(a.indptr.astype(index)),
+                                       torch.from_numpy(a.indices.astype(index)),
                                        torch.from_numpy(a.data), size=a.shape)
 
 

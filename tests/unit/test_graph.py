@@ -38,6 +38,14 @@ def test_normalized_adjacency_is_symmetric_and_normalised():
     np.testing.assert_allclose(normalized_adjacency(h, social, social_weight=0.0).to_dense().numpy(), a)
 
 
+def test_adjacency_int32_indices_give_the_int64_product_bit_for_bit():
+    adj = normalized_adjacency(_random_history(3, (400, 300)))
+    assert adj.crow_indices().dtype == torch.int32 and adj.col_indices().dtype == torch.int32
+    wide = torch.sparse_csr_tensor(adj.crow_indices().long(), adj.col_indices().long(), adj.values(), size=adj.shape)
+    x = torch.randn(700, 64, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(adj @ x, wide @ x)
+
+
 def test_fast_layers_equal_pyg_layers_forward_and_backward():
     adj = normalized_adjacency(_random_history(1), self_loops=True)
     dense = adj.to_dense()
