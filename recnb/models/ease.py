@@ -9,8 +9,9 @@ so that diag(B) = 0, and a user with history h scores items by s = h B. λ is ch
 
 Two ways to compute it, the same B up to rounding:
 
-* **Item space** (catalogue <= ``max_items``): one eigendecomposition G = QΛQᵀ makes every λ of the grid one
-  matrix product, P = Q diag(1/(Λ+λ)) Qᵀ; memory O(n_items²).
+* **Item space** (catalogue <= ``max_items``): for each λ of the grid one Cholesky factorisation of G + λI and its
+  inverse (``torch.linalg.cholesky``, ``torch.cholesky_inverse``: n³ flops a λ, a third of one eigendecomposition
+  plus a matrix product); memory O(n_items²). Histories are sparse, so scoring is a sparse product h B.
 * **User space** (more items than ``max_items``, at most ``max_items`` users): by the Woodbury identity
   P = (I - Xᵀ K⁻¹ X) / λ with K = XXᵀ + λI, an (n_users, n_users) matrix. With XXᵀ = UΣUᵀ and
   W = (Σ+λ)^(-1/2) Uᵀ X (shape (n_users, n_items)), Xᵀ K⁻¹ X = WᵀW, diag(P)_i = (1 - ‖w_i‖²)/λ and
@@ -23,8 +24,7 @@ Two ways to compute it, the same B up to rounding:
 Only when both the catalogue and the users exceed ``max_items`` is the model restricted to the ``max_items``
 most popular items (the others score below all of them, by popularity); :attr:`EASE.info_` states the form,
 and :meth:`EASE.uncovered_targets` counts the targets a restriction cuts off. ``max_items=None`` always uses
-the item space. On a CUDA device (:func:`recnb.env.device`) the item-space closed form and the scoring run
-there in torch.
+the item space. Both forms run in torch on the device of :func:`recnb.env.device` (CUDA when chosen).
 """
 
 from __future__ import annotations
@@ -90,10 +90,7 @@ class EASE(Fitted):
     # -- the two forms: what is computed once, then each λ of the grid --------------------------------------
 
     def _item_space(self, x) -> tuple:
-        g = (x.T @ x).toarray()  # float32 halves the cost; λ >= 50 keeps it well conditioned
-        if env.device().type == "cpu":
-            return np.linalg.eigh(g)
-        return torch.linalg.eigh(torch.from_numpy(g).to(env.device()))
+        return (torch.from_numpy((x.T @ x).toarray()).to(env.device()),)  # G, float32
 
     def _user_space(self, x) -> tuple:
         x64 = x.astype(np.float64)
@@ -108,17 +105,10 @@ class EASE(Fitted):
             d = 1.0 / np.sqrt(sigma + lam)
             self.w_ = v * torch.from_numpy(d.astype(np.float32)).to(dev)[:, None]
             self.c_ = torch.from_numpy((1.0 / (1.0 - (d * d) @ v2)).astype(np.float32)).to(dev)
-        elif dev.type == "cpu":
-            evals, q = grid
-            b = (q / (evals + lam)) @ q.T  # P, then B in place: -P / diag(P) = P / -diag(P) exactly
-            np.divide(b, -np.diag(b).copy(), out=b)
-            np.fill_diagonal(b, 0.0)
-            self.weights_ = torch.from_numpy(b.astype(np.float32, copy=False))
         else:
-            evals_t, q_t = grid
-            p_t = (q_t / (evals_t + lam)) @ q_t.T
-            p_t.div_(-torch.diagonal(p_t).clone()).fill_diagonal_(0.0)
-            self.weights_ = p_t
+            (g,) = grid
+            p = torch.cholesky_inverse(torch.linalg.cholesky(g + lam * torch.eye(len(g), device=g.device)))
+            self.weights_ = p.div_(-torch.diagonal(p).clone()).fill_diagonal_(0.0)  # B = -P / diag(P), diag 0
 
     def _state(self) -> tuple:
         return (self.w_, self.c_) if self.form_ == USER_SPACE else (self.weights_,)
@@ -148,21 +138,23 @@ class EASE(Fitted):
         return self.apply(eye)
 
     def _apply_sparse(self, h: sp.csr_matrix) -> torch.Tensor:
-        """:meth:`apply` in user space for sparse histories ``h`` (b, n_items): h - (h - h Wᵀ W) c computed
-        as (h Wᵀ) W c plus h (1 - c) added at h's entries, so that only the second product is dense."""
-        dev = self.w_.device
+        """:meth:`apply` for sparse histories ``h`` (b, n_items). Item space: the sparse product h B. User
+        space: h - (h - h Wᵀ W) c computed as (h Wᵀ) W c plus h (1 - c) added at h's entries, so that only the
+        second product is dense."""
+        dev = env.device()
         coo = h.tocoo()
         idx = torch.from_numpy(np.vstack([coo.row, coo.col]).astype(np.int64)).to(dev)
         vals = torch.from_numpy(coo.data.astype(np.float32)).to(dev)
-        hw = torch.sparse.mm(torch.sparse_coo_tensor(idx, vals, h.shape, device=dev), self.w_.T)
-        out = (hw @ self.w_).mul_(self.c_)
+        hs = torch.sparse_coo_tensor(idx, vals, h.shape, device=dev, check_invariants=False)
+        if self.form_ != USER_SPACE:
+            return torch.sparse.mm(hs, self.weights_)
+        out = (torch.sparse.mm(hs, self.w_.T) @ self.w_).mul_(self.c_)
         return out.index_put_((idx[0], idx[1]), vals * (1.0 - self.c_[idx[1]]), accumulate=True)
 
     def score(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
         h = self.split_.history(stage)[users][:, self.items_]
         dev = env.device()
-        sub = (self._apply_sparse(h) if self.form_ == USER_SPACE
-               else self.apply(torch.from_numpy(np.asarray(h.todense(), dtype=np.float32)).to(dev)))
+        sub = self._apply_sparse(h)
         if len(self.items_) == self.split_.n_items:
             return sub
         out = self.fallback_.expand(len(users), -1).clone()
