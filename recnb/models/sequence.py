@@ -80,7 +80,9 @@ class VanillaRNNCell(nn.Module):
 class VanillaRNN(nn.Module):
     """:class:`VanillaRNNCell` unrolled over a batch of sequences (batch, time, input) -> (batch, time, hidden).
 
-    The input projection W_x x_t is computed for all steps at once; only the recurrence is a loop over time.
+    The input projection W_x x_t + b_h (+ ``extra``) is computed for all steps at once; the recurrence
+    h_t = tanh(W_h h_{t-1} + proj_t) then runs in torch's fused RNN kernel (``torch.rnn_tanh``) with the identity
+    as its fixed input weight: the same numbers as a Python loop over time (tested) without a loop.
     """
 
     def __init__(self, input_size: int, hidden_size: int) -> None:
@@ -95,12 +97,11 @@ class VanillaRNN(nn.Module):
         proj = c.W_x(x) + c.b_h
         if extra is not None:
             proj = proj + extra
-        h = h0 if h0 is not None else x.new_zeros(x.shape[0], c.W_h.weight.shape[0])
-        out = []
-        for t in range(x.shape[1]):
-            h = torch.tanh(c.W_h(h) + proj[:, t])
-            out.append(h)
-        return torch.stack(out, 1)
+        hidden = c.W_h.weight.shape[0]
+        h = h0 if h0 is not None else x.new_zeros(x.shape[0], hidden)
+        eye = torch.eye(hidden, dtype=proj.dtype, device=proj.device)  # W_ih = I: the input is proj itself
+        out, _ = torch.rnn_tanh(proj, h.unsqueeze(0), [eye, c.W_h.weight], False, 1, 0.0, self.training, False, True)
+        return out
 
 
 def attention_mask(pad: torch.Tensor, heads: int) -> torch.Tensor:

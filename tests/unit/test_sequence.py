@@ -27,6 +27,22 @@ def test_vanilla_rnn_equals_torch_rnn():
     assert torch.allclose(ours(x), ref(x)[0], atol=1e-6)
 
 
+def test_vanilla_rnn_equals_its_cell_unrolled_in_python_with_the_extra_term():
+    torch.manual_seed(1)
+    rnn = VanillaRNN(6, 8)
+    x, extra, h0 = torch.randn(4, 9, 6, requires_grad=True), torch.randn(4, 9, 8), torch.randn(4, 8)
+    h, steps = h0, []
+    for t in range(x.shape[1]):  # the article's h_t = tanh(W_h h_{t-1} + W_x x_t + b_h), plus the extra term
+        h = torch.tanh(rnn.cell.W_h(h) + rnn.cell.W_x(x[:, t]) + rnn.cell.b_h + extra[:, t])
+        steps.append(h)
+    looped = torch.stack(steps, 1)
+    grads = torch.autograd.grad((looped ** 2).sum(), [x, rnn.cell.W_h.weight, rnn.cell.W_x.weight])
+    fused = rnn(x, h0=h0, extra=extra)
+    torch.testing.assert_close(fused, looped, atol=1e-6, rtol=1e-6)
+    for a, b in zip(torch.autograd.grad((fused ** 2).sum(), [x, rnn.cell.W_h.weight, rnn.cell.W_x.weight]), grads):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+
+
 def test_padding_and_gap_buckets(ml100k):
     split = leave_last_out(ml100k)
     seq = split.sequences("train")
