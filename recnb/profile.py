@@ -42,7 +42,8 @@ class Profile:
         graph_depth_sweep: 05, numbers of propagation layers of the depth sweep.
         social_datasets: 05, the datasets with user-user relations of the social-graph section (those found).
         fusion_epochs: 06, epoch cap of each encoder and each trained fusion.
-        shop_epochs: 07, epoch cap of the neural models of the case study.
+        shop_epochs: 06 and 07, epoch cap of LightGCN and of the trained fusions on a shop log (the shop Mult-VAE and
+            GRU carry their own caps, :data:`recnb.recipes.SHOP`).
         analytics_ae_epochs: 08, epoch cap of the feature autoencoders (personas, prediction, anomalies).
         attack_intents, attack_shares: 08, the shilling attacks injected (every kind, for each intent and share).
         text_items: 09, the catalogue cut to its most popular items before the text study (0 = every item).
@@ -148,7 +149,7 @@ PROFILES: dict[str, Profile] = {
         feature_ae_epochs=300, ae_epochs=300, ae_latent_sweep=(8, 16, 32, 64, 128, 200, 400),
         seq_epochs=100, seq_width_sweep=(8, 16, 32, 64, 128), seq_sweep_cells=("sasrec", "gru"),
         graph_epochs=300, graph_depth_sweep=(0, 1, 2, 3, 4, 6, 8),
-        social_datasets=("lastfm", "ciao"), fusion_epochs=100, shop_epochs=60,
+        social_datasets=("lastfm", "ciao"), fusion_epochs=100, shop_epochs=20,
         analytics_ae_epochs=300, attack_intents=("push", "nuke"), attack_shares=(0.01, 0.05),
         text_items=0, text_seq_epochs=60, cold_seeds=(0, 1, 2, 3, 4),
         fl_clients=50, fl_rounds=40, fl_schemes=("iid", "activity", "genre", "user"), fl_user_fraction=0.05,

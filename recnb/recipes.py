@@ -11,8 +11,14 @@ recipe                      notebooks              profile fields
 :func:`encoder`             03-07                  ``ae_epochs``, ``seq_epochs``, ``graph_epochs``
                                                    (``shop_epochs`` on shop logs)
 :func:`fit_encoders`        06, 07                 as :func:`encoder`
-:func:`fusion_variants`     06                     ``fusion_epochs``
+:func:`shop_encoder`        03, 04, 06, 07         ``shop_epochs`` (:data:`SHOP`)
+:func:`fusion_variants`     06, 07                 ``fusion_epochs`` (``shop_epochs`` on shop logs,
+                                                   with :data:`SHOP_FUSIONS`)
 ==========================  =====================  =================================================
+
+On a shop log every notebook trains the same encoders (:func:`shop_encoder`) and the same fusions
+(:data:`SHOP_FUSIONS`), so a model notebook 03, 04 or 06 fitted on a shop split is served to notebook 07 by the
+model cache instead of being trained again.
 
 The case study's next-purchase line-up is :func:`recnb.analysis.shop.next_purchase_models` (it uses
 :func:`fit_encoders`).
@@ -79,14 +85,38 @@ def encoder(kind: str, cfg: Profile, seed: int = 0, epochs: int | None = None, d
     raise ValueError(f"encoder: unknown kind {kind!r}; expected one of {list(ENCODERS)}")
 
 
+SHOP: dict[str, dict[str, object]] = {"ae": {"hidden": 200, "latent": 64, "max_epochs": 40, "patience": 5},
+                                      "seq": {"dim": 64, "max_epochs": 8, "patience": 3}}
+"""Settings of the softmax encoders on a shop catalogue (tens of thousands of items): Mult-VAE narrower than the
+paper's (hidden 200, latent 64), the GRU on a budget of epochs (a full softmax at every position)."""
+
+SHOP_FUSIONS: dict[str, object] = {"pairs": False, "finetune": False, "max_len": 20, "cascade_batch": 128}
+""":func:`fusion_variants` on a shop log (notebooks 06 and 07): the fusions over all three encoders only (no pairs,
+no fine-tuned late fusion), the cascade's RNN over the last 20 events, 128 users a step."""
+
+
+def shop_encoder(kind: str, cfg: Profile, seed: int = 0, progress: bool = True) -> Recommender:
+    """One unfitted encoder as every notebook trains it on a shop log: ``"ae"`` Mult-VAE and ``"seq"`` the GRU with
+    the settings of :data:`SHOP`, ``"graph"`` LightGCN as :func:`encoder` makes it, capped at ``cfg.shop_epochs``."""
+    if kind == "ae":
+        return MultVAE(seed=seed, progress=progress, **SHOP["ae"])  # type: ignore[arg-type]
+    if kind == "seq":
+        return SequenceRecommender("gru", seed=seed, progress=progress, **SHOP["seq"])  # type: ignore[arg-type]
+    return encoder(kind, cfg, seed, cfg.shop_epochs, progress=progress)
+
+
 def fit_encoders(split: Split, cfg: Profile, seed: int = 0, epochs: int | None = None, dim: int = 64,
-                 max_len: int = 50, progress: bool = True, which: tuple[str, ...] = ENCODERS) -> dict[str, Recommender]:
+                 max_len: int = 50, progress: bool = True, which: tuple[str, ...] = ENCODERS,
+                 shop: bool = False) -> dict[str, Recommender]:
     """The encoders named in ``which`` (:func:`encoder`: ``{"ae": Mult-VAE, "seq": GRU, "graph": LightGCN}``),
     each trained alone on ``split`` through the model cache: on the same split, the models notebooks 03, 04 and
-    05 trained are served, not trained again. ``epochs`` caps all three (``None``: the profile's caps)."""
+    05 trained are served, not trained again. ``epochs`` caps all three (``None``: the profile's caps). With
+    ``shop`` they are the shop encoders of :func:`shop_encoder` (``epochs``, ``dim`` and ``max_len`` unused)."""
     unknown = set(which) - set(ENCODERS)
     if unknown:
         raise ValueError(f"fit_encoders: unknown encoder(s) {sorted(unknown)}; expected some of {list(ENCODERS)}")
+    if shop:
+        return {k: cached_fit(shop_encoder(k, cfg, seed, progress), split) for k in which}
     return {k: cached_fit(encoder(k, cfg, seed, epochs, dim, max_len, progress), split) for k in which}
 
 
@@ -116,4 +146,5 @@ def fusion_variants(encoders: Mapping[str, Recommender], epochs: int, seed: int 
     return out
 
 
-__all__ = ["ENCODERS", "PATIENCE", "encoder", "fit_baselines", "fit_encoders", "fusion_variants"]
+__all__ = ["ENCODERS", "PATIENCE", "SHOP", "SHOP_FUSIONS", "encoder", "fit_baselines", "fit_encoders", "fusion_variants",
+           "shop_encoder"]

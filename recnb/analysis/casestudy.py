@@ -35,8 +35,11 @@ from .funnel import funnel
 from .shop import ENCODER_NAMES, FUSION_CANDIDATES, beyond_table, choose, next_purchase_models, validation_scores
 
 SOFTMAX_MAX_ITEMS = 10_000
-"""Catalogues larger than this get no Mult-VAE (and so no late fusion): its softmax over every item is too slow
-on a CPU."""
+"""Two fits that train a softmax over the catalogue for this notebook alone are made on catalogues up to this many
+items only (a CPU-time budget): the cascade of section 2 (its RNN predicts the next item over every item at every
+position, end to end) and, in the new-user study (:func:`new_user_study`), the Mult-VAE refitted without the
+held-out users (LightGCN alone above). The shop encoders themselves are fitted on every catalogue (notebooks 03 and
+04 train them; the model cache serves them here)."""
 MIN_DAY_VIEWS = 200
 """Days with fewer viewed pairs are left out of the daily conversion plot (a handful of stray events)."""
 
@@ -116,14 +119,6 @@ def plot_category(top: pd.DataFrame, name: str) -> plt.Figure:
     return fig
 
 
-def encoders_for(split: Split, simulated: bool = False) -> tuple[str, ...]:
-    """The encoders the case study fits: all three on the simulated shop; Mult-VAE and LightGCN up to
-    :data:`SOFTMAX_MAX_ITEMS` items; LightGCN alone above."""
-    if simulated:
-        return ("ae", "seq", "graph")
-    return ("ae", "graph") if split.n_items <= SOFTMAX_MAX_ITEMS else ("graph",)
-
-
 @dataclass
 class ShopRun:
     """Next-purchase ranking on one log: the split, the models and their test evaluations with all behaviours
@@ -140,17 +135,17 @@ class ShopRun:
     info: dict[str, object] = field(default_factory=dict)
 
 
-def next_purchase(ds: Dataset, cfg: Profile, seed: int = 0, item_k: int = 0, simulated: bool = False) -> ShopRun:
-    """Fit the case study's models (:func:`~recnb.analysis.shop.next_purchase_models`) on ``ds`` with all
-    behaviours and with purchases only as history, evaluate both on the test targets, and choose the best
-    encoder and fusion on the validation targets (``simulated``: the simulator's shop, all three encoders)."""
+def next_purchase(ds: Dataset, cfg: Profile, seed: int = 0, item_k: int = 0) -> ShopRun:
+    """Fit the case study's models (:func:`~recnb.analysis.shop.next_purchase_models`: the baselines, the three
+    shop encoders and the fusions) on ``ds`` with all behaviours and with purchases only as history, evaluate both
+    on the test targets, and choose the best encoder and fusion on the validation targets."""
     t0 = time.perf_counter()
     split = experiment.prepare_dataset(ds, target="purchase", item_k=item_k)
-    kw = dict(cfg=cfg, seed=seed, encoders=encoders_for(split, simulated))
-    models = next_purchase_models(split, **kw)
+    cascade = split.n_items <= SOFTMAX_MAX_ITEMS
+    models = next_purchase_models(split, cfg, seed, cascade=cascade)
     valid = validation_scores(models, split)
     purchases_only = restrict_inputs(split, ("purchase",))
-    evals_p = evaluate_all(next_purchase_models(purchases_only, **kw), purchases_only)
+    evals_p = evaluate_all(next_purchase_models(purchases_only, cfg, seed, cascade=cascade), purchases_only)
     return ShopRun(split, purchases_only, models, evaluate_all(models, split), evals_p, valid, choose(valid),
                    time.perf_counter() - t0)
 
@@ -167,7 +162,9 @@ def run_summary(name: str, run: ShopRun) -> str:
     return (f"**{name}**: {count(s.n_users, 'user')}, {count(s.n_items, 'item')} (cleaning removed "
             f"{count(s.info['cleaning removed'], 'event')}), {count(len(s.test_users), 'test user')}; "
             f"{count(p.info['input events removed'], 'non-purchase history event')} removed for the purchases-only "
-            f"input. Validation targets: {validation_stage(s)}.")
+            f"input. Validation targets: {validation_stage(s)}."
+            + ("" if "cascade" in run.models else f" No cascade on this log: its catalogue has more than "
+               f"{SOFTMAX_MAX_ITEMS:,} items (`cs.SOFTMAX_MAX_ITEMS`)."))
 
 
 def selection_table(run: ShopRun) -> pd.DataFrame:
@@ -233,7 +230,8 @@ def new_user_study(split: Split, cfg: Profile, seed: int = 0, levels: tuple[int,
     ``levels`` events."""
     t0 = time.perf_counter()
     nu = new_users(split, levels=levels, fraction=fraction, seed=seed)
-    enc = fit_encoders(nu.base, cfg, seed, cfg.shop_epochs, which=encoders_for(split)[:2], progress=False)
+    which = ("ae", "graph") if split.n_items <= SOFTMAX_MAX_ITEMS else ("graph",)
+    enc = fit_encoders(nu.base, cfg, seed, which=which, progress=False, shop=True)
     models: dict[str, Fitted] = {"pop": MostPopular().fit(nu.base), "ease": EASE(max_items=cfg.ease_items).fit(nu.base),
                                  "lightgcn": enc["graph"]}
     if "ae" in enc:
@@ -354,7 +352,7 @@ def shop_verdict(name: str, run: ShopRun, effect: pd.DataFrame, verdict: str) ->
 
 
 __all__ = ["SOFTMAX_MAX_ITEMS", "MIN_DAY_VIEWS", "shop_logs", "data_summary", "plot_daily", "daily_note",
-           "category_funnel", "plot_category", "encoders_for", "ShopRun", "next_purchase", "validation_stage",
+           "category_funnel", "plot_category", "ShopRun", "next_purchase", "validation_stage",
            "run_summary", "selection_table", "choice_sentence", "selection_role", "ensemble_weights",
            "plot_input_effect", "NewUserStudy", "new_user_study", "plot_new_user", "curve_value",
            "newcomer_example", "explain_example", "beyond_accuracy", "plot_beyond", "shop_verdict"]

@@ -23,7 +23,7 @@ from ..models.base import Fitted, Recommender
 from ..models.ease import restriction_note
 from ..profile import Profile
 from ..prose import best_by, listing, num
-from ..recipes import fit_encoders, fusion_variants
+from ..recipes import SHOP_FUSIONS, fit_encoders, fusion_variants
 
 SINGLES: dict[str, str] = {"ae": "ae (Mult-VAE)", "seq": "seq (GRU)", "graph": "graph (LightGCN)"}
 """Display names of the three single encoders."""
@@ -55,18 +55,20 @@ class FusionRuns:
 
 
 def fit_fusions(split: Split, cfg: Profile, seeds: int, seed: int = 0, epochs: int = 50,
-                encoder_epochs: int | None = None, progress: bool = True, **variant_kw: object) -> FusionRuns:
+                encoder_epochs: int | None = None, progress: bool = True, shop: bool = False,
+                **variant_kw: object) -> FusionRuns:
     """Fit the three encoders and every fusion of :func:`fusion_variants` for ``seeds`` seeds from ``seed``; evaluate
     each on the validation and the test targets. The encoders are :func:`~recnb.recipes.fit_encoders`'s (served by
     the model cache when notebooks 03-05 trained them on the same split; ``encoder_epochs`` caps them, ``None``:
     the profile's caps); ``epochs`` caps each trained fusion. ``variant_kw`` goes to :func:`fusion_variants` (``pairs``,
-    ``finetune``, ``max_len``, ``cascade_batch``); the encoders read the same ``max_len`` when given."""
+    ``finetune``, ``max_len``, ``cascade_batch``); the encoders read the same ``max_len`` when given. With ``shop``
+    the encoders are the shop encoders (:func:`~recnb.recipes.shop_encoder`), whatever ``max_len``."""
     runs, per_seed, timing = FusionRuns(), [], []
     test_runs: dict[str, list[Evaluation]] = {}
     valid_runs: dict[str, list[Evaluation]] = {}
-    enc_kw = {"max_len": variant_kw["max_len"]} if "max_len" in variant_kw else {}
+    enc_kw = {"max_len": variant_kw["max_len"]} if "max_len" in variant_kw and not shop else {}
     for s in range(seed, seed + seeds):
-        encoders = fit_encoders(split, cfg, s, encoder_epochs, progress=progress, **enc_kw)
+        encoders = fit_encoders(split, cfg, s, encoder_epochs, progress=progress, shop=shop, **enc_kw)
         timing.append({"seed": s, "model": "the three encoders",
                        "seconds": sum(m.fit_seconds_ for m in encoders.values())})
         fitted: dict[str, Fitted] = {SINGLES[k]: m for k, m in encoders.items()}
@@ -135,14 +137,14 @@ def summary_lines(runs: FusionRuns, baselines: dict[str, Evaluation], tests: pd.
     return "\n".join(lines)
 
 
-def shop_fusions(name: str, split: Split, cfg: Profile, seed: int = 0, epochs: int = 20, max_len: int = 20
+def shop_fusions(name: str, split: Split, cfg: Profile, seed: int = 0
                  ) -> tuple[pd.DataFrame, pd.DataFrame, str, FusionRuns]:
-    """Notebook 06's shop section: one seed of the encoders and the fusions over all three (no pairs, no fine-tuned
-    late fusion) on a shop split; the fusion is chosen on validation and tested against the single encoder chosen
-    on validation and the baselines. Returns ``(results table, paired tests, verdict, runs)``."""
+    """Notebook 06's shop section: one seed of the shop encoders (:func:`~recnb.recipes.shop_encoder`) and the
+    fusions over all three (:data:`~recnb.recipes.SHOP_FUSIONS`, each capped at ``cfg.shop_epochs``) on a shop
+    split, the models notebook 07 reuses; the fusion is chosen on validation and tested against the single encoder
+    chosen on validation and the baselines. Returns ``(results table, paired tests, verdict, runs)``."""
     base = experiment.baseline_evaluations(split, cfg, seed)
-    runs = fit_fusions(split, cfg, 1, seed, epochs=epochs, encoder_epochs=epochs, progress=False, pairs=False,
-                       finetune=False, max_len=max_len, cascade_batch=128)
+    runs = fit_fusions(split, cfg, 1, seed, epochs=cfg.shop_epochs, progress=False, shop=True, **SHOP_FUSIONS)
     candidates = tuple(c for c in ALL_THREE if c in runs.test)
     table = results_table([*base.values(), *runs.test.values()], n_boot=cfg.n_boot, seed=seed)
     table.insert(1, "valid ndcg@10", table["model"].map(runs.valid_ndcg()))

@@ -20,6 +20,7 @@ from ..experiment import baseline_evaluations, mean_evaluation, prepare, run_see
 from ..modelcache import cached_fit
 from ..models.sequence import SequenceRecommender
 from ..profile import Profile
+from ..recipes import SHOP, shop_encoder
 from ..prose import count, num
 from ..reference import reference
 from .scaling import fit_power_law, non_embedding_parameters
@@ -27,8 +28,9 @@ from .scaling import fit_power_law, non_embedding_parameters
 CELLS = ("rnn", "gru", "lstm", "sasrec")
 """The four cells of notebook 04, in the order the notebook introduces them."""
 
-SHOP_BUDGET: dict[str, Any] = {"max_epochs": 8, "patience": 3}
-"""Training budget of the GRU on a shop catalogue (a full softmax at every position is costly there)."""
+SHOP_BUDGET: dict[str, Any] = SHOP["seq"]
+"""Settings and training budget of the GRU on a shop catalogue (:data:`recnb.recipes.SHOP`; a full softmax at every
+position is costly there); notebooks 06 and 07 train the same GRU on shop logs."""
 
 ABLATIONS: dict[str, dict[str, bool]] = {"item + event + gap": {}, "item + event": {"use_gap": False},
                                          "item only": {"use_gap": False, "use_event": False}}
@@ -185,14 +187,13 @@ def peer_numbers(dataset: str) -> pd.DataFrame:
     return peers[["label", "model", "metric", "value", "protocol", "note"]]
 
 
-def shop_gru(shop: str, data_path: str | None, cfg: Profile, seed: int = 0, dim: int = 64
+def shop_gru(shop: str, data_path: str | None, cfg: Profile, seed: int = 0
              ) -> tuple[pd.DataFrame, Evaluation, Split]:
     """Next purchase on a shop log: the baselines and a GRU (budget :data:`SHOP_BUDGET`) on the same split.
     Returns ``(results table, the GRU's evaluation, the split)``."""
     split = prepare(shop, data_path, target="purchase")
     base = baseline_evaluations(split, cfg, seed)
-    gru = evaluate(cached_fit(SequenceRecommender("gru", dim=dim, seed=seed, **SHOP_BUDGET), split), split,
-                   name="gru")
+    gru = evaluate(cached_fit(shop_encoder("seq", cfg, seed), split), split, name="gru")
     return results_table([*base.values(), gru], n_boot=cfg.n_boot, seed=seed), gru, split
 
 

@@ -16,40 +16,43 @@ import pandas as pd
 from ..data.split import Split
 from ..evaluate import Evaluation, paired_test
 from ..models.base import Fitted
-from ..models.baselines import BPRMF, EASE, ItemKNN, MostPopular, SeenItems
-from ..models.base import Recommender
-from ..models.fusion import LateFusion, ScoreEnsemble
+from ..modelcache import cached_fit
+from ..models.baselines import SeenItems
+from ..models.fusion import ScoreEnsemble
 from ..profile import Profile
-from ..recipes import fit_encoders
+from ..recipes import ENCODERS, SHOP_FUSIONS, fit_baselines, fit_encoders, fusion_variants
 from ..train import validation_score
 
 ENCODER_NAMES = {"ae": "mult-vae", "seq": "gru", "graph": "lightgcn"}
-FUSION_CANDIDATES = ("ensemble", "late", "ensemble+seen")
+FUSION_CANDIDATES = ("ensemble", "late", "cascade", "ensemble+seen")
 """The fusions the case study fits, in the order they are tried: the score ensemble of the encoders, the late
-fusion (frozen encoders, an MLP head over the catalogue; both need two or more encoders) and the score ensemble
-of the encoders with the re-find rule. None is preferred in advance: :func:`choose` picks one on validation."""
+fusion (frozen encoders, an MLP head over the catalogue), the article's cascade (autoencoder latent → RNN →
+graph, trained end to end; these three need two or more encoders, the cascade Mult-VAE among them) and the score
+ensemble of the encoders with the re-find rule. None is preferred in advance: :func:`choose` picks one on
+validation."""
 
 
-def next_purchase_models(split: Split, cfg: Profile, seed: int = 0, encoders: tuple[str, ...] = ("graph",),
-                         progress: bool = False) -> dict[str, Fitted]:
-    """The case study's recipe, fitted on ``split``: the baselines (``pop``, ``seen``, ``itemknn`` with k = 100
-    and shrink 10, ``ease`` capped at ``cfg.ease_items`` items, ``bpr`` at ``cfg.bpr_epochs`` epochs), the
-    ``encoders`` (named ``mult-vae``, ``gru``, ``lightgcn``; ``cfg.shop_epochs`` epochs) and the fusions of
-    :data:`FUSION_CANDIDATES`: the score ``ensemble`` and the ``late`` fusion of the encoders (when there are two
-    or more; ``late`` is capped at ``cfg.shop_epochs`` epochs) and ``ensemble+seen``, the encoders mixed with the
-    re-find baseline (weight step 0.2). Weights, epochs and hyper-parameters are chosen on the validation
-    targets."""
-    models: dict[str, Fitted] = {"pop": MostPopular().fit(split), "seen": SeenItems().fit(split),
-                                 "itemknn": ItemKNN(ks=(100,), shrinks=(10.0,)).fit(split),
-                                 "ease": EASE(max_items=cfg.ease_items).fit(split),
-                                 "bpr": BPRMF(seed=seed, max_epochs=cfg.bpr_epochs, progress=progress).fit(split)}
-    enc = fit_encoders(split, cfg, seed, cfg.shop_epochs, which=encoders, progress=progress)
+def next_purchase_models(split: Split, cfg: Profile, seed: int = 0, encoders: tuple[str, ...] = ENCODERS,
+                         cascade: bool = True, progress: bool = False) -> dict[str, Fitted]:
+    """The case study's recipe, fitted on ``split`` through the model cache: the baselines of notebook 02
+    (:func:`~recnb.recipes.fit_baselines`: ``pop``, ``itemknn``, ``ease``, ``bpr``) and ``seen``, the shop
+    ``encoders`` (:func:`~recnb.recipes.shop_encoder`, named ``mult-vae``, ``gru``, ``lightgcn``) and the fusions of
+    :data:`FUSION_CANDIDATES`: the score ``ensemble``, the ``late`` fusion and the ``cascade`` as notebook 06 fits
+    them on a shop (:data:`~recnb.recipes.SHOP_FUSIONS`, capped at ``cfg.shop_epochs`` epochs; on the same split
+    notebook 06's models are served, not trained again), and ``ensemble+seen``, the encoders mixed with the re-find
+    baseline (weight step 0.2); ``cascade=False`` leaves the cascade out. Weights, epochs and hyper-parameters are
+    chosen on the validation targets."""
+    base = fit_baselines(split, cfg, seed, progress=progress)
+    models: dict[str, Fitted] = {"pop": base["pop"], "seen": SeenItems().fit(split),
+                                 **{k: m for k, m in base.items() if k != "pop"}}
+    enc = fit_encoders(split, cfg, seed, which=encoders, progress=progress, shop=True)
     models.update({ENCODER_NAMES[k]: m for k, m in enc.items()})
     if len(enc) > 1:
-        models["ensemble"] = ScoreEnsemble(enc).fit(split)
-        dense = {k: m for k, m in enc.items() if isinstance(m, Recommender)}
-        if len(dense) > 1:
-            models["late"] = LateFusion(dense, max_epochs=cfg.shop_epochs, seed=seed, progress=progress).fit(split)
+        variants = fusion_variants(enc, epochs=cfg.shop_epochs, seed=seed, progress=progress,
+                                   **{**SHOP_FUSIONS, "cascade": cascade and "ae" in enc})  # type: ignore[arg-type]
+        for name in FUSION_CANDIDATES:
+            if name in variants:
+                models[name] = cached_fit(variants[name], split)
     models["ensemble+seen"] = ScoreEnsemble({**enc, "seen": models["seen"]}, step=0.2).fit(split)
     return models
 

@@ -15,7 +15,7 @@ def test_choose_takes_the_best_encoder_and_fusion_by_validation():
     valid = {"pop": 0.9, "ease": 0.8, "lightgcn": 0.1, "mult-vae": 0.2, "ensemble": 0.3, "late": 0.5,
              "ensemble+seen": 0.4}
     assert choose(valid) == {"encoder": "mult-vae", "fusion": "late"}  # baselines never chosen as either
-    assert set(FUSION_CANDIDATES) == {"ensemble", "late", "ensemble+seen"}
+    assert set(FUSION_CANDIDATES) == {"ensemble", "late", "cascade", "ensemble+seen"}
     with pytest.raises(ValueError, match="no fusion"):
         choose({"lightgcn": 0.1, "ease": 0.2})
 
