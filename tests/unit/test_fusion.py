@@ -89,6 +89,7 @@ def test_cascade_prefix_latent_equals_the_autoencoder_on_the_prefix(planted):
     padded = torch.from_numpy(np.r_[0, 0, items + 1])[None]  # left padding, as in training
     with torch.no_grad():
         z = cascade._prefix_latents(padded)[0]
+        torch.testing.assert_close(cascade._latent_terms(padded)[0], cascade.W_theta(z), atol=1e-5, rtol=1e-5)
         ae.eval()
         for t in range(1, len(items) + 1):
             x = torch.zeros(1, split.n_items)

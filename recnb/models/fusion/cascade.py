@@ -69,19 +69,32 @@ class CascadeFusion(Recommender):
         nn.init.normal_(self.nodes.weight, std=0.1)
         self.convs = nn.ModuleList(FastLGConv(normalize=False) for _ in range(self.layers))
 
-    def _prefix_latents(self, items: torch.Tensor) -> torch.Tensor:
-        """z_t for every prefix of left-padded ``items`` (batch, time) (0 = padding): (batch, time, latent)."""
-        lin1, act, lin2 = self.ae_encoder
+    def _prefix_hidden(self, items: torch.Tensor) -> torch.Tensor:
+        """The autoencoder's first layer on every prefix of left-padded ``items`` (batch, time) (0 = padding):
+        (batch, time, hidden)."""
+        lin1, act, _ = self.ae_encoder
         valid = (items > 0).unsqueeze(-1).float()
         cols = lin1.weight.T[(items - 1).clamp_min(0)] * valid  # (B, T, hidden)
         count = valid.cumsum(1).clamp_min(1.0)
-        hidden = act(cols.cumsum(1) / count.sqrt() + lin1.bias)
-        return F.linear(hidden, lin2.weight[: self.latent], lin2.bias[: self.latent])  # μ only: no log σ²
+        return act(cols.cumsum(1) / count.sqrt() + lin1.bias)
+
+    def _prefix_latents(self, items: torch.Tensor) -> torch.Tensor:
+        """z_t = μ(x_{≤t}) for every prefix of left-padded ``items`` (batch, time): (batch, time, latent)."""
+        _, _, lin2 = self.ae_encoder
+        return F.linear(self._prefix_hidden(items), lin2.weight[: self.latent], lin2.bias[: self.latent])  # μ only
+
+    def _latent_terms(self, items: torch.Tensor) -> torch.Tensor:
+        """W_θ z_t for every prefix, (batch, time, dim): the two linear maps folded into one (dim, hidden) matrix
+        W_θ W_μ first (the same function as ``W_theta(_prefix_latents(items))``, one small product per step
+        instead of a (latent, hidden) product at every position)."""
+        _, _, lin2 = self.ae_encoder
+        w_mu, b_mu = lin2.weight[: self.latent], lin2.bias[: self.latent]
+        return F.linear(self._prefix_hidden(items), self.W_theta.weight @ w_mu, self.W_theta.weight @ b_mu)
 
     def _states(self, items: torch.Tensor, events: torch.Tensor) -> torch.Tensor:
         """h_t for left-padded inputs (batch, time): (batch, time, dim)."""
         x = self.item(items) + self.event(events)
-        return self.rnn(x, extra=self.W_theta(self._prefix_latents(items)))
+        return self.rnn(x, extra=self._latent_terms(items))
 
     def _last_states(self, stage: str, chunk: int = 1024) -> torch.Tensor:
         """h_T of every user at ``stage`` (no gradient), shape (n_users, dim)."""
