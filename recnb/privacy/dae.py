@@ -47,7 +47,7 @@ def build_dae(n_items: int, config: DAEConfig = DAEConfig(), seed: int = 0) -> M
     model = MultVAE(latent=config.latent, hidden=config.hidden, dropout=config.dropout, variational=False,
                     seed=seed, progress=False)
     torch.manual_seed(seed)
-    model._build(n_items)
+    model._build(n_items, sparse_input=False)  # per-user gradients (Opacus, vmap) need nn.Linear
     return model.eval()
 
 

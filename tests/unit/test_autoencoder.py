@@ -63,3 +63,36 @@ def test_feature_autoencoder_flags_fraud_users():
     assert fae.transform(feats).shape == (len(feats), 4)
     # reconstruction is far better than predicting the mean (MSE 1 on z-scores)
     assert fae.history_["valid mse"].min() < 0.5
+
+
+def test_sparse_input_layer_equals_the_dense_linear_layer_in_values_and_gradients():
+    import scipy.sparse as sp
+    import torch
+    from torch import nn
+
+    from recnb.models.autoencoder import SparseInputLinear
+
+    torch.manual_seed(0)
+    dense = nn.Linear(40, 6)
+    sparse = SparseInputLinear.from_linear(dense)
+    x = (torch.rand(5, 40) < 0.2).float() * torch.rand(5, 40)
+    x[2] = 0.0  # an empty row
+    y_dense, y_sparse = dense(x), sparse(x)
+    torch.testing.assert_close(y_sparse, y_dense, atol=1e-6, rtol=1e-6)
+    g = torch.randn(5, 6)
+    (y_dense * g).sum().backward()
+    (y_sparse * g).sum().backward()
+    torch.testing.assert_close(sparse.weight.grad, dense.weight.grad.T, atol=1e-6, rtol=1e-6)
+    torch.testing.assert_close(sparse.bias.grad, dense.bias.grad)
+    # Mult-VAE's encoder from CSR rows (no dense copy) equals its dense encoder, and the DAE of the privacy
+    # notebook keeps nn.Linear
+    rows = sp.random(7, 40, density=0.15, format="csr", random_state=0, dtype=np.float32)
+    rows.data[:] = 1.0
+    vae = MultVAE(latent=3, hidden=6, progress=False)
+    vae._build(40)
+    vae.eval()
+    mu_rows, _ = vae.encode_rows(rows)
+    mu_dense, _ = vae.encode(torch.from_numpy(rows.toarray()))
+    torch.testing.assert_close(mu_rows, mu_dense, atol=1e-6, rtol=1e-6)
+    vae._build(40, sparse_input=False)
+    assert isinstance(vae.encoder[0], nn.Linear)

@@ -12,7 +12,7 @@ from torch.nn import functional as F
 from ... import env
 from ...data.split import Split
 from ...train import FitResult, adam, fit_loop, seed_everything, validation_score
-from ..autoencoder import MultVAE
+from ..autoencoder import MultVAE, SparseInputLinear
 from ..base import Recommender, as_index, multi_hot
 from ..graph import FastLGConv, graph_stage, stage_graphs
 from ..sequence import VanillaRNN, pad_last
@@ -74,7 +74,8 @@ class CascadeFusion(Recommender):
         (batch, time, hidden)."""
         lin1, act, _ = self.ae_encoder
         valid = (items > 0).unsqueeze(-1).float()
-        cols = lin1.weight.T[(items - 1).clamp_min(0)] * valid  # (B, T, hidden)
+        rows = lin1.weight if isinstance(lin1, SparseInputLinear) else lin1.weight.T  # (n_items, hidden)
+        cols = rows[(items - 1).clamp_min(0)] * valid  # (B, T, hidden)
         count = valid.cumsum(1).clamp_min(1.0)
         return act(cols.cumsum(1) / count.sqrt() + lin1.bias)
 
