@@ -8,7 +8,8 @@
   Collaborative Filtering", WWW 2018) over the user's interaction vector x_u ∈ {0,1}^{n_items}:
   an encoder with input dropout, a multinomial likelihood log p(x_u|z_u) = Σ_i x_ui log π_i(z_u) with
   π = softmax(f_θ'(z_u)), and for the VAE a KL term weighted by β, annealed linearly from 0 to ``beta_max``.
-  They rank items with π and expose the latent mean μ_u as :meth:`user_vectors`.
+  They rank items with π and expose the latent mean μ_u as :meth:`user_vectors`. The encoder's first layer reads
+  only the user's items (:class:`SparseInputLinear`).
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ from .softmax import softmax_cross_entropy
 class SparseInputLinear(nn.Module):
     """A linear layer x W + b for sparse inputs x (a user's few items of a large catalogue), computed from x's
     nonzeros only: ``F.embedding_bag`` sums the rows W_i of the items i in x, weighted by x_i (Liang et al.'s
-    encoder input layer; on a catalogue where a user touches 0.1-6% of the items this skips the other 94-99.9% of
-    the dense product, forward and backward).
+    encoder input layer; a user touches a small share of the catalogue, and the dense product's work on the other
+    items, forward and backward, is skipped).
 
     ``weight`` is (n_in, n_out), one row per input item: the transpose of ``nn.Linear``'s. :meth:`from_linear`
     takes an initialised ``nn.Linear`` (same values). Shapes: :meth:`forward` takes a dense x (batch, n_in), and
