@@ -63,11 +63,16 @@ tables (attributes ending in ``hooks``) are skipped too."""
 def digest(obj: Any, h: Any = None) -> str:
     """SHA-256 (hex) of a value's content: numbers, strings, None, tuples/lists/dicts (recursively),
     NumPy arrays, torch tensors, SciPy sparse matrices, a :class:`~recnb.data.split.Split` (by its
-    events), and objects (their class and their attributes, recursively; ``nn.Module`` included). Raises
-    ``TypeError`` for what it cannot read (a function, say): such a model is fitted, not cached."""
+    events), and objects (their class and their attributes, recursively; ``nn.Module`` included). A fitted
+    model inside the value (a fusion's encoders) counts by the key it was fitted or served under
+    (``cache_key_``, set by :func:`cached_fit`): the same settings, data and code make the same model, and
+    its learned state need not be read. Raises ``TypeError`` for what it cannot read (a function, say): such
+    a model is fitted, not cached."""
     top = h is None
     h = h or hashlib.sha256()
-    if obj is None or isinstance(obj, (bool, int, float, str)):
+    if not top and isinstance(obj, Fitted) and isinstance(getattr(obj, "cache_key_", None), str):
+        h.update(f"fitted {type(obj).__module__}.{type(obj).__qualname__} {obj.cache_key_}".encode())
+    elif obj is None or isinstance(obj, (bool, int, float, str)):
         h.update(repr((type(obj).__name__, obj)).encode())
     elif isinstance(obj, (tuple, list)):
         h.update(f"{type(obj).__name__}[{len(obj)}]".encode())
@@ -224,6 +229,7 @@ def cached_fit(model: F, split: Split, cache: bool = True) -> F:
                 with open(path, "rb") as f:
                     loaded = _Unpickler(f, split).load()
                 if type(loaded) is type(model):
+                    loaded.cache_key_ = key
                     log_fit(loaded, split, cached=True)
                     return loaded
                 warnings.warn(f"model cache: {path} holds a {type(loaded).__name__}; refitting", stacklevel=2)
@@ -231,6 +237,7 @@ def cached_fit(model: F, split: Split, cache: bool = True) -> F:
                 warnings.warn(f"model cache: {path} is unreadable ({type(exc).__name__}: {exc}); refitting",
                               stacklevel=2)
         fitted = timed_fit(model, split)
+        fitted.cache_key_ = key  # its identity inside other models' keys (digest)
         buf = io.BytesIO()
         _Pickler(buf, split).dump(fitted)
         if buf.tell() <= MAX_ENTRY_BYTES:

@@ -28,18 +28,19 @@ from ..models.baselines import EASE, MostPopular
 from ..models.fusion import ScoreEnsemble
 from ..profile import Profile
 from ..prose import count, listing, num
-from ..recipes import fit_encoders
+from ..recipes import ENCODERS, fit_encoders
 from .coldstart import NewUsers, dominant_category, new_user_curve, new_users
 from .explain import neighbours, occlusion
 from .funnel import funnel
 from .shop import ENCODER_NAMES, FUSION_CANDIDATES, beyond_table, choose, next_purchase_models, validation_scores
 
 SOFTMAX_MAX_ITEMS = 10_000
-"""Two fits that train a softmax over the catalogue for this notebook alone are made on catalogues up to this many
-items only (a CPU-time budget): the cascade of section 2 (its RNN predicts the next item over every item at every
-position, end to end) and, in the new-user study (:func:`new_user_study`), the Mult-VAE refitted without the
-held-out users (LightGCN alone above). The shop encoders themselves are fitted on every catalogue (notebooks 03 and
-04 train them; the model cache serves them here)."""
+"""Fits that train a softmax over the catalogue for this notebook alone are made on catalogues up to this many
+items only (a CPU-time budget): the late fusion and the cascade of section 2 (an MLP head, and an RNN that predicts
+the next item at every position, each with a softmax over every item) and, in the new-user study (:func:`new_user_study`), the Mult-VAE refitted without the
+held-out users (LightGCN alone above). Mult-VAE and the GRU (and the late fusion with them) are fitted on larger
+catalogues when the profile runs the softmax models on shop logs (``cfg.shops_softmax``: notebooks 03 and 04 fit
+them, the model cache serves them here); otherwise LightGCN is the only encoder there."""
 MIN_DAY_VIEWS = 200
 """Days with fewer viewed pairs are left out of the daily conversion plot (a handful of stray events)."""
 
@@ -141,11 +142,12 @@ def next_purchase(ds: Dataset, cfg: Profile, seed: int = 0, item_k: int = 0) -> 
     on the test targets, and choose the best encoder and fusion on the validation targets."""
     t0 = time.perf_counter()
     split = experiment.prepare_dataset(ds, target="purchase", item_k=item_k)
-    cascade = split.n_items <= SOFTMAX_MAX_ITEMS
-    models = next_purchase_models(split, cfg, seed, cascade=cascade)
+    small = split.n_items <= SOFTMAX_MAX_ITEMS
+    kw = dict(encoders=ENCODERS if small or cfg.shops_softmax else ("graph",), trained_fusions=small)
+    models = next_purchase_models(split, cfg, seed, **kw)
     valid = validation_scores(models, split)
     purchases_only = restrict_inputs(split, ("purchase",))
-    evals_p = evaluate_all(next_purchase_models(purchases_only, cfg, seed, cascade=cascade), purchases_only)
+    evals_p = evaluate_all(next_purchase_models(purchases_only, cfg, seed, **kw), purchases_only)
     return ShopRun(split, purchases_only, models, evaluate_all(models, split), evals_p, valid, choose(valid),
                    time.perf_counter() - t0)
 
@@ -163,8 +165,10 @@ def run_summary(name: str, run: ShopRun) -> str:
             f"{count(s.info['cleaning removed'], 'event')}), {count(len(s.test_users), 'test user')}; "
             f"{count(p.info['input events removed'], 'non-purchase history event')} removed for the purchases-only "
             f"input. Validation targets: {validation_stage(s)}."
-            + ("" if "cascade" in run.models else f" No cascade on this log: its catalogue has more than "
-               f"{SOFTMAX_MAX_ITEMS:,} items (`cs.SOFTMAX_MAX_ITEMS`)."))
+            + ("" if "cascade" in run.models else f" Left out on this log (its catalogue has more than "
+               f"{SOFTMAX_MAX_ITEMS:,} items, `cs.SOFTMAX_MAX_ITEMS`): the late fusion and the cascade"
+               + ("" if "gru" in run.models else ", Mult-VAE, the GRU and the fusions of two or more encoders "
+                  "(this profile runs no softmax model on a large shop catalogue, `cfg.shops_softmax`)") + "."))
 
 
 def selection_table(run: ShopRun) -> pd.DataFrame:

@@ -33,15 +33,15 @@ validation."""
 
 
 def next_purchase_models(split: Split, cfg: Profile, seed: int = 0, encoders: tuple[str, ...] = ENCODERS,
-                         cascade: bool = True, progress: bool = False) -> dict[str, Fitted]:
+                         trained_fusions: bool = True, progress: bool = False) -> dict[str, Fitted]:
     """The case study's recipe, fitted on ``split`` through the model cache: the baselines of notebook 02
     (:func:`~recnb.recipes.fit_baselines`: ``pop``, ``itemknn``, ``ease``, ``bpr``) and ``seen``, the shop
     ``encoders`` (:func:`~recnb.recipes.shop_encoder`, named ``mult-vae``, ``gru``, ``lightgcn``) and the fusions of
     :data:`FUSION_CANDIDATES`: the score ``ensemble``, the ``late`` fusion and the ``cascade`` as notebook 06 fits
     them on a shop (:data:`~recnb.recipes.SHOP_FUSIONS`, capped at ``cfg.shop_epochs`` epochs; on the same split
     notebook 06's models are served, not trained again), and ``ensemble+seen``, the encoders mixed with the re-find
-    baseline (weight step 0.2); ``cascade=False`` leaves the cascade out. Weights, epochs and hyper-parameters are
-    chosen on the validation targets."""
+    baseline (weight step 0.2); ``trained_fusions=False`` leaves out the two fusions trained by gradient steps (the
+    late fusion and the cascade). Weights, epochs and hyper-parameters are chosen on the validation targets."""
     base = fit_baselines(split, cfg, seed, progress=progress)
     models: dict[str, Fitted] = {"pop": base["pop"], "seen": SeenItems().fit(split),
                                  **{k: m for k, m in base.items() if k != "pop"}}
@@ -49,8 +49,8 @@ def next_purchase_models(split: Split, cfg: Profile, seed: int = 0, encoders: tu
     models.update({ENCODER_NAMES[k]: m for k, m in enc.items()})
     if len(enc) > 1:
         variants = fusion_variants(enc, epochs=cfg.shop_epochs, seed=seed, progress=progress,
-                                   **{**SHOP_FUSIONS, "cascade": cascade and "ae" in enc})  # type: ignore[arg-type]
-        for name in FUSION_CANDIDATES:
+                                   **{**SHOP_FUSIONS, "cascade": "ae" in enc})  # type: ignore[arg-type]
+        for name in FUSION_CANDIDATES if trained_fusions else ("ensemble",):
             if name in variants:
                 models[name] = cached_fit(variants[name], split)
     models["ensemble+seen"] = ScoreEnsemble({**enc, "seen": models["seen"]}, step=0.2).fit(split)

@@ -118,3 +118,22 @@ def test_fit_log_says_what_was_fitted_and_what_was_served(cache_dir, split, tmp_
     summary = fit_summary(rows)
     assert summary["fits"] == 1 and summary["cached_fits"] == 1
     assert summary["fit_s"] == round(rows[0]["seconds"], 2)
+
+
+def test_a_model_over_fitted_models_is_keyed_by_their_keys_and_served(cache_dir, split):
+    from recnb.models.fusion import ScoreEnsemble
+
+    make = lambda: SequenceRecommender("gru", dim=8, max_epochs=1, seed=3, progress=False)  # noqa: E731
+    fresh = modelcache.cached_fit(make(), split)  # fitted now: its learned state alone is not digestible
+    assert isinstance(fresh.cache_key_, str)
+    first = modelcache.cached_fit(ScoreEnsemble({"a": fresh, "b": modelcache.cached_fit(CountingKNN(ks=(20,)), split)}),
+                                  split)
+    served = modelcache.cached_fit(make(), split)  # another object, loaded: the same key
+    assert served is not fresh and served.cache_key_ == fresh.cache_key_
+    knn = modelcache.cached_fit(CountingKNN(ks=(20,)), split)
+    ens = ScoreEnsemble({"a": served, "b": knn})
+    assert modelcache.model_key(ens, split) == modelcache.model_key(ScoreEnsemble({"a": fresh, "b": knn}), split)
+    again = modelcache.cached_fit(ens, split)
+    assert again is not ens and again.weights_ == first.weights_  # served from the cache
+    other = modelcache.cached_fit(SequenceRecommender("gru", dim=8, max_epochs=1, seed=4, progress=False), split)
+    assert modelcache.model_key(ScoreEnsemble({"a": other, "b": knn}), split) != modelcache.model_key(ens, split)
