@@ -20,7 +20,9 @@ elsewhere in the package:
 * ``RECNB_JOBS`` (:data:`JOBS`): how many notebooks the report runner executes at once (default
   :func:`report_jobs`), set by ``--jobs`` of ``python -m recnb report``;
 * ``OMP_NUM_THREADS`` (:data:`THREADS`): the threads of each notebook's torch, set by the runner to an
-  equal share of the cores per parallel notebook (torch reads it when it starts).
+  equal share of the cores per parallel notebook (torch reads it when it starts);
+* ``RECNB_BF16`` (:data:`BF16`): ``auto`` (default), ``1`` or ``0``: whether the fused softmax loss of a large
+  catalogue multiplies in bfloat16 (:func:`bf16_matmul`).
 """
 
 from __future__ import annotations
@@ -40,6 +42,26 @@ MODEL_CACHE = "RECNB_MODEL_CACHE"
 FIT_LOG = "RECNB_FIT_LOG"
 JOBS = "RECNB_JOBS"
 THREADS = "OMP_NUM_THREADS"
+BF16 = "RECNB_BF16"
+
+
+def bf16_matmul() -> bool:
+    """Whether the fused softmax loss (:mod:`recnb.models.softmax`) may multiply in bfloat16 on a large
+    catalogue: ``RECNB_BF16`` = ``1`` or ``0`` says so; ``auto`` (the default) is yes on a CUDA device that
+    supports bfloat16 and on a CPU with bfloat16 instructions (``avx512_bf16`` or ``amx_bf16`` in
+    ``/proc/cpuinfo``), where such a product runs about twice as fast as in float32; elsewhere it would be
+    emulated, and slower."""
+    choice = os.environ.get(BF16, "auto").strip().lower()
+    if choice in ("0", "1"):
+        return choice == "1"
+    if device().type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            flags = next((line for line in f if line.startswith("flags")), "").split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def show_progress(progress: bool = True) -> bool:

@@ -10,7 +10,8 @@ fits a model once per *content*: the key is a SHA-256 over
 * the source code of every ``recnb`` module the model's class is built from (its class hierarchy) and of
   :data:`CACHE_SOURCES` (the training loop, the split, the ranking metrics used for early stopping), so an
   edit to the code refits instead of serving a stale model;
-* the torch version and the device (CPU and CUDA results differ in the last bits).
+* the torch version, the device (CPU and CUDA results differ in the last bits) and whether the fused loss
+  multiplies in bfloat16 (:func:`recnb.env.bf16_matmul`).
 
 A hit returns the pickled fitted model reading the caller's split object (the split is not stored; the
 contents are equal by the key), with the fit's own timing in ``fit_`` (the seconds it took when it was trained). Entries are
@@ -43,7 +44,7 @@ from torch import nn
 
 from .data.fetch import processed_dir
 from .data.split import Split
-from .env import FIT_LOG, device, model_cache_enabled
+from .env import FIT_LOG, bf16_matmul, device, model_cache_enabled
 from .filelock import exclusive, write_atomic
 from .models.base import Fitted
 
@@ -152,7 +153,7 @@ def source_digest(cls: type) -> str:
 def model_key(model: Fitted, split: Split) -> str:
     """The cache key of fitting the unfitted ``model`` on ``split`` (see the module docstring)."""
     parts = {"model": digest(model), "split": split_fingerprint(split), "source": source_digest(type(model)),
-             "torch": torch.__version__, "device": str(device())}
+             "torch": torch.__version__, "device": str(device()), "bf16": bf16_matmul()}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
 
 

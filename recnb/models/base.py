@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import numpy as np
@@ -101,9 +102,25 @@ class Recommender(nn.Module, Fitted):
 
     def score(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
         """Scores of every item for ``users`` at ``stage``, shape (len(users), n_items), on the model's
-        device (:func:`recnb.evaluate.evaluate` ranks them there)."""
-        with torch.no_grad():
-            return self.decode(self.vectors(users, stage), stage)
+        device (:func:`recnb.evaluate.evaluate` ranks them there). Within the call, :meth:`once` computes what
+        :meth:`vectors` and :meth:`decode` both need a single time."""
+        self._once_memo: dict[Any, Any] | None = {}
+        try:
+            with torch.no_grad():
+                return self.decode(self.vectors(users, stage), stage)
+        finally:
+            self._once_memo = None
+
+    def once(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """``compute()``, computed a single time per ``key`` within one :meth:`score` call (a graph model's
+        propagation, which its :meth:`vectors` and :meth:`decode` both read); outside :meth:`score` (training,
+        a fusion's differentiable use), every call computes."""
+        memo = getattr(self, "_once_memo", None)
+        if memo is None:
+            return compute()
+        if key not in memo:
+            memo[key] = compute()
+        return memo[key]
 
     def trainable_copy(self: R) -> R:
         """A deep copy whose parameters can be trained on without touching this model's; the attributes

@@ -311,11 +311,15 @@ class GraphRecommender(Recommender):
     def vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
         """Differentiable final user embeddings (one propagation over the ``stage`` graph), (len(users), dim):
         the "relation feature" fusion consumes."""
-        return self.net.get_embedding(self.adjacency(stage))[as_index(users, self.device)]
+        return self._propagated(stage)[as_index(users, self.device)]
 
     def decode(self, vectors: torch.Tensor, stage: str = "test") -> torch.Tensor:
         """Dot products with every item's final embedding at ``stage``, shape (n, n_items)."""
-        return vectors @ self.net.get_embedding(self.adjacency(stage))[self.split_.n_users:].T
+        return vectors @ self._propagated(stage)[self.split_.n_users:].T
+
+    def _propagated(self, stage: str) -> torch.Tensor:
+        """Final embeddings of every node at ``stage``, (n_nodes, dim): once per :meth:`score` call."""
+        return self.once(("propagated", stage), lambda: self.net.get_embedding(self.adjacency(stage)))
 
 
 __all__ = ["GraphRecommender", "FastGCNConv", "FastLGConv", "graph_stage", "knn_relation", "mean_cosine",

@@ -14,6 +14,12 @@ distribution x_n: softmax(z_n) Σ_i x_ni − x_n), and at once the gradients ∂
 ∂loss/∂W += Δ_nᵀ h_n / N and ∂loss/∂b += Σ_n Δ_n / N; the backward pass only scales them by the incoming
 gradient. No (N, C) intermediate is ever stored: the fused linear cross-entropy of Liger-Kernel (Hsu et al.
 2024) and Cut Cross-Entropy (Wijmans et al., ICLR 2025), here in plain torch for the CPU.
+
+On a catalogue of at least :data:`BF16_MIN_ITEMS` items and a call of at least :data:`BF16_MIN_ROWS` rows (a
+next-item model's batch of positions), where these three products are nearly all of an epoch, they multiply in
+bfloat16 with float32 accumulation when the processor has bfloat16 instructions
+(:func:`recnb.env.bf16_matmul`; ``RECNB_BF16=0`` turns it off): mixed-precision training as on GPUs. The
+log-softmax, the loss and the gradients' sums stay in float32, and scoring for evaluation never uses it.
 """
 
 from __future__ import annotations
@@ -21,9 +27,21 @@ from __future__ import annotations
 import torch
 from torch.autograd.function import once_differentiable
 
+from .. import env
+
 BLOCK_BYTES = 2 << 20
 """Size of one block of logits (float32: 2 MiB, rows = BLOCK_BYTES / 4 / C, at least 32): about a core's
 share of the cache, so a block is written, normalised and multiplied without a trip to memory."""
+
+
+BF16_MIN_ITEMS = 10_000
+"""Catalogues at least this large get the bfloat16 products (see the module docstring); smaller ones, where the
+products are a smaller share of an epoch, stay in float32 throughout."""
+
+
+BF16_MIN_ROWS = 1024
+"""... and calls with at least this many rows (the weight is rounded to bfloat16 once per call: a next-item batch of
+many positions repays it, a batch of a few users' multinomial likelihoods does not)."""
 
 
 def _block_rows(n_items: int, itemsize: int) -> int:
@@ -43,9 +61,18 @@ class _SoftmaxCrossEntropy(torch.autograd.Function):
         grad_w = torch.zeros_like(weight) if grads else None
         grad_b = torch.zeros_like(bias) if grads and bias is not None else None
         step = _block_rows(len(weight), h.element_size())
+        low = (len(weight) >= BF16_MIN_ITEMS and n >= BF16_MIN_ROWS and h.dtype == torch.float32
+               and env.bf16_matmul())
+        w = weight.to(torch.bfloat16) if low else weight
         for lo in range(0, n, step):
             hb, yb = h[lo: lo + step], target[lo: lo + step]
-            z = hb @ weight.T if bias is None else torch.addmm(bias, hb, weight.T)
+            if low:
+                hb = hb.to(torch.bfloat16)
+                z = (hb @ w.T).float()
+                if bias is not None:
+                    z += bias
+            else:
+                z = hb @ weight.T if bias is None else torch.addmm(bias, hb, weight.T)
             logp = torch.log_softmax(z, 1)  # (rows, C): one block
             if dense:
                 loss -= torch.vdot(logp.view(-1), yb.reshape(-1)).double()
@@ -58,8 +85,13 @@ class _SoftmaxCrossEntropy(torch.autograd.Function):
                     delta.mul_(yb.sum(1, keepdim=True)).sub_(yb)
                 else:
                     delta[rows, yb] -= 1
-                torch.mm(delta, weight, out=grad_h[lo: lo + len(yb)])
-                grad_w.addmm_(delta.T, hb)
+                if low:
+                    d = delta.to(torch.bfloat16)
+                    grad_h[lo: lo + len(yb)] = d @ w
+                    grad_w += d.T @ hb
+                else:
+                    torch.mm(delta, weight, out=grad_h[lo: lo + len(yb)])
+                    grad_w.addmm_(delta.T, hb)
                 if grad_b is not None:
                     grad_b += delta.sum(0)
         if grads:

@@ -95,3 +95,11 @@ def test_cascade_prefix_latent_equals_the_autoencoder_on_the_prefix(planted):
             x = torch.zeros(1, split.n_items)
             x[0, torch.tensor(items[:t])] = 1.0
             torch.testing.assert_close(z[1 + t], ae.encode(x)[0][0], atol=1e-5, rtol=1e-5)
+
+
+def test_cascade_score_is_decode_of_vectors_computed_once(planted):
+    split, encoders = planted
+    cascade = CascadeFusion(encoders["ae"], dim=16, max_epochs=1, progress=False).fit(split)
+    users = np.arange(7)
+    with torch.no_grad():
+        assert torch.equal(cascade.score(users, "valid"), cascade.decode(cascade.vectors(users, "valid"), "valid"))

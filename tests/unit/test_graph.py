@@ -139,3 +139,11 @@ def test_lightgcn_trains_on_ml100k(ml100k):
     split = leave_last_out(ml100k)
     model = GraphRecommender(max_epochs=3, patience=3, progress=False).fit(split)
     assert model.fit_.history["loss"].iloc[-1] < model.fit_.history["loss"].iloc[0]
+
+
+def test_score_is_decode_of_vectors():
+    split = leave_last_out(simulate(n_users=120, n_items=60, n_categories=4, mean_views=12, seed=1))
+    model = GraphRecommender(dim=8, max_epochs=1, progress=False).fit(split)
+    users = np.arange(9)
+    with torch.no_grad():
+        assert torch.equal(model.score(users, "valid"), model.decode(model.vectors(users, "valid"), "valid"))

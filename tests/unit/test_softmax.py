@@ -76,3 +76,24 @@ def test_interaction_average():
     x = (torch.rand(40, 90, generator=gen, dtype=torch.float64) < 0.05).double()
     torch.testing.assert_close(interaction_cross_entropy(h, w, None, x),
                                -(F.log_softmax(h @ w.T, 1) * x).sum() / x.sum(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("bf16", ["0", "1"])
+def test_large_catalogue_in_bfloat16_stays_close_and_float32_is_exact(bf16, monkeypatch):
+    from recnb.models import softmax
+
+    monkeypatch.setenv("RECNB_BF16", bf16)
+    gen = torch.Generator().manual_seed(7)
+    c = softmax.BF16_MIN_ITEMS
+    n = softmax.BF16_MIN_ROWS
+    h = (torch.randn(n, 16, generator=gen) * 0.3).requires_grad_(True)
+    w = (torch.randn(c, 16, generator=gen) * 0.3).requires_grad_(True)
+    b = torch.zeros(c, requires_grad=True)
+    y = torch.randint(0, c, (n,), generator=gen)
+    ref = _grads(lambda: F.cross_entropy(torch.addmm(b, h, w.T), y), h, w, b)
+    new = _grads(lambda: softmax_cross_entropy(h, w, b, y), h, w, b)
+    tol = dict(rtol=2e-2, atol=2e-4) if bf16 == "1" else dict(rtol=1e-4, atol=1e-6)
+    for a, d in zip(ref, new):
+        torch.testing.assert_close(d, a, **tol)
+    if bf16 == "1":  # the products really were rounded: not the float32 numbers
+        assert not torch.equal(new[1], ref[1])

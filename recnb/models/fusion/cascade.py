@@ -174,13 +174,18 @@ class CascadeFusion(Recommender):
 
     def vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
         """e_u: the fused user vectors of the cascade at ``stage``, shape (len(users), dim)."""
-        emb = self._propagate(self.graphs_[graph_stage(stage)], self._last_states(stage))
+        emb = self._final(stage)
         return emb[as_index(users, emb.device)]
 
     def decode(self, vectors: torch.Tensor, stage: str = "test") -> torch.Tensor:
         """e_u · e_i for every item at ``stage``, shape (n, n_items)."""
-        emb = self._propagate(self.graphs_[graph_stage(stage)], self._last_states(stage))
-        return vectors @ emb[self.split_.n_users:].T
+        return vectors @ self._final(stage)[self.split_.n_users:].T
+
+    def _final(self, stage: str) -> torch.Tensor:
+        """Final node embeddings at ``stage`` (n_nodes, dim): the RNN over every user and one propagation, once per
+        :meth:`score` call."""
+        return self.once(("final", stage),
+                         lambda: self._propagate(self.graphs_[graph_stage(stage)], self._last_states(stage)))
 
 
 __all__ = ["CascadeFusion"]
