@@ -169,6 +169,28 @@ def evaluate(model: Scorer, split: Split, stage: str = "test", ks: tuple[int, ..
     return Evaluation(name or type(model).__name__, all_users, per_user, topk, beyond)
 
 
+def mixture_ndcg(stacked: torch.Tensor, weights: np.ndarray, split: Split, stage: str = "valid",
+                 k: int = 10) -> np.ndarray:
+    """Mean NDCG@``k`` at ``stage`` of each mixture Σ_j w_j stacked[j], one per row w of ``weights`` (m, J):
+    the numbers :func:`evaluate` gives the mixed scores (the same masking, counts and tie-aware metric), without
+    what a grid search does not read (top-K lists, other metrics). ``stacked`` (J, n, n_items) holds the
+    scores of the ``n`` users of ``split.target(stage)``, in that order. Returns shape (m,)."""
+    users, items = split.target(stage)
+    if stacked.shape[1] != len(users):
+        raise ValueError(f"mixture_ndcg: expected scores of the {len(users)} {stage} users, got {stacked.shape[1]}")
+    masked = stacked.clone()
+    for j in range(len(masked)):  # a seen item is -inf in every part: its mixture never counts (-inf or NaN)
+        _mask_rows(masked[j], split.mask(stage), users)
+    rows = torch.arange(len(users), device=stacked.device)
+    cols = torch.from_numpy(items).to(stacked.device)
+    out = np.empty(len(weights))
+    for m, w in enumerate(weights):
+        s = torch.einsum("k,kni->ni", torch.from_numpy(w).float().to(stacked.device), masked)
+        g, t = _rank_counts(s, s[rows, cols].unsqueeze(1))
+        out[m] = tie_aware_metrics(g.cpu(), (t - 1).cpu(), (k,))[f"ndcg@{k}"].mean()
+    return out
+
+
 def beyond_accuracy(topk: np.ndarray, split: Split, ks: tuple[int, ...] = KS) -> dict[str, float]:
     """Coverage, novelty, average recommended popularity, long-tail share and category diversity at each K.
 
@@ -200,5 +222,5 @@ def evaluate_all(models: dict[str, Scorer], split: Split, stage: str = "test",
     return {name: evaluate(m, split, stage, ks, name=name) for name, m in models.items()}
 
 
-__all__ = ["KS", "ACCURACY", "Scorer", "tie_aware_metrics", "Evaluation", "evaluate", "evaluate_all",
+__all__ = ["KS", "ACCURACY", "Scorer", "tie_aware_metrics", "Evaluation", "evaluate", "evaluate_all", "mixture_ndcg",
            "beyond_accuracy"]

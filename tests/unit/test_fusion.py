@@ -103,3 +103,18 @@ def test_cascade_score_is_decode_of_vectors_computed_once(planted):
     users = np.arange(7)
     with torch.no_grad():
         assert torch.equal(cascade.score(users, "valid"), cascade.decode(cascade.vectors(users, "valid"), "valid"))
+
+
+def test_mixture_ndcg_equals_evaluate_of_the_mixed_scores(planted):
+    from recnb.evaluate import evaluate
+    from recnb.evaluate.ranking import mixture_ndcg
+    from recnb.models.fusion.common import FixedScores, simplex_grid, stacked_scores
+
+    split, encoders = planted
+    users, _ = split.target("valid")
+    stacked = stacked_scores(encoders, users, "valid")
+    grid = simplex_grid(len(encoders), 0.25)
+    fast = mixture_ndcg(stacked, grid, split, "valid")
+    slow = [evaluate(FixedScores(users, torch.einsum("k,kni->ni", torch.from_numpy(w).float(), stacked), split.n_users),
+                     split, "valid", ks=(10,)).per_user["ndcg@10"].mean() for w in grid]
+    np.testing.assert_array_equal(fast, np.array(slow))

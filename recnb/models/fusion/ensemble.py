@@ -9,9 +9,9 @@ import torch
 from torch.nn import functional as F
 
 from ...data.split import Split
-from ...evaluate import evaluate
+from ...evaluate.ranking import mixture_ndcg
 from ..base import Fitted, Recommender
-from .common import FixedScores, simplex_grid, stacked_scores
+from .common import simplex_grid, stacked_scores
 
 
 class ScoreEnsemble(Fitted):
@@ -28,15 +28,10 @@ class ScoreEnsemble(Fitted):
 
     def fit(self, split: Split) -> ScoreEnsemble:
         self.split_ = split
-        users = split.valid_users
-        stacked = stacked_scores(self.encoders, users, "valid")
+        users, _ = split.target("valid")
         grid = simplex_grid(len(self.encoders), self.step)
-        scores = []
-        for w in grid:
-            fixed = FixedScores(users, torch.einsum("k,kni->ni", torch.from_numpy(w).float().to(stacked.device), stacked), split.n_users)
-            scores.append(evaluate(fixed, split, "valid", ks=(10,)).per_user["ndcg@10"].mean())
-        self.grid_scores_ = np.array(scores)
-        self.weights_ = dict(zip(self.encoders, grid[int(np.argmax(scores))]))
+        self.grid_scores_ = mixture_ndcg(stacked_scores(self.encoders, users, "valid"), grid, split, "valid")
+        self.weights_ = dict(zip(self.encoders, grid[int(np.argmax(self.grid_scores_))]))
         return self
 
     def score(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
