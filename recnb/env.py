@@ -27,6 +27,7 @@ elsewhere in the package:
 
 from __future__ import annotations
 
+import functools
 import os
 
 import torch
@@ -56,6 +57,12 @@ def bf16_matmul() -> bool:
         return choice == "1"
     if device().type == "cuda":
         return torch.cuda.is_bf16_supported()
+    return _cpu_has_bf16()
+
+
+@functools.cache
+def _cpu_has_bf16() -> bool:
+    """Whether ``/proc/cpuinfo`` lists bfloat16 instructions (read once per process)."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
             flags = next((line for line in f if line.startswith("flags")), "").split()

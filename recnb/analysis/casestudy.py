@@ -37,8 +37,8 @@ from .shop import ENCODER_NAMES, FUSION_CANDIDATES, beyond_table, choose, next_p
 SOFTMAX_MAX_ITEMS = 10_000
 """Fits that train a softmax over the catalogue for this notebook alone are made on catalogues up to this many
 items only (a CPU-time budget): the late fusion and the cascade of section 2 (an MLP head, and an RNN that predicts
-the next item at every position, each with a softmax over every item) and, in the new-user study (:func:`new_user_study`), the Mult-VAE refitted without the
-held-out users (LightGCN alone above). Mult-VAE and the GRU (and the late fusion with them) are fitted on larger
+the next item at every position, each with a softmax over every item) and, in the new-user study
+(:func:`new_user_study`), the Mult-VAE refitted without the held-out users (LightGCN alone above). Mult-VAE and the GRU (and the late fusion with them) are fitted on larger
 catalogues when the profile runs the softmax models on shop logs (``cfg.shops_softmax``: notebooks 03 and 04 fit
 them, the model cache serves them here); otherwise LightGCN is the only encoder there."""
 MIN_DAY_VIEWS = 200

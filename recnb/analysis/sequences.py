@@ -20,8 +20,8 @@ from ..experiment import baseline_evaluations, mean_evaluation, prepare, run_see
 from ..modelcache import cached_fit
 from ..models.sequence import SequenceRecommender
 from ..profile import Profile
-from ..recipes import SHOP, shop_encoder
 from ..prose import count, num
+from ..recipes import SHOP, shop_encoder
 from ..reference import reference
 from .scaling import fit_power_law, non_embedding_parameters
 

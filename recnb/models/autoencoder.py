@@ -193,15 +193,13 @@ class MultVAE(Recommender):
         """:meth:`encode` of the CSR ``rows`` (n, n_items) without a dense copy: each row binary and L2-normalised,
         its nonzeros dropped out (p = ``dropout``, survivors scaled by 1/(1-p)) when training."""
         dev = self.device
-        data = torch.ones(rows.nnz, device=dev)  # binary, as multi_hot
-        indptr = torch.from_numpy(rows.indptr.astype(np.int64)).to(dev)
-        lengths = indptr.diff()
-        norm = torch.zeros(len(lengths), device=dev).index_add_(
-            0, torch.repeat_interleave(torch.arange(len(lengths), device=dev), lengths), data * data).sqrt()
-        values = dropout(data / torch.repeat_interleave(norm.clamp_min(1e-12), lengths), self.dropout, self.training)
         first, rest = self.encoder[0], self.encoder[1:]
         if not isinstance(first, SparseInputLinear):
             return self.encode(multi_hot(rows, np.arange(rows.shape[0]), dev))
+        indptr = torch.from_numpy(rows.indptr.astype(np.int64)).to(dev)
+        lengths = indptr.diff()  # a binary row's L2 norm is the square root of its length
+        norm = torch.repeat_interleave(lengths.float().sqrt().clamp_min(1e-12), lengths)
+        values = dropout(torch.ones(rows.nnz, device=dev) / norm, self.dropout, self.training)
         return self._heads(rest(first.rows(indptr, torch.from_numpy(rows.indices.astype(np.int64)).to(dev), values)))
 
     def _heads(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -40,8 +40,8 @@ products are a smaller share of an epoch, stay in float32 throughout."""
 
 
 BF16_MIN_ROWS = 1024
-"""... and calls with at least this many rows (the weight is rounded to bfloat16 once per call: a next-item batch of
-many positions repays it, a batch of a few users' multinomial likelihoods does not)."""
+"""Calls with fewer rows stay in float32 too: the weight is rounded to bfloat16 once per call, which a next-item
+batch of many positions repays and a batch of a few users' multinomial likelihoods does not."""
 
 
 def _block_rows(n_items: int, itemsize: int) -> int:
