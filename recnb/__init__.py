@@ -15,4 +15,8 @@ import warnings
 # tqdm.auto asks for ipywidgets inside Jupyter; without them it falls back to text bars, which is fine.
 warnings.filterwarnings("ignore", message="IProgress not found")
 
+from .env import tune_allocator
+
+tune_allocator()  # glibc keeps freed tensor memory for reuse (RECNB_MALLOC=system: off); see its docstring
+
 __version__ = "0.1.0"
