@@ -307,7 +307,7 @@ def run_report(profile: str = "full", only: list[str] | None = None, notebooks_d
         "git": git,
         "platform": platform.platform(), "cpus": os.cpu_count(), "versions": _versions(),
         "jobs": jobs, "threads_per_notebook": env.notebook_threads(jobs),
-        "device": str(env.device()),
+        "device": str(env.device()), "malloc_reuse": env.tune_allocator(),
         "data_sha256": data, "command": " ".join(sys.argv),
         "notebooks": [{k: r[k] for k in ("notebook", "ok", "error", "wall_s")} | {"parameters": params}
                       | fit_summary(r["fits"]) for r in results],

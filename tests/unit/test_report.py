@@ -47,6 +47,7 @@ def test_runner_records_reports_and_survives_a_failure(tmp_path, jobs):
     assert {"git", "versions", "data_sha256", "notebooks", "wall_s"} <= set(manifest)
     assert manifest["versions"]["torch"].startswith("2.13.0")
     assert manifest["jobs"] == jobs and manifest["threads_per_notebook"] == env.notebook_threads(jobs)
+    assert manifest["malloc_reuse"] is env.tune_allocator()
     if jobs > 1:  # each parallel notebook's torch gets its share of the cores
         assert threads == env.notebook_threads(jobs)
     by_nb = {n["notebook"]: n for n in manifest["notebooks"]}
