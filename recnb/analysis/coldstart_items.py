@@ -1,8 +1,7 @@
 """New items, the case item IDs cannot handle: a cold-item protocol, its baselines and an ID + text hybrid.
 
 Protocol (:func:`cold_items`): a seeded random ``share`` of the catalogue becomes **cold**: those items never
-appear in training (no event of the ``train`` role, so no ID model can learn them; validation-time histories
-are train events, so they have none either). Two derived splits are returned, each by the rules of
+appear in training (no event of the ``train`` role, so no ID model can learn them). Two derived splits are returned, each by the rules of
 :mod:`recnb.data.split` applied to a different set of eligible targets (first occurrences of a (user, item)
 pair among target-type events, in the base split's time order):
 
@@ -10,7 +9,8 @@ pair among target-type events, in the base split's time order):
   target, ranked **among cold items only** (:class:`CandidateSplit`), for every user who consumed a cold
   item. Warm events before the validation target are ``train``; the user's earlier cold events become
   ``gap`` (in the test-time history, never in training); warm events after the test target are dropped
-  (counted in ``info``). This is the standard item-cold-start question (e.g. DropoutNet, Volkovs et al.,
+  (counted in ``info``). Validation histories hold the earlier cold items too, as test histories do
+  (:class:`CandidateSplit`). This is the standard item-cold-start question (e.g. DropoutNet, Volkovs et al.,
   NeurIPS 2017) asked under a time-ordered protocol: "which of the new items will this user take next?"
 * ``mixed``: the base split's targets (each user's last two events, cold or warm) ranked over the whole
   catalogue, with cold items removed from training the same way: the realistic catalogue where new
@@ -42,20 +42,34 @@ class CandidateSplit(Split):
 
     ``candidates``: boolean, shape (n_items,). :meth:`mask` adds every non-candidate item to every user's
     mask, so :func:`recnb.evaluate.evaluate` (and every model's validation inside ``fit``) ranks only the
-    candidates, with the same metric code as everywhere else. At the ``valid`` stage it also masks the
-    user's ``gap`` target-type events that precede the validation target (in the cold-item protocol, the
-    earlier cold items: consumed before, so not candidates, but kept out of the training history).
+    candidates, with the same metric code as everywhere else.
+
+    Validation asks the question test asks, one step earlier: the history at the ``valid`` stage is every
+    event before the validation target, the train events and the ``gap`` events before it (in the cold-item
+    protocol, the user's earlier cold items: consumed, so in the history and masked, but never trained on),
+    just as the test history is every event before the test target. Training still reads train events only.
     """
 
     candidates: np.ndarray | None = None
+
+    def _roles(self, stage: str) -> tuple[str, ...]:
+        return ("train", "gap before valid") if stage == "valid" else super()._roles(stage)
+
+    def stage_events(self, stage: str) -> pd.DataFrame:
+        if stage != "valid":
+            return super().stage_events(stage)
+        ev = self.events
+        u, role = ev["u"].to_numpy(), ev["role"].to_numpy()
+        valid_row = np.full(self.n_users, -1)
+        rows = np.flatnonzero(role == "valid")
+        valid_row[u[rows]] = rows
+        keep = (role == "train") | ((role == "gap") & (np.arange(len(ev)) < valid_row[u]))
+        return ev[keep]
 
     def mask(self, stage: str = "test") -> sp.csr_matrix:
         key = ("candidate-mask", stage, self._roles(stage))
         if key not in self._memo:
             m = super().mask(stage)
-            if stage == "valid":
-                m = (m + self._matrix(self._gap_before_valid())).tocsr()
-                m.data[:] = 1.0
             if self.candidates is not None:
                 out = np.flatnonzero(~self.candidates)
                 rows = np.repeat(np.arange(self.n_users), len(out))
@@ -65,17 +79,6 @@ class CandidateSplit(Split):
                 m.data[:] = 1.0
             self._memo[key] = m
         return self._memo[key]  # type: ignore[return-value]
-
-
-    def _gap_before_valid(self) -> pd.DataFrame:
-        ev = self.events
-        u, role = ev["u"].to_numpy(), ev["role"].to_numpy()
-        valid_row = np.full(self.n_users, -1)
-        rows = np.flatnonzero(role == "valid")
-        valid_row[u[rows]] = rows
-        codes = [EVENT_TYPES.index(e) for e in self.targets]
-        keep = (role == "gap") & (np.arange(len(ev)) < valid_row[u]) & ev["event"].isin(codes).to_numpy()
-        return ev[keep]
 
 
 @dataclass

@@ -111,6 +111,12 @@ class Split:
             return ("train", "valid", "gap")
         raise ValueError(f"stage {stage!r}: expected train, valid or test")
 
+    def stage_events(self, stage: str) -> pd.DataFrame:
+        """The events that form the input history at ``stage`` (see :meth:`history`), in the split's time
+        order: the one place :meth:`history`, :meth:`sequences` and :meth:`raw_events` read them from (a
+        derived split that builds its histories otherwise overrides this and :meth:`_roles`, its memo key)."""
+        return self.events[self.events["role"].isin(self._roles(stage))]
+
     def _matrix(self, rows: pd.DataFrame) -> sp.csr_matrix:
         m = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows["u"].to_numpy(), rows["i"].to_numpy())),
                           shape=(self.n_users, self.n_items))
@@ -129,7 +135,7 @@ class Split:
         return self._memo[key]
 
     def _history(self, stage: str, events: tuple[str, ...] | None) -> sp.csr_matrix:
-        ev = self.events[self.events["role"].isin(self._roles(stage))]
+        ev = self.stage_events(stage)
         if events is not None:
             ev = ev[ev["event"].isin([EVENT_TYPES.index(e) for e in events])]
         return self._matrix(ev)
@@ -160,7 +166,7 @@ class Split:
         return self._memo[key]
 
     def _sequences(self, stage: str) -> Sequences:
-        ev = self.events[self.events["role"].isin(self._roles(stage))]
+        ev = self.stage_events(stage)
         u = ev["u"].to_numpy()
         t = ev["t"].to_numpy()
         gaps = np.full(len(ev), np.nan)
@@ -172,7 +178,7 @@ class Split:
     def raw_events(self, stage: str = "train") -> pd.DataFrame:
         """The input events of ``stage`` in canonical columns with raw ids (for feature extraction
         without leakage: ``user_features(split.raw_events("train"), items)``)."""
-        ev = self.events[self.events["role"].isin(self._roles(stage))]
+        ev = self.stage_events(stage)
         return pd.DataFrame({
             "user_id": self.user_ids[ev["u"].to_numpy()], "item_id": self.item_ids[ev["i"].to_numpy()],
             "event": pd.Categorical.from_codes(ev["event"].to_numpy(), categories=list(EVENT_TYPES)),

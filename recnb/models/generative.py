@@ -17,8 +17,9 @@ disambiguation code). The model reads a history and *writes* the next item's tup
   position, padding masked; :func:`recnb.train.fit_loop` stops on validation NDCG@10 of the generated lists.
 * **Generation** (:meth:`GenerativeRecommender.generate`): beam search of width ``beam`` restricted to valid
   code prefixes (a trie over the tuples that name an item: every other code has log-probability -inf), so
-  every finished beam names an item. With ``exclude_seen`` the last step also forbids items already in the
-  user's history (the protocol masks them anyway; spending beams on them would shorten the list).
+  every finished beam names an item. With ``exclude_seen`` every step also forbids the prefixes whose items
+  are all masked for the user (seen, or not a candidate: :meth:`GenerativeRecommender.live_prefixes`), so no
+  beam dies in a dead subtree and the list is ``beam`` items long whenever that many items are allowed.
 
 **How the ranked list is made** (:meth:`GenerativeRecommender.score`): the finished beams sorted by their
 summed log-probability; the beam at rank r (0-based) gets score ``1 + (beam - r) / beam``, every other item
@@ -124,8 +125,8 @@ class GenerativeRecommender(nn.Module, Fitted):
         ids: the items' semantic IDs (their ``n_items`` must equal the split's).
         dim, heads: model width and attention heads; ``layers``: encoder layers; ``decoder_layers``.
         max_len: history items read (the most recent).
-        beam: beam width = length of the generated list; ``exclude_seen``: forbid history items at the
-            last step.
+        beam: beam width = length of the generated list; ``exclude_seen``: forbid, at every step,
+            the prefixes that lead only to masked items.
         valid_users: validate (early stopping) on this many seeded validation users (``None``: all).
         trie_softmax: each level's softmax runs over the codes that continue the prefix to an item, in
             training as in beam search (``False``: over the whole codebook, as a plain decoder; the
@@ -289,7 +290,7 @@ class GenerativeRecommender(nn.Module, Fitted):
         mem = self.encode(items, start)
         allowed = (items > 0)[:, None, :]
         kv = [layer.memory(mem) for layer in self.decoder]
-        seen = multi_hot(self.split_.mask(stage), users).bool() if self.exclude_seen else None
+        live = self.live_prefixes(users, stage) if self.exclude_seen else None
         prefix = torch.zeros(n, 1, dtype=torch.long)
         codes = torch.zeros(n, 1, 0, dtype=torch.long)
         score = torch.zeros(n, 1)
@@ -302,8 +303,8 @@ class GenerativeRecommender(nn.Module, Fitted):
             logp = torch.log_softmax(self.level_logits(h, j, prefix), -1)
             nxt = self.trie[j][prefix]  # (n, G, K)
             ok = nxt >= 0
-            if seen is not None and j == self.n_codes - 1:
-                ok &= ~seen[rows[:, :, None].expand_as(nxt), nxt.clamp(min=0)]
+            if live is not None:  # a prefix (or leaf) with no allowed item below it gets no beam
+                ok &= live[j].gather(1, nxt.clamp(min=0).flatten(1)).view_as(nxt)
             cand = torch.where(ok, score[..., None] + logp, float("-inf")).flatten(1)
             top, idx = torch.topk(cand, min(beam, cand.shape[1]), dim=1)
             k_j = nxt.shape[-1]
@@ -313,6 +314,23 @@ class GenerativeRecommender(nn.Module, Fitted):
             score = top
         prefix = torch.where(torch.isfinite(score), prefix, -1)
         return prefix, score
+
+    def live_prefixes(self, users: np.ndarray, stage: str = "test") -> list[torch.Tensor]:
+        """Which trie nodes still lead to an item the protocol lets ``users`` be shown at ``stage`` (not in
+        the split's mask: not seen, and a candidate where the split restricts candidates).
+
+        Returns one boolean tensor per level j: (len(users), prefixes of length j + 1) for j < C - 1, and
+        (len(users), n_items) at the last level. Beam search allows a code at level j only where the node it
+        reaches is live, so no beam is spent on a prefix whose leaves are all masked: every finished beam
+        names an allowed item, and the list is ``beam`` long whenever that many allowed items exist."""
+        allowed = ~multi_hot(self.split_.mask(stage), np.asarray(users)).bool()  # (n, n_items)
+        weight = allowed.to(torch.float32)
+        live = []
+        for j in range(1, self.n_codes):
+            col = self.prefixes[1:, j]  # each item's prefix of length j
+            count = weight.new_zeros(len(weight), int(col.max()) + 1).index_add_(1, col, weight)
+            live.append(count > 0)
+        return [*live, allowed]
 
     def score(self, users: np.ndarray, stage: str = "test", batch_size: int = 512) -> torch.Tensor:
         """Scores (len(users), n_items) from the generated list: ``1 + (beam - r) / beam`` for the beam at

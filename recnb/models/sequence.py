@@ -193,7 +193,7 @@ class SequenceRecommender(Recommender):
         gen = seed_everything(self.seed)
         self.split_ = split
         self.encoder = self._make_encoder(split)
-        self.out_bias = nn.Parameter(torch.zeros(split.n_items))
+        self.out_bias = nn.Parameter(torch.zeros(split.n_items)) if self.per_item_bias else None
         dev = env.device()
         self.to(dev)  # parameters are initialised on the CPU (same values on every device), then moved
         seq = split.sequences("train")
@@ -236,8 +236,18 @@ class SequenceRecommender(Recommender):
         h = self.encoder(items, events, gaps)
         target = following - 1  # next item at every position; -1 where padded
         keep = target >= 0
-        loss = softmax_cross_entropy(h[keep], self.encoder.item.weight[1:], self.out_bias, target[keep])
+        loss = softmax_cross_entropy(h[keep], self.encoder.item.weight[1:], self.output_bias(), target[keep])
         return loss, int(keep.sum())
+
+    per_item_bias = True
+    """Whether :meth:`fit` creates ``out_bias``, one learned bias per item (a subclass without per-item
+    parameters sets it False)."""
+
+    def output_bias(self) -> torch.Tensor | None:
+        """The per-item bias b of the logits z = h Eᵀ + b, shape (n_items,), or None: the one definition
+        that training (:meth:`batch_loss`) and scoring (:meth:`item_logits`) both read, so the model scored
+        is the model trained."""
+        return self.out_bias
 
     def _make_encoder(self, split: Split) -> nn.Module:
         """The encoder built at the start of :meth:`fit` (a hook: subclasses may swap its ``item`` table)."""
@@ -247,7 +257,8 @@ class SequenceRecommender(Recommender):
     def item_logits(self, h: torch.Tensor) -> torch.Tensor:
         """Next-item logits of states ``h`` (batch, dim): dot products with the item table (the input
         embeddings, tied) plus a per-item bias; shape (batch, n_items)."""
-        return torch.addmm(self.out_bias, h, self.encoder.item.weight[1:].T)  # the bias fused into the product
+        bias, table = self.output_bias(), self.encoder.item.weight[1:]
+        return h @ table.T if bias is None else torch.addmm(bias, h, table.T)  # the bias fused into the product
 
     def vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
         """Differentiable state after the user's last history event at ``stage``, shape (len(users), dim)."""

@@ -370,11 +370,17 @@ class TextSequenceRecommender(SequenceRecommender):
         enc.item = TextItemEmbedding(self.item_text, self.dim, seen, enc.item if self.id_embedding else None)
         return enc
 
-    def item_logits(self, h: torch.Tensor) -> torch.Tensor:
-        table = self.encoder.item
-        out = h @ table.weight[1:].T
-        return out + self.out_bias * table.seen[1:] if self.id_embedding else out
+    @property
+    def per_item_bias(self) -> bool:  # type: ignore[override]
+        """Text only has no per-item parameter at all: no ID embedding and no output bias."""
+        return self.id_embedding
 
+    def output_bias(self) -> torch.Tensor | None:
+        """ID + text: the per-item bias of items seen in training (zero for the others, which get no gradient
+        through it); text only: None. Training and scoring both read it."""
+        if self.out_bias is None:
+            return None
+        return self.out_bias * self.encoder.item.seen[1:]
 
 __all__ = ["EMBEDDING_DIM", "MODEL_NAME", "MODEL_PACKAGE", "MODEL_SHA256", "NO_TEXT", "item_texts", "dataset_texts",
            "split_texts", "model_file", "model_digest", "load_encoder", "embedding_key", "embed_items",
