@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -69,11 +70,30 @@ def _data(args: argparse.Namespace) -> int:
 
 def _set_device(args: argparse.Namespace) -> None:
     """Put ``--device`` (when given) into ``RECNB_DEVICE``: this process and the notebook kernels it starts
-    read it through :func:`recnb.env.device`."""
+    read it through :func:`recnb.env.device`. :class:`UsageError` for a device this machine lacks."""
     if getattr(args, "device", None):
         from .env import set_device
 
-        set_device(args.device)
+        try:
+            set_device(args.device)
+        except (ValueError, RuntimeError) as err:
+            raise UsageError(f"--device {args.device}: {err}") from None
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors in one line on stderr (exit code 2), without the usage block."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _one_line(err: BaseException) -> str:
+    """A data error as one line: ``file:row:column: problem; expected ...`` for a ``DataValidationError``."""
+    from .data.schema import DataValidationError
+
+    if isinstance(err, DataValidationError):
+        return err.one_line()
+    return f"{type(err).__name__}: {err}" if not isinstance(err, (FileNotFoundError, ValueError)) else str(err)
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -115,9 +135,51 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+class UsageError(Exception):
+    """A command-line argument that cannot work; ``str()`` is the one line printed (exit code 2)."""
+
+
+def _check_report_args(args: argparse.Namespace) -> None:
+    """Every argument of ``report`` checked before anything runs (:class:`UsageError` with one sentence)."""
+    from pathlib import Path
+
+    from .data.cache import FILE_SOURCES
+    from .data.fetch import project_root
+    from .data.sources import SOURCES
+    from .report import notebooks
+
+    if args.dataset not in SOURCES and args.dataset not in FILE_SOURCES:
+        raise UsageError(f"--dataset {args.dataset!r}: unknown dataset; known: {', '.join([*SOURCES, *FILE_SOURCES])}")
+    if args.dataset in FILE_SOURCES:
+        files = [p for p in (args.data_path or "").split(os.pathsep) if p]
+        if not files:
+            raise UsageError(f"--dataset {args.dataset} reads your own log: give --data-path naming the file")
+        if not any(Path(p).expanduser().is_file() for p in files):
+            raise UsageError(f"--data-path {args.data_path!r}: no such file (--dataset {args.dataset} reads one file)")
+    nb_dir = Path(args.notebooks) if args.notebooks else project_root() / "notebooks"
+    have = [p.name[:2] for p in notebooks(nb_dir)]
+    if not have:
+        raise UsageError(f"--notebooks {str(nb_dir)!r}: no notebooks NN_*.ipynb there")
+    if args.only:
+        asked = [o.strip() for o in args.only.split(",") if o.strip()]
+        bad = [o for o in asked if not o.isdigit() or o.zfill(2) not in have]
+        if bad or not asked:
+            raise UsageError(f"--only {args.only!r}: {', '.join(bad) or 'no number'} names no notebook; "
+                             f"expected comma-separated numbers among {', '.join(have)}")
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs {args.jobs}: expected a whole number of notebooks run at once, at least 1")
+    try:
+        from .env import report_jobs
+
+        report_jobs(args.jobs)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+
+
 def _report(args: argparse.Namespace) -> int:
     from .report import run_report
 
+    _check_report_args(args)
     only = args.only.split(",") if args.only else None
     return run_report(args.profile, only=only, dataset=args.dataset, seed=args.seed, data_path=args.data_path,
                       notebooks_dir=args.notebooks, out_root=args.out, edition=args.edition, jobs=args.jobs)
@@ -125,8 +187,9 @@ def _report(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m recnb`` and the ``recnb`` script."""
-    p = argparse.ArgumentParser(prog="recnb", description=__doc__)
-    sub = p.add_subparsers(dest="command", required=True)
+    p = _Parser(prog="recnb", description=__doc__)
+    p.add_argument("--debug", action="store_true", help="on an error, print the Python traceback too")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     d = sub.add_parser("data", help="list or fetch datasets")
     dsub = d.add_subparsers(dest="action", required=True)
     lst = dsub.add_parser("list", help="which datasets are available, and how to get the missing ones")
@@ -185,8 +248,29 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--device", choices=DEVICE_CHOICES, default=None,
                    help="where models train and evaluate, passed to the notebooks as $RECNB_DEVICE "
                         "(default: $RECNB_DEVICE, else auto = cuda when available)")
+    r.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                   help="on an error, print the Python traceback too")
     args = p.parse_args(argv)
-    _set_device(args)
+    try:
+        _set_device(args)
+        return _dispatch(args)
+    except UsageError as err:
+        print(f"recnb {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, ValueError, KeyError) as err:  # a data error (DataValidationError is a ValueError)
+        from .data.schema import DataValidationError
+        from .contract import Refused
+
+        if args.debug:
+            raise
+        if not isinstance(err, (DataValidationError, Refused)) and args.command != "report":
+            raise  # a bug of another command keeps its traceback
+        print(f"recnb {args.command}: {_one_line(err)}", file=sys.stderr)
+        return 1
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    """Run the command ``args`` names."""
     if args.command == "data":
         return _data(args)
     if args.command == "bench":

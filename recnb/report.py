@@ -14,6 +14,9 @@ and writes, under ``reports/P/``:
   (``glossary.html``, ``course.html`` ...), ``metrics.json`` and ``manifest.json``;
 * ``mathjax/``: MathJax, copied once, so that every page works offline (see :mod:`recnb.site`).
 
+Before any notebook starts, each one's data contract (:mod:`recnb.contract`) is checked on the prepared log:
+a notebook it rules out is ``skipped`` with the reason (``status`` and ``reason`` of its manifest entry,
+shown in the index), and a log too small for every notebook asked for is refused in one sentence.
 A failing notebook does not stop the others; the run then returns a non-zero exit code. The runner talks to
 the notebooks' kernels through the environment variables of :mod:`recnb.env`.
 """
@@ -149,7 +152,7 @@ def _run_one(nb: Path, out_dir: Path, params: dict[str, Any], kernel: str | None
     code_root = str(Path(__file__).resolve().parents[1])
     os.environ["PYTHONPATH"] = os.pathsep.join([code_root, *([old_path] if old_path else [])])
     executed = out_dir / f"{stem}.ipynb"
-    status: dict[str, Any] = {"notebook": stem, "ok": True, "error": None}
+    status: dict[str, Any] = {"notebook": stem, "ok": True, "status": "ok", "reason": None, "error": None}
     t0 = time.perf_counter()
     try:
         pm.execute_notebook(str(nb), str(executed), parameters=params, cwd=str(cwd or nb.parent),
@@ -179,10 +182,46 @@ def _run_one(nb: Path, out_dir: Path, params: dict[str, Any], kernel: str | None
         except Exception as err:  # noqa: BLE001
             status.update(ok=False, error=status["error"] or {"cell": None, "ename": type(err).__name__,
                                                               "evalue": f"HTML conversion failed: {err}"})
+    if not status["ok"]:
+        status.update(status="failed", reason=_failure(status["error"]))
     status["metrics"] = {r["name"]: r["value"] for r in _read_lines(rec_file)}
     status["data"] = {d["dataset"]: d["files"] for d in _read_lines(data_log)}
     status["fits"] = _read_lines(fit_log)
     return status
+
+
+def _failure(error: dict[str, Any] | None) -> str:
+    """A failed notebook's reason in one line: where and what."""
+    err = error or {}
+    where = f"cell {err['cell']}" if err.get("cell") is not None else "before any cell ran"
+    return f"{where}: {err.get('ename')}: {str(err.get('evalue'))[:300]}"
+
+
+def skipped(nb: Path, out_dir: Path, reason: str) -> dict[str, Any]:
+    """The result of a notebook the runner did not start because its data contract fails on this log
+    (:mod:`recnb.contract`); pages left by an earlier run into ``out_dir`` are removed, so that no stale report
+    stands beside the skip."""
+    for suffix in (".ipynb", ".html"):
+        (out_dir / f"{nb.stem}{suffix}").unlink(missing_ok=True)
+    return {"notebook": nb.stem, "ok": False, "status": "skipped", "reason": reason, "error": None, "wall_s": 0.0,
+            "metrics": {}, "data": {}, "fits": []}
+
+
+def check_contracts(todo: list[Path], dataset: str, data_path: str) -> dict[str, str]:
+    """``{notebook stem: reason}`` for each notebook of ``todo`` whose data contract fails on ``dataset``
+    (:mod:`recnb.contract`). Raises :class:`~recnb.contract.Refused` when every notebook that reads the prepared
+    split would be skipped, and what :func:`recnb.data.load_dataset` raises on a bad log, before anything runs."""
+    from .contract import Refused, contract, facts, refusal
+
+    numbers = [nb.name[:2] for nb in todo]
+    if not any(contract(n).applies(dataset) for n in numbers):
+        return {}
+    f = facts(dataset, data_path)
+    sentence = refusal(f, dataset, numbers)
+    if sentence:
+        raise Refused(sentence)
+    reasons = {nb.stem: contract(nb.name[:2]).reason(f, dataset) for nb in todo}
+    return {stem: r for stem, r in reasons.items() if r}
 
 
 def fit_summary(fits: list[dict[str, Any]]) -> dict[str, Any]:
@@ -257,7 +296,10 @@ def run_report(profile: str = "full", only: list[str] | None = None, notebooks_d
                out_root: str | Path | None = None, dataset: str = "ml-100k", seed: int = 0,
                data_path: str = "", kernel: str | None = None, edition: str = "teacher",
                jobs: int | None = None) -> int:
-    """Run the notebooks and write the reports; return 0 when all succeeded, 1 otherwise.
+    """Run the notebooks and write the reports; return 0 when none failed (a notebook whose data contract fails
+    on this log is ``skipped``, with the reason, not run: :mod:`recnb.contract`), 1 otherwise. Raises
+    :class:`~recnb.contract.Refused` (one sentence) before any notebook starts when the log is too small for
+    every notebook asked for, and ``DataValidationError`` when the log is malformed.
 
     ``edition``: ``teacher`` (solutions executed; ``reports/<profile>/``) or ``student`` (solution cells
     replaced by answer boxes; ``reports/<profile>-student/``), see :mod:`recnb.editions`. ``jobs``:
@@ -288,10 +330,16 @@ def run_report(profile: str = "full", only: list[str] | None = None, notebooks_d
     # the commit the notebooks are read from: taken before they run, not after (work may go on meanwhile)
     git = {"commit": _git(root, "rev-parse", "HEAD"),
            "dirty": bool(_git(root, "status", "--porcelain", "--untracked-files=no"))}
-    jobs = min(env.report_jobs(jobs), len(todo))
+    jobs = env.report_jobs(jobs)
     t0 = time.perf_counter()
-    sources = [(editions.prepare(nb, edition, out_dir / ".edition"), nb.parent) for nb in todo]
-    results = _run_all(sources, out_dir, params, kernel, jobs, f"reports/{profile}")
+    skips = check_contracts(todo, dataset, params["data_path"])
+    run = [nb for nb in todo if nb.stem not in skips]
+    jobs = max(1, min(jobs, len(run)))
+    sources = [(editions.prepare(nb, edition, out_dir / ".edition"), nb.parent) for nb in run]
+    ran = {r["notebook"]: r for r in (_run_all(sources, out_dir, params, kernel, jobs, f"reports/{profile}")
+                                      if run else [])}
+    results = [ran[nb.stem] if nb.stem in ran else skipped(nb, out_dir, skips[nb.stem]) for nb in todo
+               if nb.stem in ran or nb.stem in skips]
     metrics = {r["notebook"]: r["metrics"] for r in results}
     metrics_path = out_dir / "metrics.json"
     old = json.loads(metrics_path.read_text()) if only and metrics_path.exists() else {}
@@ -309,9 +357,9 @@ def run_report(profile: str = "full", only: list[str] | None = None, notebooks_d
         "jobs": jobs, "threads_per_notebook": env.notebook_threads(jobs),
         "device": str(env.device()), "malloc_reuse": env.tune_allocator(),
         "data_sha256": data, "command": " ".join(sys.argv),
-        "notebooks": [{k: r[k] for k in ("notebook", "ok", "error", "wall_s")} | {"parameters": params}
+        "notebooks": [{k: r[k] for k in ("notebook", "status", "reason", "ok", "error", "wall_s")} | {"parameters": params}
                       | fit_summary(r["fits"]) for r in results],
     }
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=1, default=str))
     site_ok = _write_site(profile, out_dir, results, manifest, metrics)
-    return 0 if site_ok and all(r["ok"] for r in results) else 1
+    return 0 if site_ok and all(r["status"] != "failed" for r in results) else 1

@@ -58,7 +58,7 @@ _TEMPLATE = """{%- extends 'index.html.j2' -%}
 
 _CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;line-height:1.45}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;
-vertical-align:top}.fail{color:#b00020;font-weight:bold}.ok{color:#1b5e20}.earlier{color:#6d4c00}
+vertical-align:top}.fail{color:#b00020;font-weight:bold}.ok{color:#1b5e20}.earlier{color:#6d4c00}.skipped{color:#555;font-style:italic}
 code{background:#f4f4f4}.nb{border-top:1px solid #ddd;padding:.4em 0}.nb h3{margin:.4em 0}
 .numbers{font-size:.92em;color:#333}.unlinked{color:#555}nav a{margin-right:1em}
 a.anchor-link{visibility:hidden;text-decoration:none;margin-left:.3em}:hover>a.anchor-link{visibility:visible}"""
@@ -237,6 +237,8 @@ def _status(r: dict[str, Any]) -> str:
     e = html.escape
     if r.get("earlier"):
         return '<span class="earlier">from an earlier run into this folder (its page and numbers are kept)</span>'
+    if r.get("status") == "skipped":
+        return f'<span class="skipped">skipped: {e(str(r.get("reason")))}</span>'
     if r["ok"]:
         return '<span class="ok">ok</span>'
     err = r["error"] or {}
@@ -278,9 +280,13 @@ def index_html(profile: str, out_dir: Path, results: list[dict[str, Any]], manif
         cards.append(f'<div class="nb"><h3>{link}: {e(title)}</h3><p>{_status(r)}{wall}</p>{summary}{numbers}</div>')
         mrows += [f'<tr{" id=numbers-" + e(stem) if i == 0 else ""}><td>{e(stem)}</td><td>{e(k)}</td>'
                   f'<td>{format_number(v)}</td></tr>' for i, (k, v) in enumerate(values)]
-    failed = sum(r["ok"] is False for r in rows)
+    failed = sum(r.get("status", "failed" if r["ok"] is False else "ok") == "failed" for r in rows)
+    skips = sum(r.get("status") == "skipped" for r in rows)
     verdict = (f'<p class="fail">{failed} notebook(s) failed.</p>' if failed
-               else "<p class='ok'>All notebooks ran.</p>")
+               else "<p class='ok'>All notebooks ran.</p>" if not skips else "")
+    if skips:
+        verdict += (f'<p class="skipped">{skips} notebook(s) skipped: this log does not hold what they need '
+                    "(each says why below).</p>")
     verdict += "".join(f'<p class="fail">{e(p)}</p>' for p in problems)
     doc_links = " ".join(f'<a href="{e(f)}">{e(t)}</a>' for f, t in docs.items()) or "none found"
     body = f"""<h1>recnb reports, profile <code>{e(profile)}</code></h1>

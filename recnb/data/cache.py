@@ -160,17 +160,19 @@ def _read(target: Path, raw: dict[str, str]) -> Dataset:
 
 def _cached(target: Path, raw: dict[str, str], build: Callable[[], Dataset]) -> Dataset:
     """Read ``target`` when it is intact, else build the dataset from the raw files and cache it."""
+    damaged = False
     try:
         return _read(target, raw)
     except FileNotFoundError:
-        ds = build()
-        _write(ds, target)
-        return ds
+        pass  # not cached yet
     except CacheDamaged as why:
         log.warning("recnb cache %s is damaged (%s): not used; rebuilt from the raw files", target, why)
-        ds = build()
-        _write(ds, target, replace_damaged=True)
-        return ds
+        damaged = True
+    # built outside the except blocks: a parse error of the raw files is raised alone, not chained to the
+    # cache miss that led to parsing
+    ds = build()
+    _write(ds, target, replace_damaged=damaged)
+    return ds
 
 
 FILE_SOURCES = ("canonical", "sequences")

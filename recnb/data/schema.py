@@ -68,6 +68,14 @@ class DataValidationError(ValueError):
             where += f", column {column!r}"
         shown = repr(value) if not isinstance(value, str) or len(value) < 80 else repr(value[:77] + "...")
         super().__init__(f"{where}: {problem} {shown}; expected {expected}")
+        self.shown = shown
+
+    def one_line(self) -> str:
+        """The error as one line, ``file:row:column: problem value; expected ...`` (row and column left out
+        when the problem is the whole file or a whole column), as the command line prints it."""
+        where = ":".join([self.file, *([str(self.row)] if self.row is not None else []),
+                          *([self.column] if self.column is not None else [])])
+        return " ".join(f"{where}: {self.problem} {self.shown}; expected {self.expected}".split())
 
 
 def _fail_at(mask: np.ndarray, df: pd.DataFrame, column: str, file: str, lines: np.ndarray | None,
