@@ -13,12 +13,13 @@ PIP := $(PY) -m pip --disable-pip-version-check
 SHARED := $(wildcard ../shared/data)
 export RECNB_DATA_PATH := $(RECNB_DATA_PATH)$(if $(SHARED),$(if $(RECNB_DATA_PATH),:,)$(abspath $(SHARED)),)
 
-.PHONY: venv data reports check-offline test lab clean-reports help
+.PHONY: venv data reports check-offline test fuzz lab clean-reports help
 help:
 	@echo "make reports [PROFILE=smoke|quick|full] [EDITION=teacher|student] [JOBS=n]"
 	@echo "                                          data + all notebooks -> reports/PROFILE[-student]/index.html"
 	@echo "make check-offline [PROFILE=...]          open reports/PROFILE in headless Chromium, network cut"
 	@echo "make test                                 the test suite (as CI runs it)"
+	@echo "make fuzz [FUZZ_SCALE=n]                  the long property-based sweep of generated and malformed logs"
 	@echo "make data                                 fetch ML-100K and list the other datasets"
 	@echo "make lab                                  JupyterLab on notebooks/"
 
@@ -44,6 +45,11 @@ check-offline: venv
 
 test: venv
 	$(PY) -m pytest
+
+# The long Hypothesis sweep of tests/fuzz (random seeds, many examples; FUZZ_SCALE multiplies their number).
+FUZZ_SCALE ?= 1
+fuzz: venv
+	RECNB_FUZZ=1 RECNB_FUZZ_SCALE=$(FUZZ_SCALE) $(PY) -m pytest tests/fuzz -p no:cacheprovider --hypothesis-show-statistics
 
 lab: venv
 	$(VENV)/bin/jupyter lab notebooks
