@@ -12,7 +12,9 @@ A user's state at a target:
 * **updated** (fold-in, no retraining): the history holds every earlier event of the user, the stream's
   included. EASE and ItemKNN multiply it by their item-item weights; the sequence model reads its last
   ``max_len`` events, so folding an event in costs one pass over that window;
-* **stale**: the history frozen at ``test_start``, as a system that only updates in nightly batches.
+* **stale**: the model's input is the history frozen at ``test_start``, as a system that only updates in
+  nightly batches. The seen-filter is the same as the updated state's (every earlier event of the user is
+  masked), so updated vs stale measures the state alone, not a refreshed filter.
 
 Two paths compute the same thing. :func:`snapshot` turns a set of targets into a :class:`Split` whose users
 are those moments (one per target, history = the user's events before it), so a fitted model rebound to it
@@ -25,8 +27,9 @@ Item side. **New items** have no event before ``test_start``: a model trained be
 embedding and output bias are set from content (a ridge map from content features, such as a category or
 a text embedding, to the trained items' embeddings) or from co-occurrence (the mean embedding of the items
 viewed just before them in the stream so far). :func:`periodic_refit` is the other answer: refit the model
-every N hours of log time with the study's protocol (:func:`refit_split`: train up to ``valid_hours`` before
-the refit time, validate on the last ``valid_hours``). :func:`over_time` summarises per window of log time.
+every N hours of log time on every event before the refit time (:func:`refit_split`), with the
+hyperparameters chosen once on the validation window before the stream. :func:`over_time` summarises per
+window of log time.
 """
 
 from __future__ import annotations
@@ -151,6 +154,29 @@ def make_stream(ds: Dataset, valid_start: str | pd.Timestamp | float, test_start
     return Stream(ds, split, tl, offsets, n_before, arrival, v0, t0, t1)
 
 
+def replay(stream: Stream, start: float, end: float) -> Stream:
+    """The same log, split and fitted indices, replayed over ``[start, end)`` instead (Unix seconds, ``end``
+    at most ``stream.end``): targets are first touches in that window by users with an event before
+    ``start``. ``replay(stream, stream.valid_start, stream.test_start)`` is the **validation stream**: the
+    window the models did not train on, asked the test stream's question with many targets per user (the
+    split's validation stage holds one per user), for choosing a model on validation."""
+    if not stream.timeline["t"].min() < start < end <= stream.end:
+        raise ValueError(f"replay: need {stream.timeline['t'].min()} < start ({start}) < end ({end}) <= {stream.end}")
+    tl = stream.timeline
+    tl = tl[tl["t"].to_numpy() < end].reset_index(drop=True)
+    u, t = tl["u"].to_numpy(), tl["t"].to_numpy()
+    n_users = stream.split.n_users
+    inside = t >= start
+    n_before = np.bincount(u[~inside], minlength=n_users)
+    arrival = np.full(stream.split.n_items, np.inf)
+    np.minimum.at(arrival, tl["i"].to_numpy(), t)
+    tl["stream"] = inside
+    tl["target"] = inside & tl["first"].to_numpy() & (n_before[u] > 0)
+    tl["new_item"] = arrival[tl["i"].to_numpy()] >= start
+    offsets = np.r_[0, np.cumsum(np.bincount(u, minlength=n_users))]
+    return Stream(stream.dataset, stream.split, tl, offsets, n_before, arrival, stream.valid_start, start, end)
+
+
 def snapshot(stream: Stream, rows: np.ndarray, stale: bool = False) -> Split:
     """A :class:`Split` whose user ``k`` is the moment just before timeline row ``rows[k]``: history = the
     user's earlier events (``stale``: only those before ``test_start``), test target = that row's item.
@@ -177,17 +203,32 @@ def snapshot(stream: Stream, rows: np.ndarray, stale: bool = False) -> Split:
                  f"stream snapshot ({'stale: history frozen at test_start' if stale else 'updated: every earlier event'})")
 
 
+class _Scores:
+    """A scorer that reads a model bound to one snapshot (its input history) while :func:`evaluate` masks
+    with another snapshot of the same moments (the seen-filter)."""
+
+    def __init__(self, model: object) -> None:
+        self.model = model
+
+    def score(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
+        return self.model.score(users, stage=stage)  # type: ignore[attr-defined]
+
+
 def stream_ndcg(models: dict[str, object], stream: Stream, rows: np.ndarray, stale: bool = False,
                 chunk: int = 2000, progress: bool = False) -> dict[str, np.ndarray]:
     """NDCG@10 of each fitted model at each target ``rows`` (timeline rows): ``{name: array (len(rows),)}``.
     Each chunk of ``chunk`` targets becomes one :func:`snapshot`, to which every model is rebound and
-    ranked by :func:`recnb.evaluate.evaluate`."""
+    ranked by :func:`recnb.evaluate.evaluate`. With ``stale`` the model reads the stale snapshot (history
+    frozen at ``test_start``) but the ranking masks the updated one (every earlier event of the user), so
+    that stale and updated states share the seen-filter."""
     rows = np.asarray(rows, dtype=np.int64)
     out = {name: np.empty(len(rows)) for name in models}
     for b in tqdm(range(0, len(rows), chunk), desc="stream ndcg", leave=False, disable=not progress):
-        snap = snapshot(stream, rows[b:b + chunk], stale)
+        snap = snapshot(stream, rows[b:b + chunk])
+        inputs = snapshot(stream, rows[b:b + chunk], stale=True) if stale else snap
         for name, model in models.items():
-            out[name][b:b + chunk] = evaluate(rebind(model, snap), snap, "test", ks=(10,)).per_user["ndcg@10"].to_numpy()
+            out[name][b:b + chunk] = evaluate(_Scores(rebind(model, inputs)), snap, "test",
+                                              ks=(10,)).per_user["ndcg@10"].to_numpy()
     return out
 
 
@@ -215,38 +256,45 @@ def target_table(stream: Stream) -> pd.DataFrame:
                          "item age hours": (t - stream.arrival[i]) / HOUR, "trained": trained[i]})
 
 
-def refit_split(stream: Stream, at: float, valid_hours: float = 24.0) -> Split:
-    """The study's protocol at time ``at`` (Unix seconds): ``time_cut_split`` with train before
-    ``at - valid_hours`` and validation in the last ``valid_hours``; same user and item indices as
-    ``stream.split``."""
-    split = time_cut_split(stream.dataset, pd.Timestamp(at - valid_hours * HOUR, unit="s", tz="UTC"),
-                           pd.Timestamp(at, unit="s", tz="UTC"))
+def refit_split(stream: Stream, at: float) -> Split:
+    """What a refit at time ``at`` (Unix seconds) trains on: every event before ``at`` (the stream's
+    included) is a train event; no validation target (the hyperparameters stay those chosen before the
+    stream, so nothing after ``at`` is read); same user and item indices as ``stream.split``."""
+    stamp = pd.Timestamp(at, unit="s", tz="UTC")
+    split = time_cut_split(stream.dataset, stamp, stamp)
     if not (np.array_equal(split.item_ids, stream.split.item_ids) and np.array_equal(split.user_ids, stream.split.user_ids)):
         raise AssertionError("refit_split: the refit split indexes users or items differently from the stream")
     return split
 
 
 def periodic_refit(stream: Stream, make: Callable[[], object], model: object, every_hours: float,
-                   valid_hours: float = 24.0, progress: bool = False) -> tuple[np.ndarray, pd.DataFrame]:
-    """Refit ``make()`` on :func:`refit_split` every ``every_hours`` hours of log time after ``test_start``
+                   progress: bool = False) -> tuple[np.ndarray, pd.DataFrame]:
+    """Refit ``make()`` (a model with its hyperparameters fixed, e.g. the λ the start model chose on
+    validation) on :func:`refit_split` every ``every_hours`` hours of log time after ``test_start``
     (``model``, fitted at ``test_start``, serves until the first refit) and score each target with the model
     of its moment and its updated history.
 
     Returns ``(ndcg, refits)``: NDCG@10 per target in :meth:`Stream.targets` order, and one row per model
-    (``at``: Unix seconds it took over, ``fit seconds``).
+    (``at``: Unix seconds it took over, ``train events``: events it was fitted on, ``stream events``: how
+    many of those are stream events, ``fit seconds``).
     """
     rows = stream.targets()
     t = stream.timeline["t"].to_numpy()[rows]
     times = np.arange(stream.test_start + every_hours * HOUR, stream.end, every_hours * HOUR)
     out = np.empty(len(rows))
-    log = [{"at": stream.test_start, "fit seconds": np.nan}]
+    log = [{"at": stream.test_start, "train events": int((stream.split.events["role"] == "train").sum()), "stream events": 0,
+            "fit seconds": np.nan}]
     current = model
     bounds = np.r_[stream.test_start, times, np.inf]
+    all_t = stream.timeline["t"].to_numpy()
     for k in tqdm(range(len(bounds) - 1), desc=f"refit every {every_hours:g} h", leave=False, disable=not progress):
         if k:
             t0 = time.perf_counter()
-            current = make().fit(refit_split(stream, bounds[k], valid_hours))  # type: ignore[attr-defined]
-            log.append({"at": bounds[k], "fit seconds": time.perf_counter() - t0})
+            split = refit_split(stream, bounds[k])
+            current = make().fit(split)  # type: ignore[attr-defined]
+            log.append({"at": bounds[k], "train events": int((split.events["role"] == "train").sum()),
+                        "stream events": int(((all_t >= stream.test_start) & (all_t < bounds[k])).sum()),
+                        "fit seconds": time.perf_counter() - t0})
         inside = (t >= bounds[k]) & (t < bounds[k + 1])
         if inside.any():
             out[inside] = stream_ndcg({"m": current}, stream, rows[inside])["m"]
@@ -378,8 +426,10 @@ class FoldIn:
         with torch.no_grad():
             self.state[u] = self.model.encoder(*(torch.from_numpy(p) for p in parts))[0, -1]  # type: ignore[union-attr]
 
-    def update(self, u: int, i: int, event: int, t: float) -> None:
-        """Fold event (user ``u``, item ``i``, event code, Unix seconds ``t``) into ``u``'s state."""
+    def update(self, u: int, i: int, event: int, t: float) -> bool:
+        """Fold event (user ``u``, item ``i``, event code, Unix seconds ``t``) into ``u``'s state. Returns
+        whether the state changed: a linear model ignores an item the user already had (and EASE an item
+        outside its restricted set), a no-op; a sequence model re-encodes on every event."""
         if u not in self.seen:
             self.start(u)
         new = not bool(self.seen[u][i])
@@ -391,13 +441,17 @@ class FoldIn:
             self.window[u] = [np.r_[items, i + 1][-n:], np.r_[events, event + 1][-n:], np.r_[gaps, gap][-n:]]
             self.last_t[u] = t
             self._encode(u)
-        elif new:
+            return True
+        if new:
             if isinstance(self.model, ItemKNN):
                 row = self.weights[i]
                 self.state[u][torch.from_numpy(row.indices.astype(np.int64))] += torch.from_numpy(row.data.astype(np.float32))
-            elif isinstance(self.model, EASE) and self.position[i] >= 0:
+                return True
+            if isinstance(self.model, EASE) and self.position[i] >= 0:
                 with torch.no_grad():
                     self.state[u] += self.model.rows(np.array([self.position[i]]))[0].cpu()
+                return True
+        return False
 
     def scores(self, u: int) -> torch.Tensor:
         """Unmasked scores of every item for ``u``, shape (n_items,), equal to the model's ``score``."""
@@ -422,28 +476,31 @@ class FoldIn:
 
 
 def latency(model: object, stream: Stream, n_events: int = 2000, k: int = 10, name: str | None = None,
-            threads: int = 1) -> pd.DataFrame:
-    """Replay the first ``n_events`` stream events through :class:`FoldIn` on ``threads`` torch threads:
-    each event is folded in (timed: ``event``), then its user asks for ``k`` recommendations (timed:
-    ``request``). A user's history before ``test_start`` is loaded before their first event, untimed.
+            threads: int = 1, warmup: int = 100) -> pd.DataFrame:
+    """Replay the first ``warmup + n_events`` stream events through :class:`FoldIn` on ``threads`` torch
+    threads: each event is folded in (timed: ``event`` when it changed the state, ``no-op event`` when it did
+    not, see :meth:`FoldIn.update`), then its user asks for ``k`` recommendations (timed: ``request``). The
+    first ``warmup`` events are replayed untimed (allocator, caches and lazy initialisation warm up), and a
+    user's history before ``test_start`` is loaded before their first event, untimed.
     Returns one row per timing: ``model``, ``kind``, ``ms``."""
     tl = stream.timeline
-    rows = stream.stream_rows()[:n_events]
+    rows = stream.stream_rows()[:warmup + n_events]
     fold = FoldIn(model, stream)
     old = torch.get_num_threads()
     torch.set_num_threads(threads)
     out: list[tuple[str, float]] = []
     try:
-        for u, i, e, t in zip(tl["u"].to_numpy()[rows].tolist(), tl["i"].to_numpy()[rows].tolist(),
-                              tl["event"].to_numpy()[rows].tolist(), tl["t"].to_numpy()[rows].tolist()):
+        for n, (u, i, e, t) in enumerate(zip(tl["u"].to_numpy()[rows].tolist(), tl["i"].to_numpy()[rows].tolist(),
+                                             tl["event"].to_numpy()[rows].tolist(), tl["t"].to_numpy()[rows].tolist())):
             if u not in fold.seen:
                 fold.start(u)
             t0 = time.perf_counter()
-            fold.update(u, i, e, t)
+            changed = fold.update(u, i, e, t)
             t1 = time.perf_counter()
             fold.recommend(u, k)
             t2 = time.perf_counter()
-            out += [("event", (t1 - t0) * 1e3), ("request", (t2 - t1) * 1e3)]
+            if n >= warmup:
+                out += [("event" if changed else "no-op event", (t1 - t0) * 1e3), ("request", (t2 - t1) * 1e3)]
     finally:
         torch.set_num_threads(old)
     frame = pd.DataFrame(out, columns=["kind", "ms"])
@@ -458,5 +515,5 @@ def latency_summary(frame: pd.DataFrame) -> pd.DataFrame:
                          "n": g.size()}).reset_index()
 
 
-__all__ = ["Stream", "make_stream", "snapshot", "stream_ndcg", "compare_states", "target_table", "refit_split", "periodic_refit",
+__all__ = ["Stream", "make_stream", "replay", "snapshot", "stream_ndcg", "compare_states", "target_table", "refit_split", "periodic_refit",
            "fold_in_items", "one_hot", "over_time", "FoldIn", "latency", "latency_summary"]

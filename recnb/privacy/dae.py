@@ -73,11 +73,13 @@ def epoch_generator(seed: int, epoch: int) -> torch.Generator:
 
 def train_epochs(model: MultVAE, matrix: sp.csr_matrix, users: np.ndarray, epochs: int,
                  config: DAEConfig = DAEConfig(), seed: int = 0, first_epoch: int = 0,
-                 optimizer: torch.optim.Optimizer | None = None) -> list[float]:
+                 optimizer: torch.optim.Optimizer | None = None, max_steps: int | None = None) -> list[float]:
     """Train ``model`` in place on the rows of ``users`` for ``epochs`` epochs.
 
     ``optimizer`` (to continue a run) defaults to a fresh Adam with step ``config.lr``. Epoch ``e``
     (counted from ``first_epoch``) draws its batches and dropout from :func:`epoch_generator` ``(seed, e)``.
+    ``max_steps`` caps the optimiser steps of each epoch (its first batches; ``None``: the whole epoch), so
+    that a centralised run can take as many steps per round as a federated client does.
     Returns the mean loss per user of each epoch; leaves the model in eval mode.
     """
     users = np.asarray(users)
@@ -86,15 +88,16 @@ def train_epochs(model: MultVAE, matrix: sp.csr_matrix, users: np.ndarray, epoch
     model.train()
     for e in range(first_epoch, first_epoch + epochs):
         gen = epoch_generator(seed, e)
-        total = 0.0
-        for b in torch.randperm(len(users), generator=gen).split(config.batch_size):
+        total, seen = 0.0, 0
+        batches = torch.randperm(len(users), generator=gen).split(config.batch_size)
+        for b in batches[:max_steps]:
             x = dense_rows(matrix, users[b.numpy()])
             loss = multinomial_nll(model(x)[0], x).mean()
             opt.zero_grad()
             loss.backward()
             opt.step()
-            total += loss.item() * len(b)
-        losses.append(total / max(len(users), 1))
+            total, seen = total + loss.item() * len(b), seen + len(b)
+        losses.append(total / max(seen, 1))
     model.eval()
     return losses
 

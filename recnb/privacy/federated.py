@@ -400,11 +400,25 @@ def run_federated(split: Split, federations: Federation | list[Federation], conf
     return runs
 
 
+def client_steps(split: Split, federation: Federation, config: DAEConfig = DAEConfig(), seed: int = 0) -> int:
+    """Optimiser steps one client of ``federation`` takes per round: ``local_epochs`` x the batches of its
+    largest client (``ceil(users / batch_size)``)."""
+    sizes = np.bincount(partition_users(split, federation.n_clients, federation.scheme, seed)[
+        np.diff(split.train.indptr) > 0])
+    return federation.local_epochs * int(np.ceil(sizes.max() / config.batch_size))
+
+
 def run_centralised(split: Split, epochs: int = 20, config: DAEConfig = DAEConfig(), seed: int = 0,
-                    name: str = "centralised") -> FederatedRun:
+                    name: str = "centralised", steps_per_round: int | None = None,
+                    fresh_optimizer: bool = False) -> FederatedRun:
     """The comparator of :func:`run_federated`: the same Mult-DAE, from the same initial weights, trained on
-    all users' rows in one place with one Adam optimizer, evaluated after every epoch as after a round
-    (one client, no traffic)."""
+    all users' rows in one place, evaluated after every epoch as after a round (one client, no traffic).
+
+    Two budgets. By default one Adam optimizer is kept over ``epochs`` whole epochs (every batch of every
+    user each round). With ``steps_per_round`` (the steps a client takes per round, :func:`client_steps`) and
+    ``fresh_optimizer`` it is held to a client's budget and policy: each "round" is a fresh Adam taking that
+    many steps on batches of all users' rows, so a gap to FedAvg measures federation (averaging clients
+    that each saw a part of the users), not a different number of steps or reset optimizer state."""
     t_call = time.perf_counter()
     model = build_dae(split.n_items, config, seed)
     users = np.flatnonzero(np.diff(split.train.indptr) > 0)
@@ -412,11 +426,14 @@ def run_centralised(split: Split, epochs: int = 20, config: DAEConfig = DAEConfi
     tracker = _Tracker(split, attach(build_dae(split.n_items, config, seed), split))
     tracker(0, model.state_dict())
     for epoch in range(1, epochs + 1):
-        train_epochs(model, split.train, users, 1, config, seed, first_epoch=epoch - 1, optimizer=opt)
+        train_epochs(model, split.train, users, 1, config, seed, first_epoch=epoch - 1,
+                     optimizer=None if fresh_optimizer else opt, max_steps=steps_per_round)
         tracker(epoch, model.state_dict())
     return tracker.result(name, np.where(np.diff(split.train.indptr) > 0, 0, -1), 0.0,
-                          time.perf_counter() - t_call, {"epochs": epochs, "seed": seed, **config.__dict__})
+                          time.perf_counter() - t_call,
+                          {"epochs": epochs, "seed": seed, "steps per round": steps_per_round,
+                           "fresh optimizer": fresh_optimizer, **config.__dict__})
 
 
 __all__ = ["SCHEMES", "partition_users", "describe_partition", "Federation", "FederatedRun", "run_federated",
-           "run_centralised"]
+           "client_steps", "run_centralised"]
