@@ -55,6 +55,9 @@ class Profile:
         dp_epochs, dp_epsilons: 10, epochs of every DP-SGD (and non-private) run and the target epsilons.
         stream_hours, stream_events, stream_seq_epochs, stream_refit_hours: 10, the replayed stream (its last
             hours of log time), the events timed for latency, the GRU's epoch cap, the periodic refit interval.
+        stream_signal_hours: 10, the length of the stream with signal (MovieLens-1M head) and of its validation
+            replay just before it, cut where returning users act most (:func:`recnb.analysis.realtime.busiest_cuts`).
+        dp_shadows: 10, shadow models of the likelihood-ratio membership attack (LiRA; even, each user in half).
         gen_epochs: 09, epoch cap of the generative recommender (semantic IDs).
         gen_beam: 09, beam width of its constrained beam search (= length of its ranked list).
         semantic_codebook: 09, clusters per level of the residual k-means semantic IDs.
@@ -101,6 +104,8 @@ class Profile:
     stream_events: int
     stream_seq_epochs: int
     stream_refit_hours: float
+    stream_signal_hours: float
+    dp_shadows: int
     gen_epochs: int
     gen_beam: int
     semantic_codebook: int
@@ -128,6 +133,7 @@ PROFILES: dict[str, Profile] = {
         text_items=300, text_seq_epochs=1, cold_seeds=(0,),
         fl_clients=2, fl_rounds=2, fl_schemes=("iid", "user"), fl_user_fraction=0.005, dp_epochs=1, dp_epsilons=(1.0,),
         stream_hours=24.0, stream_events=200, stream_seq_epochs=1, stream_refit_hours=12.0,
+        stream_signal_hours=12.0, dp_shadows=2,
         gen_epochs=1, gen_beam=20, semantic_codebook=16, scale_depths=(1,), scale_widths=(8, 16),
         scale_fractions=(1.0,), scale_epochs=2, gen_datasets=(), gen_amazon_users=500, gen_seq_epochs=1,
         scale_datasets=()),
@@ -141,6 +147,7 @@ PROFILES: dict[str, Profile] = {
         fl_clients=20, fl_rounds=8, fl_schemes=("iid", "genre", "user"), fl_user_fraction=0.03, dp_epochs=10,
         dp_epsilons=(1.0, 3.0, 8.0),
         stream_hours=24.0, stream_events=2000, stream_seq_epochs=2, stream_refit_hours=6.0,
+        stream_signal_hours=24.0, dp_shadows=4,
         gen_epochs=3, gen_beam=20, semantic_codebook=32, scale_depths=(1,), scale_widths=(16, 32, 64),
         scale_fractions=(1.0,), scale_epochs=3, gen_datasets=("amazon-sports",),
         gen_amazon_users=1000, gen_seq_epochs=3, scale_datasets=("amazon-sports",)),
@@ -155,7 +162,7 @@ PROFILES: dict[str, Profile] = {
         fl_clients=50, fl_rounds=40, fl_schemes=("iid", "activity", "genre", "user"), fl_user_fraction=0.05,
         dp_epochs=40,
         dp_epsilons=(1.0, 3.0, 8.0), stream_hours=24.0, stream_events=5000, stream_seq_epochs=10,
-        stream_refit_hours=6.0,
+        stream_refit_hours=6.0, stream_signal_hours=72.0, dp_shadows=8,
         gen_epochs=100, gen_beam=50, semantic_codebook=64, scale_depths=(1, 2, 3, 4),
         scale_widths=(32, 64, 128, 256, 512), scale_fractions=(0.1, 0.3, 1.0), scale_epochs=100,
         gen_datasets=("amazon-sports", "amazon-toys"), gen_amazon_users=0, gen_seq_epochs=100,
