@@ -53,6 +53,7 @@ class LogSpec:
     time: str  # clock | none (canonical without timestamps) | order (sequences)
     ids: str  # int | plain | tricky
     seed: int
+    distinct: bool = False  # each user's events on distinct items (so that the 5-item user core keeps them all)
 
     def frame(self) -> pd.DataFrame:
         """The events of this spec (canonical columns; ``timestamp`` NaT when the log has no clock)."""
@@ -60,7 +61,11 @@ class LogSpec:
         per_user = rng.integers(self.min_events, self.max_events + 1, self.n_users)
         users = np.repeat(np.arange(self.n_users), per_user)
         p = (np.arange(self.n_items) + 1.0) ** -self.skew
-        items = rng.choice(self.n_items, size=len(users), p=p / p.sum())
+        p /= p.sum()
+        if self.distinct:
+            items = np.concatenate([rng.choice(self.n_items, size=k, replace=False, p=p) for k in per_user])
+        else:
+            items = rng.choice(self.n_items, size=len(users), p=p)
         event = rng.choice(np.array(self.mix), size=len(users))
         value = np.where(event == "rating", rng.integers(1, 6, len(users)), 1).astype(float)
         if self.time == "clock":
@@ -105,15 +110,16 @@ def log_specs(draw: st.DrawFn, kinds: tuple[str, ...] = ("canonical", "sequences
 
 @st.composite
 def studyable_specs(draw: st.DrawFn) -> LogSpec:
-    """Logs likely to pass the contracts of the ranking notebooks (enough users and events), so that the
-    notebooks really run rather than being skipped."""
+    """Logs that meet the contracts of the ranking notebooks (at least 25 users with 5 to 30 events on distinct
+    items of a catalogue of at least 30), so that the notebooks really run rather than being skipped."""
     kind = draw(st.sampled_from(["canonical", "sequences"]))
-    lo = draw(st.integers(5, 15))
-    return LogSpec(kind=kind, n_users=draw(st.integers(25, 200)), n_items=draw(st.integers(25, 150)), min_events=lo,
+    lo = draw(st.integers(6, 15))
+    return LogSpec(kind=kind, n_users=draw(st.integers(25, 200)), n_items=draw(st.integers(30, 150)), min_events=lo,
                    max_events=draw(st.integers(lo, 30)), skew=draw(st.floats(0, 2)),
                    mix=("purchase",) if kind == "sequences" else draw(st.sampled_from(MIXES)),
                    time="order" if kind == "sequences" else draw(st.sampled_from(["clock", "none"])),
-                   ids=draw(st.sampled_from(["int", "plain", "tricky"])), seed=draw(st.integers(0, 2**16)))
+                   ids=draw(st.sampled_from(["int", "plain", "tricky"])), seed=draw(st.integers(0, 2**16)),
+                   distinct=True)
 
 
 COLUMNS = ("user_id", "item_id", "event", "value", "timestamp")

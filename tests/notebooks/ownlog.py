@@ -23,11 +23,12 @@ def string_id_log(folder: Path, name: str = "mylog.csv", user: str = "u", item: 
 
 def run_own_log(folder: Path, notebook: str, log: Path) -> tuple[dict[str, float], dict[str, Any], str]:
     """Run notebook ``NN`` in the smoke profile with ``dataset="canonical"`` on ``log``; assert it ran and
-    return ``(its recorded metrics, the manifest, its HTML)``."""
+    return ``(its recorded metrics, the manifest, its HTML)``: a notebook skipped by its data contract fails."""
     rc = run_report("smoke", only=[notebook], out_root=folder / "rep", dataset="canonical", data_path=str(log))
     out = folder / "rep" / "smoke"
     manifest = json.loads((out / "manifest.json").read_text())
     assert rc == 0, manifest["notebooks"][0]["error"]
+    assert manifest["notebooks"][0]["status"] == "ok", manifest["notebooks"][0]["reason"]  # a skip is no pass
     stem = manifest["notebooks"][0]["notebook"]
     metrics = json.loads((out / "metrics.json").read_text()).get(stem, {})
     return metrics, manifest, (out / f"{stem}.html").read_text()

@@ -24,7 +24,7 @@ RANGES: list[tuple[str, float, float, bool]] = [  # (pattern searched in the nam
     (r"minus|diff|delta|gain", -1.0, 1.0, False),  # a difference of two [0, 1] metrics
     (r"/ari$", -1.0, 1.0, False),  # adjusted Rand index
     (r"^scaling/exponent$", -5.0, 5.0, False),  # fitted power-law slope of valid loss against training FLOPs
-    (r"(ndcg|hr@|mrr|recall|precision|coverage|auc|share|tail@|hit)[^/]*$", 0.0, 1.0, False),
+    (r"(ndcg|hr@|mrr|recall|precision|coverage|auc|share|tail@|hit|tpr@)[^/]*$", 0.0, 1.0, False),
     (r"/density_pct$", 0.0, 100.0, False),
     (r"/(events|users|items)$", 1.0, INF, True),
     (r"seconds[^/]*$", 0.0, INF, False),
@@ -75,6 +75,7 @@ def test_notebook_smoke(nb, tmp_path, ml100k, monkeypatch):
     out = tmp_path / "smoke"
     manifest = json.loads((out / "manifest.json").read_text())
     assert rc == 0, manifest["notebooks"][0]["error"]
+    assert manifest["notebooks"][0]["status"] == "ok", manifest["notebooks"][0]["reason"]  # a skip is no pass
     metrics = json.loads((out / "metrics.json").read_text())[nb.stem]
     assert metrics, "the notebook recorded no numbers"
     problems = metric_problems(metrics)
