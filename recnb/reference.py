@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, fields
 
 import pandas as pd
 
-VERSION = 1
+VERSION = 2
 SOURCES = ("published", "peer")
 
 
@@ -104,6 +104,45 @@ REFERENCES: tuple[Reference, ...] = (
 COLUMNS = [f.name for f in fields(Reference)]
 
 
+@dataclass(frozen=True)
+class ScalingClaim:
+    """A published scaling result: the axis it scales, its exponent where the paper prints one (``None``
+    where it reports a power law without a single exponent), the range of model sizes it covers."""
+
+    citation: str
+    domain: str
+    axis: str
+    exponent: float | None
+    sizes: str
+    locator: str
+
+
+_KAPLAN = "Kaplan et al., Scaling Laws for Neural Language Models, arXiv:2001.08361 (2020)"
+_KAPLAN_SIZES = "768 to 1.5 billion non-embedding parameters"
+SCALING: tuple[ScalingClaim, ...] = (
+    ScalingClaim(_KAPLAN, "language modelling", "model size N (non-embedding parameters)", 0.076, _KAPLAN_SIZES,
+                 "section 1.2, L(N) = (N_c / N)^α_N"),
+    ScalingClaim(_KAPLAN, "language modelling", "data size D (tokens)", 0.095, _KAPLAN_SIZES,
+                 "section 1.2, L(D) = (D_c / D)^α_D"),
+    ScalingClaim(_KAPLAN, "language modelling", "training compute C (compute-efficient frontier)", 0.050,
+                 _KAPLAN_SIZES, "section 1.2, L(C_min) = (C_c / C_min)^α_C"),
+    ScalingClaim("Zhang et al., Scaling Law of Large Sequential Recommendation Models, RecSys 2024",
+                 "ID-only sequential recommendation", "model size", None, "up to 0.8 billion parameters",
+                 "abstract: the law holds, also with constrained data, and predicts the two largest models' test loss"),
+    ScalingClaim("Zhai et al., Actions Speak Louder than Words (HSTU), ICML 2024", "industrial generative recommendation",
+                 "training compute", None, "up to 1.5 trillion parameters",
+                 "abstract: model quality a power law of training compute across three orders of magnitude"),
+)
+"""Published scaling results the notebooks set their own fitted exponents beside (labelled as published)."""
+
+
+def scaling_claims() -> pd.DataFrame:
+    """:data:`SCALING` as a table, one row per claim, with ``label`` = "published: <citation>"."""
+    table = pd.DataFrame([asdict(c) for c in SCALING])
+    table["exponent"] = table["exponent"].astype(object).where(table["exponent"].notna(), "not a single number")
+    return table.assign(label="published: " + table["citation"])
+
+
 def reference(dataset: str | None = None, model: str | None = None, metric: str | None = None,
               source: str | None = None) -> pd.DataFrame:
     """Rows of :data:`REFERENCES` matching every given filter (case-insensitive), as a DataFrame with the
@@ -120,4 +159,5 @@ def reference(dataset: str | None = None, model: str | None = None, metric: str 
     return table.reset_index(drop=True)
 
 
-__all__ = ["COLUMNS", "REFERENCES", "Reference", "SOURCES", "VERSION", "reference"]
+__all__ = ["COLUMNS", "REFERENCES", "Reference", "SCALING", "SOURCES", "ScalingClaim", "VERSION", "reference",
+           "scaling_claims"]

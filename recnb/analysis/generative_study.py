@@ -11,7 +11,8 @@ notebook's glue that is more than glue:
 * :func:`fit_sasrec`, :func:`fit_generative`: the two next-item models of the comparison, early-stopped on
   validation NDCG@10 (:func:`recnb.train.fit_loop`);
 * :func:`model_family`: generative, SASRec (ID), SASRec + text (where there is text) and EASE on one split;
-* :func:`scaling_verdict`: where, along the fitted power law, more compute stops paying;
+* :func:`first_seed`, :func:`budget_table`: a one-seed comparison and what each model was given and used;
+* :func:`leaf_bias`: the generative model's learned leaf biases of cold and warm items;
 * :func:`published_table`: this run's numbers beside the published ones of :mod:`recnb.reference`.
 """
 
@@ -177,32 +178,42 @@ def reuse(fits: Fits, names: tuple[str, ...]) -> Fits:
     return out
 
 
-def scaling_verdict(grid: pd.DataFrame, n_boot: int = 1000, seed: int = 0, tolerance: float = 0.01) -> dict:
-    """What the scaling grid (:func:`~recnb.analysis.scaling.scaling_grid`, one dataset) says.
+def first_seed(fits: Fits, names: tuple[str, ...], split: Split) -> Fits:
+    """A new :class:`~recnb.analysis.large_models.Fits` with the **first seed's** model of each of ``names``
+    (those ``fits`` has) evaluated alone on ``split``: a one-seed comparison with a one-seed model, where
+    ``fits`` averaged several seeds."""
+    out = Fits()
+    for name in names:
+        if name in fits.models:
+            model = fits.models[name]
+            out.add(name, [model], split, [validation_ndcg(model, split)])
+    return out
 
-    ``exponent`` and its 95% bootstrap interval (``exponent_low``, ``exponent_high``, resampling the points):
-    the slope b of log(valid loss) = log a + b·log(train FLOPs) (:func:`~recnb.analysis.scaling.fit_power_law`;
-    negative: more compute, lower loss). Then, on the largest share of users, the models by size:
-    ``best`` (the row with the highest validation NDCG@10) and ``stops`` (the smallest model, by non-embedding
-    parameters, within ``tolerance`` relative of that best: beyond it more model stopped paying for this
-    much data; ``None`` when the largest model is the only one that close).
-    """
-    lx, ly = np.log(grid["train flops"].to_numpy(float)), np.log(grid["valid loss"].to_numpy(float))
-    b = float(np.polyfit(lx, ly, 1)[0]) if len(np.unique(lx)) > 1 else float("nan")
-    rng = np.random.default_rng(seed)
-    boots = []
-    for _ in range(n_boot):
-        idx = rng.integers(0, len(lx), len(lx))
-        if len(np.unique(lx[idx])) > 1:
-            boots.append(np.polyfit(lx[idx], ly[idx], 1)[0])
-    low, high = (np.quantile(boots, [0.025, 0.975]) if boots else (np.nan, np.nan))
-    full = grid[grid["fraction"] == grid["fraction"].max()].sort_values(["params", "depth"], kind="stable")
-    best = full.loc[full["valid ndcg@10"].idxmax()]
-    close = full[full["valid ndcg@10"] >= best["valid ndcg@10"] * (1 - tolerance)]
-    stops = close.iloc[0]
-    return {"exponent": b, "exponent_low": float(low), "exponent_high": float(high), "points": len(grid),
-            "best": best.to_dict(), "stops": None if stops["params"] >= full["params"].max() else stops.to_dict(),
-            "tolerance": tolerance}
+
+def budget_table(fits: Fits, caps: dict[str, int]) -> pd.DataFrame:
+    """What each trained model of ``fits`` was given and used: ``seeds`` (1: the models compared are one seed
+    each), ``epoch cap``, ``best epoch`` (chosen on validation), ``epochs run``, ``seconds`` (its fit) and
+    ``at cap`` (it ran to its cap without its patience running out: not converged). Models without a training
+    loop (EASE) are left out."""
+    rows = []
+    for name, m in fits.models.items():
+        fit = getattr(m, "fit_", None)
+        if fit is None or name not in caps:
+            continue
+        rows.append({"model": name, "seeds": 1, "epoch cap": caps[name], "best epoch": int(fit.best_epoch),
+                     "epochs run": len(fit.history), "seconds": round(float(fit.seconds), 1),
+                     "at cap": not fit.stopped_early})
+    return pd.DataFrame(rows)
+
+
+def leaf_bias(model: GenerativeRecommender, cold: np.ndarray) -> dict[str, float]:
+    """Mean learned bias of the last trie edge (the leaf that names the item) for cold items (never a training
+    target) and for warm ones: the quantity that decides whether a never-seen item can win a beam."""
+    last = model.edge_bias[-1].detach()
+    pre = model.prefixes[1:, -1]
+    code = model.codes[1:, -1]
+    bias = last[pre, code].numpy()
+    return {"cold": float(bias[cold].mean()), "warm": float(bias[~cold].mean())}
 
 
 def published_table(runs: dict[str, dict[str, object]], profile: str, metrics: tuple[str, ...] = ("hr@10", "ndcg@10")
@@ -238,4 +249,5 @@ def published_gap(table: pd.DataFrame, dataset: str, model: str = "SASRec", ours
 
 
 __all__ = ["AMAZON", "user_sample", "load_log", "attribute_embeddings", "semantic_ids", "fit_sasrec", "fit_generative",
-           "item_category", "model_family", "reuse", "scaling_verdict", "published_table", "published_gap"]
+           "item_category", "model_family", "reuse", "first_seed", "budget_table", "leaf_bias", "published_table",
+           "published_gap"]

@@ -179,7 +179,7 @@ def cold_study(split: Split, emb: np.ndarray, items: pd.DataFrame, cfg: Profile,
     ci = cold_items(split, share=share, seed=cold_seed)
     cold = Fits()
     genres, _ = genre_matrix(items, ci.cold_split)
-    for name, model in (("text-zeroshot", TextZeroShot(emb, ZEROSHOT_DECAYS)), ("pop-genre", PopularityByGenre(genres)),
+    for name, model in (("text-zeroshot", TextZeroShot(emb, ZEROSHOT_DECAYS)), ("pop-genre", PopularityByGenre(genres, ZEROSHOT_DECAYS)),
                         ("random", RandomRanker())):
         model.fit(ci.cold_split)
         cold.add(name, [model], ci.cold_split, [validation_ndcg(model, ci.cold_split)])

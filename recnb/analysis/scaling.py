@@ -1,9 +1,14 @@
-"""Power laws for the article's "large model" claim: does quality keep improving with parameters?
+"""Power laws for the article's "large model" claim: does quality keep improving with parameters and data?
 
-:func:`fit_power_law` fits y = a · x^b by least squares on log-log axes and gives a 95% band from a
-bootstrap over the measured points (few points: the band is wide, as it should be). :func:`scaling_grid`
-trains SASRec over depth x width x share of training users and returns one tidy row per point, with the
-training compute from :mod:`recnb.analysis.flops`.
+* :func:`fit_power_law` fits y = a · x^b by least squares on log-log axes, with a 95% band from a bootstrap
+  over the measured points (few points: the band is wide, as it should be).
+* :func:`fit_saturating_law` fits the saturating law of the scaling papers, L(C) = E + A · C^(−α), E >= 0 (an
+  irreducible loss E plus a power law in training compute C; Kaplan et al. 2020, Hoffmann et al. 2022), with a
+  bootstrap CI on α over the points.
+* :func:`scaling_grid` trains SASRec over depth x width x share of training users, each early-stopped on
+  validation, and returns one tidy row per point with its training compute (:mod:`recnb.analysis.flops`) and
+  whether it stopped at its epoch cap (``capped``: such a point is not converged and is left out of a fit).
+* :func:`scaling_law`: the law over a grid's uncapped points, and what it supports.
 """
 
 from __future__ import annotations
@@ -48,6 +53,92 @@ def fit_power_law(x: np.ndarray, y: np.ndarray, grid: np.ndarray | None = None, 
             "low": np.quantile(curves, 0.025, 0), "high": np.quantile(curves, 0.975, 0)}
 
 
+ALPHAS = np.round(np.arange(-3.0, 3.0001, 0.01), 2)
+"""The exponents α the saturating law is profiled over (a fine grid: for a fixed α the law is linear in E and A)."""
+
+
+def _profile_fit(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Least-squares (E, A, α) of y = E + A · exp(−α x), E >= 0 and A >= 0, for a batch of point sets,
+    profiled over :data:`ALPHAS`.
+
+    ``x``, ``y``: (batch, n). For each α the best E and A are closed-form (ordinary least squares on the
+    regressor z = exp(−α x); through the origin when the intercept would be negative; the constant when the
+    slope would be); the α of least squared error is kept. Returns (batch, 3); vectorised over the batch and the α grid."""
+    z = np.exp(-ALPHAS[None, :, None] * x[:, None, :])  # (batch, n_alpha, n)
+    yy = np.broadcast_to(y[:, None, :], z.shape)
+    zc, yc = z - z.mean(-1, keepdims=True), yy - yy.mean(-1, keepdims=True)
+    var = (zc * zc).sum(-1)
+    a = np.where(var > 1e-12, (zc * yc).sum(-1) / np.maximum(var, 1e-300), 0.0)
+    e = yy.mean(-1) - a * z.mean(-1)
+    neg = e < 0
+    a = np.where(neg, (z * yy).sum(-1) / (z * z).sum(-1), a)
+    e = np.where(neg, 0.0, e)
+    flat = a < 0  # a reducible loss is never negative: the best law with A >= 0 is then the constant
+    a = np.where(flat, 0.0, a)
+    e = np.where(flat, yy.mean(-1), e)
+    sse = ((yy - e[..., None] - a[..., None] * z) ** 2).sum(-1)
+    best = sse.argmin(-1)
+    rows = np.arange(len(x))
+    return np.stack([e[rows, best], a[rows, best], ALPHAS[best]], 1)
+
+
+def _law(x: np.ndarray, e: float, a: float, alpha: float) -> np.ndarray:
+    return e + a * np.exp(-alpha * x)
+
+
+def fit_saturating_law(compute: np.ndarray, loss: np.ndarray, n_boot: int = 1000, seed: int = 0) -> dict:
+    """Fit L(C) = E + A · C^(−α) (E >= 0) to points (compute C > 0, loss L) by least squares on L, with C in
+    units of its geometric mean (so A is the reducible loss there), profiled over a fine grid of α
+    (:data:`ALPHAS`); the 95% CI of α from refits on ``n_boot`` bootstrap resamples of the points (resamples
+    with fewer than three distinct C are skipped).
+
+    Returns ``alpha``, ``alpha_low``, ``alpha_high``, ``E``, ``A``, ``points``, ``decades`` (log10 of the
+    compute range), ``boot_ok`` (share of resamples used), and ``grid``/``fit``/``low``/``high`` (50 compute
+    values, the fitted curve and its 95% bootstrap band); ``alpha`` is NaN with fewer than three distinct
+    compute values.
+    """
+    c, y = np.asarray(compute, float), np.asarray(loss, float)
+    ref = float(np.exp(np.log(c).mean())) if len(c) else 1.0
+    x = np.log(c / ref) if len(c) else c
+    grid = np.geomspace(c.min(), c.max(), 50) if len(c) else np.array([])
+    nan = np.full(len(grid), np.nan)
+    out: dict = {"alpha": float("nan"), "alpha_low": float("nan"), "alpha_high": float("nan"), "E": float("nan"),
+                 "A": float("nan"), "points": len(c), "decades": float(np.log10(c.max() / c.min())) if len(c) else 0.0,
+                 "boot_ok": 0.0, "grid": grid, "fit": nan, "low": nan, "high": nan}
+    if len(np.unique(x)) < 3:
+        return out
+    e, a, alpha = _profile_fit(x[None], y[None])[0]
+    gx = np.log(grid / ref)
+    idx = np.random.default_rng(seed).integers(0, len(x), (n_boot, len(x)))
+    idx = idx[[len(np.unique(x[i])) >= 3 for i in idx]]
+    out.update(alpha=float(alpha), E=float(e), A=float(a), fit=_law(gx, e, a, alpha), boot_ok=len(idx) / max(n_boot, 1))
+    if len(idx):
+        boots = np.concatenate([_profile_fit(x[b], y[b]) for b in np.array_split(idx, max(1, len(idx) // 250))])
+        curves = boots[:, :1] + boots[:, 1:2] * np.exp(-boots[:, 2:3] * gx[None, :])
+        out.update(alpha_low=float(np.quantile(boots[:, 2], 0.025)), alpha_high=float(np.quantile(boots[:, 2], 0.975)),
+                   low=np.quantile(curves, 0.025, 0), high=np.quantile(curves, 0.975, 0))
+    return out
+
+
+def scaling_law(grid: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> dict:
+    """The saturating law (:func:`fit_saturating_law`) of validation loss against training compute over the
+    **uncapped** points of a :func:`scaling_grid` (points that stopped at their epoch cap are not converged:
+    they are counted in ``capped`` and left out), and what it supports.
+
+    Returns the fit's fields plus ``points_fitted``, ``capped``, ``compute_decades`` and ``verdict``:
+    ``"law"`` (α's 95% CI above 0: loss falls with compute as a power law towards E), ``"no law"`` (the CI
+    covers 0, or lies below it: the data do not support a law) or ``"too few points"`` (fewer than three
+    distinct compute values, or no fit)."""
+    ok = grid[~grid["capped"]] if "capped" in grid.columns else grid
+    law = fit_saturating_law(ok["train flops"].to_numpy(float), ok["valid loss"].to_numpy(float), n_boot, seed)
+    if np.isnan(law["alpha"]) or np.isnan(law["alpha_low"]):
+        verdict = "too few points"
+    else:
+        verdict = "law" if law["alpha_low"] > 0 else "no law"
+    return {**law, "points_fitted": len(ok), "capped": len(grid) - len(ok), "compute_decades": law["decades"],
+            "verdict": verdict}
+
+
 def target_loss(model: Scorer, split: Split, stage: str = "valid", batch_size: int = 1024) -> float:
     """Mean full-softmax cross-entropy (nats) of the ``stage`` targets under ``model.score`` as logits,
     computed in batches of users (the whole score matrix of a large catalogue does not fit in memory)."""
@@ -69,7 +160,8 @@ def scaling_grid(split: Split, depths: tuple[int, ...], widths: tuple[int, ...],
     Returns one row per point: ``depth``, ``width``, ``fraction``, ``train users``, ``params`` (non-embedding),
     ``params total``, ``flops per epoch``, ``best epoch``, ``train flops`` (per epoch x epochs up to the best
     one: the compute that produced the kept weights), ``valid loss`` (:func:`target_loss`), ``valid ndcg@10``,
-    ``test ndcg@10`` (mean over users) and ``seconds``. Widths below ``heads`` use one head.
+    ``test ndcg@10`` (mean over users), ``seconds`` and ``capped`` (True when the run reached ``epochs``
+    without its patience running out: not converged). Widths below ``heads`` use one head.
     """
     from ..models.sequence import SequenceRecommender
 
@@ -87,5 +179,5 @@ def scaling_grid(split: Split, depths: tuple[int, ...], widths: tuple[int, ...],
                      "train flops": float(per_epoch) * m.fit_.best_epoch,
                      "valid loss": target_loss(m, split, "valid"), "valid ndcg@10": m.fit_.best_score,
                      "test ndcg@10": float(evaluate(m, split, "test", ks=(10,)).per_user["ndcg@10"].mean()),
-                     "seconds": m.fit_.seconds})
+                     "seconds": m.fit_.seconds, "capped": not m.fit_.stopped_early})
     return pd.DataFrame(rows)

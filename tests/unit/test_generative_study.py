@@ -1,4 +1,4 @@
-"""Part 2 glue of notebook 09: the attribute stand-in, user samples, the scaling verdict, published numbers."""
+"""Part 2 glue of notebook 09: the attribute stand-in, user samples, the scaling law, published numbers."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from recnb.analysis import generative_study as gs
+from recnb.analysis.scaling import scaling_law
 from recnb.data.simulate import simulate
 from recnb.data.split import leave_last_out
 
@@ -40,16 +41,35 @@ def test_user_sample_keeps_whole_histories(sim):
     assert gs.user_sample(sim, 0) is sim
 
 
-def test_scaling_verdict_reads_exponent_and_where_model_stops_paying():
-    flops = np.array([1e9, 1e10, 1e11, 1e12])
-    grid = pd.DataFrame({"depth": 1, "width": [8, 16, 32, 64], "fraction": 1.0, "params": [10, 100, 1000, 10000],
-                         "train flops": flops, "valid loss": 5 * flops ** -0.1,
-                         "valid ndcg@10": [0.01, 0.05, 0.0601, 0.06]})
-    v = gs.scaling_verdict(grid, n_boot=50)
-    assert v["exponent"] == pytest.approx(-0.1) and v["exponent_low"] == pytest.approx(-0.1)
-    assert v["best"]["width"] == 32 and v["stops"]["width"] == 32  # 64 is no better: more model stopped paying
-    rising = grid.assign(**{"valid ndcg@10": [0.01, 0.02, 0.03, 0.04]})
-    assert gs.scaling_verdict(rising, n_boot=10)["stops"] is None
+def _grid(loss, flops, capped=None):
+    n = len(flops)
+    return pd.DataFrame({"depth": 1, "width": 8, "fraction": 1.0, "params": 10, "train flops": flops,
+                         "valid loss": loss, "valid ndcg@10": 0.05,
+                         "capped": np.zeros(n, bool) if capped is None else capped})
+
+
+def test_scaling_law_finds_a_planted_saturating_law_and_leaves_capped_points_out():
+    rng = np.random.default_rng(0)
+    flops = np.geomspace(1e9, 1e12, 9)
+    loss = 2.0 + 5.0 * (flops / 1e9) ** -0.3 * np.exp(rng.normal(0, 0.01, 9))
+    capped = np.zeros(9, bool)
+    capped[-1] = True
+    grid = _grid(np.r_[loss[:-1], 100.0], flops, capped)  # the capped point is an outlier: it must not count
+    law = scaling_law(grid, n_boot=200, seed=0)
+    assert law["points_fitted"] == 8 and law["capped"] == 1
+    assert law["verdict"] == "law" and law["alpha_low"] < 0.3 < law["alpha_high"]
+    assert law["alpha"] == pytest.approx(0.3, abs=0.05) and law["E"] == pytest.approx(2.0, abs=0.1)
+    assert law["compute_decades"] == pytest.approx(np.log10(flops[7] / flops[0]))
+
+
+def test_scaling_law_says_no_law_on_flat_or_rising_loss_and_too_few_points():
+    rng = np.random.default_rng(1)
+    flops = np.geomspace(1e9, 1e12, 8)
+    flat = scaling_law(_grid(3.0 + rng.normal(0, 0.05, 8), flops), n_boot=200)
+    assert flat["verdict"] == "no law", flat["alpha_low"]
+    rising = scaling_law(_grid(3.0 + 0.1 * np.log10(flops / 1e9), flops), n_boot=200)
+    assert rising["verdict"] == "no law" and rising["alpha"] <= 0
+    assert scaling_law(_grid([3.0, 2.0], flops[:2]), n_boot=10)["verdict"] == "too few points"
 
 
 def test_published_table_labels_every_row(sim):
