@@ -49,7 +49,7 @@ test: venv
 # The long Hypothesis sweep of tests/fuzz (random seeds, many examples; FUZZ_SCALE multiplies their number).
 FUZZ_SCALE ?= 1
 fuzz: venv
-	RECNB_FUZZ=1 RECNB_FUZZ_SCALE=$(FUZZ_SCALE) $(PY) -m pytest tests/fuzz -p no:cacheprovider --hypothesis-show-statistics
+	RECNB_FUZZ=1 RECNB_FUZZ_SCALE=$(FUZZ_SCALE) $(PY) -m pytest tests/fuzz tests/notebooks/test_crash_logs.py -p no:cacheprovider --hypothesis-show-statistics
 
 lab: venv
 	$(VENV)/bin/jupyter lab notebooks

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 
 from recnb.data.sources.canonical import write_file
@@ -23,12 +23,14 @@ FUZZ = os.environ.get("RECNB_FUZZ", "") not in ("", "0")
 """``make fuzz`` sets ``RECNB_FUZZ=1``: the long sweep; otherwise the fast slice of ``make test``."""
 
 
-def examples(fast: int, sweep: int) -> settings:
+def examples(fast: int, sweep: int, shrink: bool = True) -> settings:
     """Hypothesis settings: ``fast`` examples with a fixed seed in ``make test``, ``sweep`` random ones in
-    ``make fuzz`` (``RECNB_FUZZ_SCALE`` multiplies the sweep)."""
+    ``make fuzz`` (``RECNB_FUZZ_SCALE`` multiplies the sweep). ``shrink=False`` for examples that take minutes
+    (whole notebooks): a failure is reported as drawn."""
     scale = float(os.environ.get("RECNB_FUZZ_SCALE", "1"))
+    phases = [Phase.explicit, Phase.reuse, Phase.generate] + ([Phase.shrink] if shrink else [])
     return settings(max_examples=max(1, int(sweep * scale)) if FUZZ else fast, derandomize=not FUZZ,
-                    deadline=None, database=None, print_blob=True,
+                    deadline=None, database=None, print_blob=True, phases=phases,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 

@@ -24,7 +24,7 @@ from tests.fuzz.logs import FUZZ, Malformed, examples, log_specs, malformed_file
 NUMBER = re.compile(r"\d")
 
 
-@examples(fast=8, sweep=400)
+@examples(fast=8, sweep=300)
 @given(spec=log_specs())
 def test_any_generated_log_loads_prepares_and_meets_or_fails_each_contract_in_words(spec):
     with tempfile.TemporaryDirectory() as tmp:
@@ -85,7 +85,8 @@ def _through_the_study(spec, only: list[str] | None, must_run: bool = False) -> 
 
 
 @pytest.mark.slow
-@examples(fast=1, sweep=12)
+@pytest.mark.timeout(0 if FUZZ else 900)  # the sweep runs ten notebooks per example
+@examples(fast=1, sweep=3, shrink=False)
 @given(spec=studyable_specs())
 def test_a_generated_log_runs_every_notebook_or_each_says_why_not(spec):
     """The fast slice runs notebook 02 (the protocol and the baselines) on one log large enough for it; the sweep
@@ -95,7 +96,8 @@ def test_a_generated_log_runs_every_notebook_or_each_says_why_not(spec):
 
 @pytest.mark.slow
 @pytest.mark.skipif(not FUZZ, reason="part of the long sweep (make fuzz): logs of any size through every notebook")
-@examples(fast=1, sweep=10)
+@pytest.mark.timeout(0)
+@examples(fast=1, sweep=4, shrink=False)
 @given(spec=log_specs())
 def test_any_generated_log_through_every_notebook(spec):
     _through_the_study(spec, None)
