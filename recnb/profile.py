@@ -57,7 +57,8 @@ class Profile:
             hours of log time), the events timed for latency, the GRU's epoch cap, the periodic refit interval.
         stream_signal_hours: 10, the length of the stream with signal (MovieLens-1M head) and of its validation
             replay just before it, cut where returning users act most (:func:`recnb.analysis.realtime.busiest_cuts`).
-        dp_shadows: 10, shadow models of the likelihood-ratio membership attack (LiRA; even, each user in half).
+        dp_shadows: 10, shadow models of the likelihood-ratio membership attack (LiRA; even and at least 4, each user
+            in half of them).
         gen_epochs: 09, epoch cap of the generative recommender (semantic IDs).
         gen_beam: 09, beam width of its constrained beam search (= length of its ranked list).
         semantic_codebook: 09, clusters per level of the residual k-means semantic IDs.
@@ -133,7 +134,7 @@ PROFILES: dict[str, Profile] = {
         text_items=300, text_seq_epochs=1, cold_seeds=(0,),
         fl_clients=2, fl_rounds=2, fl_schemes=("iid", "user"), fl_user_fraction=0.005, dp_epochs=1, dp_epsilons=(1.0,),
         stream_hours=24.0, stream_events=200, stream_seq_epochs=1, stream_refit_hours=12.0,
-        stream_signal_hours=12.0, dp_shadows=2,
+        stream_signal_hours=12.0, dp_shadows=4,
         gen_epochs=1, gen_beam=20, semantic_codebook=16, scale_depths=(1,), scale_widths=(8, 16),
         scale_fractions=(1.0,), scale_epochs=2, gen_datasets=(), gen_amazon_users=500, gen_seq_epochs=1,
         scale_datasets=()),

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..data.schema import Dataset, epoch_seconds
 from ..evaluate import bootstrap_ci, evaluate
-from ..models.baselines import EASE, ItemKNN
+from ..models.baselines import EASE, ItemKNN, MostPopular
 from ..models.sequence import SequenceRecommender
 from ..privacy.federated import FederatedRun
 from .stream import HOUR, Stream, fold_in_items, make_stream, one_hot, stream_ndcg
@@ -155,6 +155,57 @@ def chosen_variant(table: pd.DataFrame) -> pd.Series:
     return table.loc[table["chosen"].to_numpy(bool)].iloc[0]
 
 
+def signal_models(stream: Stream, ease_items: int) -> dict[str, object]:
+    """The models of the stream with signal, fitted on ``stream.split`` (each tunes its own hyperparameters
+    on the split's validation stage): popularity (the reference), ItemKNN and EASE (on at most ``ease_items``
+    items), the fold-in models of :class:`~recnb.analysis.stream.FoldIn`."""
+    makers = {"popularity": lambda: MostPopular(), "itemknn": lambda: ItemKNN(ks=(100, 400), shrinks=(10.0,)),
+              "ease": lambda: EASE(lambdas=(100.0, 500.0, 2000.0), max_items=ease_items)}
+    return {name: make().fit(stream.split) for name, make in makers.items()}
+
+
+def versus_popularity(stream: Stream, validation: Stream, models: dict[str, object], n_boot: int = 1000,
+                      seed: int = 0) -> tuple[pd.DataFrame, str, dict[str, np.ndarray]]:
+    """Choose a model on the validation replay and measure it against popularity on both replays.
+
+    Every model's updated-state NDCG@10 is computed on every target of ``validation`` (the replay of the
+    validation window, :func:`~recnb.analysis.stream.replay`) and of ``stream``; the model with the best mean
+    on validation is chosen (popularity, the reference, is never chosen over a model that beats it).
+    Returns ``(table, chosen, test)``: one row per (stage, model) with ``targets``, ``ndcg@10`` and its 95% CI,
+    and the paired difference against popularity on the same targets (``minus popularity``, ``low``,
+    ``high``); the chosen name; and the per-target test NDCG@10 of every model (Stream.targets order)."""
+    scores = {stage: stream_ndcg(models, s, s.targets()) for stage, s in (("valid", validation), ("test", stream))}
+    means = {n: float(v.mean()) for n, v in scores["valid"].items() if n != "popularity"}
+    chosen = max(means, key=means.get) if means else "popularity"
+    rows = []
+    for stage, per in scores.items():
+        pop = per["popularity"]
+        for name, v in per.items():
+            lo, hi = bootstrap_ci(v, n_boot, seed)
+            dlo, dhi = bootstrap_ci(v - pop, n_boot, seed)
+            rows.append({"stage": stage, "model": name, "targets": len(v), "ndcg@10": float(v.mean()), "ci_low": lo,
+                         "ci_high": hi, "minus popularity": float((v - pop).mean()), "low": dlo, "high": dhi,
+                         "chosen": name == chosen})
+    return pd.DataFrame(rows), chosen, scores["test"]
+
+
+def refit_table(refit: np.ndarray, fold_in: np.ndarray, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """Periodic refit against fold-in only on the same targets: each mean NDCG@10 with its 95% CI and the
+    paired difference (refit - fold-in) with its CI, one row."""
+    row: dict[str, float] = {"targets": len(refit)}
+    for label, v in (("refit", refit), ("fold-in", fold_in), ("refit - fold-in", refit - fold_in)):
+        lo, hi = bootstrap_ci(v, n_boot, seed)
+        row |= {label: float(np.mean(v)), f"{label} low": lo, f"{label} high": hi}
+    return pd.DataFrame([row])
+
+
+def difference_word(low: float, high: float, better: str = "helps", worse: str = "hurts",
+                    neither: str = "makes no clear difference") -> str:
+    """The verdict a 95% CI of a difference supports: ``better`` when it lies above 0, ``worse`` below,
+    else ``neither``."""
+    return better if low > 0 else worse if high < 0 else neither
+
+
 def rounds_frame(runs: list[FederatedRun]) -> pd.DataFrame:
     """The per-round rows of several federated (or centralised) runs in long form, with a ``setting`` column
     and ``MB per round`` (bytes down + up)."""
@@ -179,5 +230,5 @@ def federated_table(runs: list[FederatedRun], n_boot: int = 1000, seed: int = 0)
 
 
 __all__ = ["stream_cuts", "busiest_cuts", "build_stream", "fit_stream_models", "state_table", "new_item_study", "chosen_variant",
-           "rounds_frame",
+           "signal_models", "versus_popularity", "refit_table", "difference_word", "rounds_frame",
            "federated_table"]

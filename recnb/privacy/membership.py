@@ -171,9 +171,10 @@ def attack_metrics(member_scores: np.ndarray, nonmember_scores: np.ndarray, n_bo
 
 def shadow_membership(n_users: int, n_shadows: int, seed: int = 0) -> np.ndarray:
     """Which users each shadow model trains on, shape (n_shadows, n_users), boolean: every user is in
-    exactly half of the shadows (``n_shadows`` even), drawn at random per user as in Carlini et al."""
-    if n_shadows < 2 or n_shadows % 2:
-        raise ValueError(f"shadow_membership: n_shadows={n_shadows}, expected an even number of at least 2")
+    exactly half of the shadows (``n_shadows`` even, at least 4, so that each side has two models per user to
+    estimate a spread from), drawn at random per user as in Carlini et al."""
+    if n_shadows < 4 or n_shadows % 2:
+        raise ValueError(f"shadow_membership: n_shadows={n_shadows}, expected an even number of at least 4")
     rng = np.random.default_rng([seed, 31])
     return (np.argsort(rng.random((n_users, n_shadows)), axis=1) < n_shadows // 2).T
 

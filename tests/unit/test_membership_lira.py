@@ -31,8 +31,9 @@ def test_every_user_is_in_half_of_the_shadows():
     inside = shadow_membership(50, 6, seed=3)
     assert inside.shape == (6, 50) and (inside.sum(0) == 3).all()
     assert not np.array_equal(inside, shadow_membership(50, 6, seed=4))
-    with pytest.raises(ValueError, match="even"):
-        shadow_membership(50, 3)
+    for bad in (3, 2):
+        with pytest.raises(ValueError, match="even"):
+            shadow_membership(50, bad)
 
 
 def test_attack_metrics_at_chance_and_at_separation():
