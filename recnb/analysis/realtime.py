@@ -68,16 +68,19 @@ def build_stream(ds: Dataset, stream_hours: float, valid_hours: float) -> Stream
     return make_stream(ds, v0, t0, t1)
 
 
-def fit_stream_models(stream: Stream, seq_epochs: int, ease_items: int, seed: int = 0) -> tuple[dict[str, object], pd.DataFrame]:
-    """Fit the fold-in models on ``stream.split`` (each tunes on its validation stage): ItemKNN, EASE (on at
-    most ``ease_items`` items) and a GRU sequence model (``seq_epochs`` epochs at most). Returns the models and
-    one row per model: ``model``, validation ``valid ndcg@10``, ``fit seconds``."""
+def fit_stream_models(stream: Stream, seq_epochs: int, ease_items: int, seed: int = 0,
+                      names: tuple[str, ...] = ("itemknn", "ease", "gru")) -> tuple[dict[str, object], pd.DataFrame]:
+    """Fit the fold-in models ``names`` on ``stream.split`` (each tunes on its validation stage): ItemKNN, EASE
+    (on at most ``ease_items`` items) and a GRU sequence model (``seq_epochs`` epochs at most). Returns the
+    models and one row per model: ``model``, validation ``valid ndcg@10``, ``fit seconds``."""
     makers = {"itemknn": lambda: ItemKNN(),
               "ease": lambda: EASE(max_items=ease_items),
               "gru": lambda: SequenceRecommender("gru", dim=64, max_len=50, max_epochs=seq_epochs, patience=3,
                                                  progress=False, seed=seed)}
     models, rows = {}, []
     for name, make in makers.items():
+        if name not in names:
+            continue
         t0 = time.perf_counter()
         models[name] = make().fit(stream.split)
         seconds = time.perf_counter() - t0
