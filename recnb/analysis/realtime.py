@@ -168,7 +168,7 @@ def signal_models(stream: Stream, ease_items: int) -> dict[str, object]:
 
 
 def versus_popularity(stream: Stream, validation: Stream, models: dict[str, object], n_boot: int = 1000,
-                      seed: int = 0) -> tuple[pd.DataFrame, str, dict[str, np.ndarray]]:
+                      seed: int = 0, test: bool = True) -> tuple[pd.DataFrame, str, dict[str, np.ndarray]]:
     """Choose a model on the validation replay and measure it against popularity on both replays.
 
     Every model's updated-state NDCG@10 is computed on every target of ``validation`` (the replay of the
@@ -176,8 +176,10 @@ def versus_popularity(stream: Stream, validation: Stream, models: dict[str, obje
     on validation is chosen (popularity, the reference, is never chosen over a model that beats it).
     Returns ``(table, chosen, test)``: one row per (stage, model) with ``targets``, ``ndcg@10`` and its 95% CI,
     and the paired difference against popularity on the same targets (``minus popularity``, ``low``,
-    ``high``); the chosen name; and the per-target test NDCG@10 of every model (Stream.targets order)."""
-    scores = {stage: stream_ndcg(models, s, s.targets()) for stage, s in (("valid", validation), ("test", stream))}
+    ``high``); the chosen name; and the per-target test NDCG@10 of every model (Stream.targets order; empty
+    with ``test=False``, which scores the validation replay only)."""
+    stages = (("valid", validation), ("test", stream)) if test else (("valid", validation),)
+    scores = {stage: stream_ndcg(models, s, s.targets()) for stage, s in stages}
     means = {n: float(v.mean()) for n, v in scores["valid"].items() if n != "popularity"}
     chosen = max(means, key=means.get) if means else "popularity"
     rows = []
@@ -189,7 +191,7 @@ def versus_popularity(stream: Stream, validation: Stream, models: dict[str, obje
             rows.append({"stage": stage, "model": name, "targets": len(v), "ndcg@10": float(v.mean()), "ci_low": lo,
                          "ci_high": hi, "minus popularity": float((v - pop).mean()), "low": dlo, "high": dhi,
                          "chosen": name == chosen})
-    return pd.DataFrame(rows), chosen, scores["test"]
+    return pd.DataFrame(rows), chosen, scores.get("test", {})
 
 
 def refit_table(refit: np.ndarray, fold_in: np.ndarray, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
