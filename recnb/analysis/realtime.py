@@ -1,5 +1,8 @@
-"""Glue of notebook 10 (privacy and real time): the stream's cut times, the models replayed on it, and tidy
-tables of updated vs stale states, new items and the periodic refit.
+"""Glue of notebook 10 (privacy and real time): the streams' cut times (the last hours of a shop log, or the
+window where returning users act most, :func:`busiest_cuts`), the models replayed on them, the choice of a
+model on the validation stream against popularity (:func:`versus_popularity`), and tidy tables with paired CIs
+of updated vs stale states, periodic refits vs fold-in, new items (the variant chosen on validation) and the
+federated runs.
 
 The measurements themselves live in :mod:`recnb.analysis.stream` (replay, fold-in, latency) and
 :mod:`recnb.privacy` (Flower, Opacus, membership inference); this module only chooses, runs and tabulates.
