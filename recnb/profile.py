@@ -8,11 +8,13 @@ table of per-profile values of its own (a test checks that).
 * ``smoke``: every cell runs on ML-100K in a couple of minutes (epochs of 2-3); its numbers are not results.
 * ``quick``: the study at a reduced budget (one seed, shorter training, smaller sweeps); shop logs included.
 * ``full``: the study as reported (three seeds, full sweeps, the softmax models on the shop catalogues).
+* ``gpu``: ``full`` plus what only a GPU does in time (``--device cuda``): notebook 09's S3-Rec Amazon logs with
+  every user and its large scaling grid on them and the MovieLens-1M head. A CPU run never starts it by default.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,8 @@ class Profile:
         analytics_ae_epochs: 08, epoch cap of the feature autoencoders (personas, prediction, anomalies).
         attack_intents, attack_shares: 08, the shilling attacks injected (every kind, for each intent and share).
         text_items: 09, the catalogue cut to its most popular items before the text study (0 = every item).
-        text_seq_epochs: 09, epoch cap of the ID-only, ID + text and text-only SASRec.
+        text_seq_epochs: 09, epoch cap of the ID-only, ID + text and text-only SASRec (as ``seq_epochs``, so that
+            the ID-only SASRec is notebook 04's fit, served by the model cache).
         cold_seeds: 09, the draws of cold items the cold-item study is repeated over.
         fl_clients, fl_rounds, fl_schemes: 10, the federations (clients, FedAvg rounds, partition schemes; the
             centralised comparator trains as many epochs as there are rounds). Scheme ``user`` is one client per
@@ -59,13 +62,16 @@ class Profile:
             replay just before it, cut where returning users act most (:func:`recnb.analysis.realtime.busiest_cuts`).
         dp_shadows: 10, shadow models of the likelihood-ratio membership attack (LiRA; even and at least 4, each user
             in half of them).
-        gen_epochs: 09, epoch cap of the generative recommender (semantic IDs).
+        gen_epochs: 09, epoch cap of the generative recommender (semantic IDs); 0 = not run in this profile
+            (its budget would not lift it off popularity; the notebook says so).
         gen_beam: 09, beam width of its constrained beam search (= length of its ranked list).
         semantic_codebook: 09, clusters per level of the residual k-means semantic IDs.
         scale_depths, scale_widths, scale_fractions: 09, the SASRec scaling grid (layers x width x share
-            of training users); quick runs three points.
-        scale_epochs: 09, epoch cap of each point of the scaling grid.
-        gen_datasets: 09, the logs of part 2 besides the notebook's own (the S3-Rec Amazon logs; none in smoke).
+            of training users); with ``scale_epochs`` = ``seq_epochs`` its whole-data points are notebook 04's
+            width sweep, served by the model cache.
+        scale_epochs: 09, epoch cap of each point of the scaling grid (a point that reaches it is flagged and left
+            out of the law's fit).
+        gen_datasets: 09, the logs of part 2 besides the notebook's own (the S3-Rec Amazon logs: profile ``gpu``).
         gen_amazon_users: 09, users sampled from each of them (0 = every user).
         gen_seq_epochs: 09, epoch cap of SASRec and SASRec + text in part 2.
         scale_datasets: 09, the logs of the scaling grid (none: the notebook's own split).
@@ -144,14 +150,14 @@ PROFILES: dict[str, Profile] = {
         seq_epochs=20, seq_width_sweep=(16, 32, 64), seq_sweep_cells=("sasrec",),
         graph_epochs=150, graph_depth_sweep=(0, 1, 2, 3, 4), social_datasets=("lastfm",), fusion_epochs=30, shop_epochs=15,
         analytics_ae_epochs=150, attack_intents=("push", "nuke"), attack_shares=(0.01, 0.05),
-        text_items=0, text_seq_epochs=6, cold_seeds=(0,),
+        text_items=0, text_seq_epochs=20, cold_seeds=(0,),
         fl_clients=20, fl_rounds=8, fl_schemes=("iid", "genre", "user"), fl_user_fraction=0.03, dp_epochs=10,
         dp_epsilons=(1.0, 3.0, 8.0),
         stream_hours=24.0, stream_events=2000, stream_seq_epochs=2, stream_refit_hours=6.0,
         stream_signal_hours=24.0, dp_shadows=4,
-        gen_epochs=3, gen_beam=20, semantic_codebook=32, scale_depths=(1,), scale_widths=(16, 32, 64),
-        scale_fractions=(1.0,), scale_epochs=3, gen_datasets=("amazon-sports",),
-        gen_amazon_users=1000, gen_seq_epochs=3, scale_datasets=("amazon-sports",)),
+        gen_epochs=0, gen_beam=20, semantic_codebook=32, scale_depths=(1,), scale_widths=(16, 32, 64),
+        scale_fractions=(0.25, 0.5, 1.0), scale_epochs=40, gen_datasets=(),
+        gen_amazon_users=0, gen_seq_epochs=100, scale_datasets=()),
     "full": Profile(
         name="full", n_boot=2000, seeds=3, bpr_epochs=200, ease_items=5000, shops=True, shops_softmax=True,
         feature_ae_epochs=300, ae_epochs=300, ae_latent_sweep=(8, 16, 32, 64, 128, 200, 400),
@@ -159,17 +165,20 @@ PROFILES: dict[str, Profile] = {
         graph_epochs=300, graph_depth_sweep=(0, 1, 2, 3, 4, 6, 8),
         social_datasets=("lastfm", "ciao"), fusion_epochs=100, shop_epochs=20,
         analytics_ae_epochs=300, attack_intents=("push", "nuke"), attack_shares=(0.01, 0.05),
-        text_items=0, text_seq_epochs=60, cold_seeds=(0, 1, 2, 3, 4),
+        text_items=0, text_seq_epochs=100, cold_seeds=(0, 1, 2, 3, 4),
         fl_clients=50, fl_rounds=20, fl_schemes=("iid", "activity", "genre", "user"), fl_user_fraction=0.03,
         dp_epochs=20,
         dp_epsilons=(1.0, 3.0, 8.0), stream_hours=24.0, stream_events=3000, stream_seq_epochs=4,
         stream_refit_hours=12.0, stream_signal_hours=48.0, dp_shadows=8,
-        gen_epochs=100, gen_beam=50, semantic_codebook=64, scale_depths=(1, 2, 3, 4),
-        scale_widths=(32, 64, 128, 256, 512), scale_fractions=(0.1, 0.3, 1.0), scale_epochs=100,
-        gen_datasets=("amazon-sports", "amazon-toys"), gen_amazon_users=0, gen_seq_epochs=100,
-        scale_datasets=("amazon-sports", "movielens-1m-head")),
+        gen_epochs=40, gen_beam=50, semantic_codebook=32, scale_depths=(1,),
+        scale_widths=(8, 16, 32, 64, 128), scale_fractions=(0.25, 0.5, 1.0), scale_epochs=100,
+        gen_datasets=(), gen_amazon_users=0, gen_seq_epochs=100, scale_datasets=()),
 }
 """Every profile by name, in increasing budget."""
+PROFILES["gpu"] = replace(
+    PROFILES["full"], name="gpu", gen_epochs=100, semantic_codebook=64, gen_datasets=("amazon-sports", "amazon-toys"),
+    scale_depths=(1, 2, 3, 4), scale_widths=(32, 64, 128, 256, 512), scale_fractions=(0.1, 0.3, 1.0),
+    scale_datasets=("amazon-sports", "movielens-1m-head"))
 
 
 def get_profile(name: str) -> Profile:

@@ -150,14 +150,14 @@ def model_family(split: Split, ids: SemanticIds, cfg: Profile, seed: int = 0, te
                  fits: Fits | None = None, progress: bool = True) -> Fits:
     """The comparison of part 2 on one split, one seed: the generative model (``generative``, capped at
     ``cfg.gen_epochs``), SASRec (``sasrec``) and, with ``text``, SASRec + text (``sasrec+text``), both
-    capped at ``cfg.gen_seq_epochs``, and EASE (``ease``, ``cfg.ease_items``). Models already in ``fits``
+    capped at ``cfg.gen_seq_epochs``, EASE (``ease``, ``cfg.ease_items``) and popularity (``pop``, the floor). Models already in ``fits``
     (for example part 1's, trained on the same split) are kept, not refitted."""
-    from ..models.baselines import EASE
+    from ..models.baselines import EASE, MostPopular
     from ..models.text import TextSequenceRecommender
 
     fits = fits or Fits()
     makers = {"sasrec": lambda: fit_sasrec(split, cfg.gen_seq_epochs, seed, progress),
-              "ease": lambda: EASE(max_items=cfg.ease_items).fit(split),
+              "ease": lambda: EASE(max_items=cfg.ease_items).fit(split), "pop": lambda: MostPopular().fit(split),
               "generative": lambda: fit_generative(split, ids, cfg.gen_epochs, cfg.gen_beam, seed, progress)}
     if text is not None:
         makers["sasrec+text"] = lambda: TextSequenceRecommender(text, id_embedding=True, max_epochs=cfg.gen_seq_epochs,
@@ -169,13 +169,37 @@ def model_family(split: Split, ids: SemanticIds, cfg: Profile, seed: int = 0, te
     return fits
 
 
-def reuse(fits: Fits, names: tuple[str, ...]) -> Fits:
-    """A new :class:`~recnb.analysis.large_models.Fits` holding ``names`` of ``fits`` (those it has)."""
-    out = Fits()
+def reuse(fits: Fits, names: tuple[str, ...], into: Fits | None = None) -> Fits:
+    """``names`` of ``fits`` (those it has) added to ``into`` (a new :class:`~recnb.analysis.large_models.Fits`
+    by default), which is returned."""
+    out = into if into is not None else Fits()
     for name in names:
         if name in fits.evals:
             out.evals[name], out.valid[name], out.models[name] = fits.evals[name], fits.valid[name], fits.models[name]
     return out
+
+
+def amazon_left_out(split: Split, name: str, profile: str, logs: tuple[str, ...] = AMAZON) -> str:
+    """Why the S3-Rec Amazon logs are not run in this profile, from values: each log's training cost per SASRec
+    epoch relative to ``split``'s (:func:`~recnb.analysis.flops.sasrec_flops`: the same model, their own users,
+    positions and catalogues), or the loader's reason when a log is not on the data path."""
+    from .flops import sasrec_flops, training_positions
+
+    def cost(s: Split) -> float:
+        return float(sasrec_flops(64, 2, 50, s.n_items, *training_positions(s, 50)))
+
+    parts = []
+    for log in logs:
+        got = load_log(log)
+        if isinstance(got, str):
+            parts.append(f"`{log}` is not on the data path ({got})")
+            continue
+        s = got[0]
+        parts.append(f"`{log}` ({s.n_users:,} users, {s.n_items:,} items): one SASRec epoch over every user is "
+                     f"{cost(s) / cost(split):,.0f} times the training FLOPs of one on `{name}`")
+    return (f"*The S3-Rec Amazon logs run in profile `gpu` (`python -m recnb report --profile gpu --device cuda "
+            f"--only 09`), not in `{profile}`: " + "; ".join(parts) + ". Trained to early stopping on every user, with "
+            "the generative model beside it, that is more than this notebook's budget on a CPU.*")
 
 
 def first_seed(fits: Fits, names: tuple[str, ...], split: Split) -> Fits:
@@ -249,5 +273,5 @@ def published_gap(table: pd.DataFrame, dataset: str, model: str = "SASRec", ours
 
 
 __all__ = ["AMAZON", "user_sample", "load_log", "attribute_embeddings", "semantic_ids", "fit_sasrec", "fit_generative",
-           "item_category", "model_family", "reuse", "first_seed", "budget_table", "leaf_bias", "published_table",
+           "item_category", "model_family", "reuse", "amazon_left_out", "first_seed", "budget_table", "leaf_bias", "published_table",
            "published_gap"]

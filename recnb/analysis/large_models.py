@@ -40,6 +40,9 @@ ZEROSHOT_DECAYS = (0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.97, 1.0)
 SEQUENCE_VARIANTS = ("sasrec", "sasrec+text", "sasrec-textonly")
 """ID-only SASRec, ID + projected text, text only (no per-item parameter)."""
 
+COLD_SEEDS = 1
+"""Seeds of the SASRec variants on the cold task (one draw of cold items: the notebook's budget holds one seed)."""
+
 
 def text_subset(ds: Dataset, max_items: int) -> Dataset:
     """``ds`` restricted to the events of its ``max_items`` items with the most distinct users (ties by
@@ -131,17 +134,24 @@ def validation_ndcg(model: object, split: Split) -> float:
 
 
 def sequence_variants(split: Split, emb: np.ndarray, cfg: Profile, seed: int = 0, fits: Fits | None = None,
-                      progress: bool = True, **kwargs: object) -> Fits:
-    """Fit the three :data:`SEQUENCE_VARIANTS` on ``split`` for ``cfg.seeds`` seeds (from ``seed``), each
-    capped at ``cfg.text_seq_epochs`` epochs with early stopping on validation NDCG@10; adds them to
-    ``fits`` (a new :class:`Fits` by default). ``kwargs`` go to every model (``dim``, ``max_len`` ...)."""
+                      progress: bool = True, seeds: int | None = None, **kwargs: object) -> Fits:
+    """Fit the three :data:`SEQUENCE_VARIANTS` on ``split`` for ``seeds`` seeds (default ``cfg.seeds``; from
+    ``seed``), each
+    capped at ``cfg.text_seq_epochs`` epochs with early stopping on validation NDCG@10 and the sequence
+    models' patience (:data:`recnb.recipes.PATIENCE`); adds them to ``fits`` (a new :class:`Fits` by
+    default). ``kwargs`` go to every model (``dim``, ``max_len`` ...). Fits go through the model cache
+    (:func:`~recnb.modelcache.cached_fit`): where the profile caps notebook 04's sequence models the same way,
+    its ID-only SASRec on the same split is that notebook's fit, served."""
+    from ..modelcache import cached_fit
+    from ..recipes import PATIENCE
+
     fits = fits or Fits()
-    common = {"max_epochs": cfg.text_seq_epochs, "patience": 5, "progress": progress, **kwargs}
+    common = {"max_epochs": cfg.text_seq_epochs, "patience": PATIENCE["seq"], "progress": progress, **kwargs}
     makers = {"sasrec": lambda s: SequenceRecommender("sasrec", seed=s, **common),
               "sasrec+text": lambda s: TextSequenceRecommender(emb, id_embedding=True, seed=s, **common),
               "sasrec-textonly": lambda s: TextSequenceRecommender(emb, id_embedding=False, seed=s, **common)}
     for name, make in makers.items():
-        models = [make(s).fit(split) for s in range(seed, seed + cfg.seeds)]
+        models = [cached_fit(make(s), split) for s in range(seed, seed + (cfg.seeds if seeds is None else seeds))]
         fits.add(name, models, split, [validation_ndcg(m, split) for m in models])
     return fits
 
@@ -174,8 +184,9 @@ def cold_study(split: Split, emb: np.ndarray, items: pd.DataFrame, cfg: Profile,
                seed: int = 0, share: float = 0.2, sequences: bool = True, progress: bool = True) -> ColdStudy:
     """Run the cold-item protocol of :func:`~recnb.analysis.coldstart_items.cold_items` for one draw
     (``cold_seed``) of ``share`` of the items. Every model is fitted on the split it is evaluated on, every
-    choice inside (decay of the zero-shot model, epochs, the hybrid's weight) is made on that split's
-    validation targets. ``sequences=False`` skips the SASRec variants."""
+    choice inside (decay of the zero-shot model and of popularity-by-genre, epochs, the hybrid's weight) is
+    made on that split's validation targets, whose histories are built as the test histories are.
+    ``sequences=False`` skips the SASRec variants (they run for one seed otherwise: :data:`COLD_SEEDS`)."""
     ci = cold_items(split, share=share, seed=cold_seed)
     cold = Fits()
     genres, _ = genre_matrix(items, ci.cold_split)
@@ -184,7 +195,7 @@ def cold_study(split: Split, emb: np.ndarray, items: pd.DataFrame, cfg: Profile,
         model.fit(ci.cold_split)
         cold.add(name, [model], ci.cold_split, [validation_ndcg(model, ci.cold_split)])
     if sequences:
-        sequence_variants(ci.cold_split, emb, cfg, seed, fits=cold, progress=progress)
+        sequence_variants(ci.cold_split, emb, cfg, seed, fits=cold, progress=progress, seeds=COLD_SEEDS)
     mixed = Fits()
     ease, text = (EASE(max_items=cfg.ease_items).fit(ci.mixed_split),
                   TextZeroShot(emb, ZEROSHOT_DECAYS).fit(ci.mixed_split))
@@ -211,6 +222,44 @@ def cold_seed_table(studies: list[ColdStudy], metric: str = "ndcg@10") -> pd.Dat
     return frame.assign(mean=frame.mean(axis=1), std=frame.std(axis=1, ddof=0))
 
 
+def floor_check(evals: dict[str, Evaluation], split: Split, models: dict[str, object], n_boot: int = 1000,
+                seed: int = 0, pop: str = "pop") -> tuple[pd.DataFrame, str]:
+    """The study's floor rule, "a number at chance is not a finding", checked from values.
+
+    For each evaluated model (not ``pop`` itself): its test NDCG@10 against a random ranking (the tie-aware
+    expectation, :class:`~recnb.analysis.coldstart_items.RandomRanker`) and against ``pop``, with paired tests
+    (:func:`~recnb.evaluate.compare`, Holm within each model's two comparisons), and whether it stopped at its
+    epoch cap (``at cap``: its budget, not the model, may be what the number measures). Returns the table and
+    one Markdown sentence: which models clear the floor, and for each that does not, whether its budget ran
+    out (then the number is not a finding) or it converged below (then it is one)."""
+    from ..evaluate import compare
+    from .coldstart_items import RandomRanker
+
+    pool = {**evals, "random": evaluate(RandomRanker().fit(split), split, name="random")}
+    rows = []
+    for name, ev in evals.items():
+        if name == pop:
+            continue
+        table, _ = compare(pool, name, others=["random", pop], n_boot=n_boot, seed=seed)
+        t = table.set_index("b")
+        fit = getattr(models.get(name), "fit_", None)
+        rows.append({"model": name, "ndcg@10": float(ev.per_user["ndcg@10"].mean()),
+                     "above random": bool(t.loc["random", "significant"] and t.loc["random", "diff"] > 0),
+                     "below pop": bool(t.loc[pop, "significant"] and t.loc[pop, "diff"] < 0),
+                     "at cap": bool(fit is not None and not fit.stopped_early)})
+    out = pd.DataFrame(rows)
+    clear = out[out["above random"] & ~out["below pop"]]["model"].tolist()
+    parts = [f"{len(clear)} of {len(out)} models are significantly above a random ranking and not significantly "
+             f"below {pop}" + (f" ({', '.join(clear)})." if clear else ".")]
+    for _, r in out[~(out["above random"] & ~out["below pop"])].iterrows():
+        why = "not significantly above a random ranking" if not r["above random"] else f"significantly below {pop}"
+        cause = ("it stopped at its epoch cap, so this number measures its budget, not the model: it is not a finding"
+                 if r["at cap"] else "it was not cut short by its budget (early-stopped on validation, or untrained), so "
+                 "this is a finding about the model on this log")
+        parts.append(f"**{r['model']}** is {why}; {cause}.")
+    return out, " ".join(parts)
+
+
 def no_text_reasons() -> list[str]:
     """For every dataset known to have no item text, the error :func:`~recnb.models.text.dataset_texts`
     raises for it (the datasets need not be on disk)."""
@@ -223,5 +272,5 @@ def no_text_reasons() -> list[str]:
     return out
 
 
-__all__ = ["ZEROSHOT_DECAYS", "SEQUENCE_VARIANTS", "text_subset", "nearest_titles", "text_map", "overlap_summary", "Fits",
-           "fits_table", "effect", "validation_ndcg", "sequence_variants", "best_epochs", "ColdStudy", "cold_study", "split_by_target", "cold_seed_table", "no_text_reasons"]
+__all__ = ["ZEROSHOT_DECAYS", "SEQUENCE_VARIANTS", "COLD_SEEDS", "text_subset", "nearest_titles", "text_map", "overlap_summary", "Fits",
+           "fits_table", "effect", "floor_check", "validation_ndcg", "sequence_variants", "best_epochs", "ColdStudy", "cold_study", "split_by_target", "cold_seed_table", "no_text_reasons"]

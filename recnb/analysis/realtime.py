@@ -20,6 +20,7 @@ from ..evaluate import bootstrap_ci, evaluate
 from ..models.baselines import EASE, ItemKNN, MostPopular
 from ..models.sequence import SequenceRecommender
 from ..privacy.federated import FederatedRun
+from ..prose import count, estimate
 from .stream import HOUR, Stream, fold_in_items, make_stream, one_hot, stream_ndcg
 
 
@@ -195,6 +196,22 @@ def versus_popularity(stream: Stream, validation: Stream, models: dict[str, obje
                          "ci_high": hi, "minus popularity": float((v - pop).mean()), "low": dlo, "high": dhi,
                          "chosen": name == chosen})
     return pd.DataFrame(rows), chosen, scores.get("test", {})
+
+
+def versus_sentences(table: pd.DataFrame, chosen: str) -> str:
+    """The verdict of a :func:`versus_popularity` table in words, one sentence per stage it holds: the chosen
+    model's NDCG@10 and popularity's, each with its 95% CI, and the paired difference with its CI."""
+    out = []
+    for stage in table["stage"].unique():
+        r = table[(table["stage"] == stage) & table["chosen"]].iloc[0]
+        p = table[(table["stage"] == stage) & (table["model"] == "popularity")].iloc[0]
+        verdict = difference_word(r["low"], r["high"], "above", "below", "not distinguishable from")
+        word = {"valid": "Validation", "test": "Test"}.get(stage, stage)
+        out.append(f"{word} stream: **{chosen}** (chosen on validation) "
+                   f"{estimate(r['ndcg@10'], r['ci_low'], r['ci_high'], 4)} vs popularity "
+                   f"{estimate(p['ndcg@10'], p['ci_low'], p['ci_high'], 4)} NDCG@10 over {count(r['targets'], 'target')}: "
+                   f"{verdict} popularity (paired difference {estimate(r['minus popularity'], r['low'], r['high'], 4)}).")
+    return "\n\n".join(out)
 
 
 def refit_table(refit: np.ndarray, fold_in: np.ndarray, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:

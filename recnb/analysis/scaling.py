@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 from ..data.split import Split
 from ..env import show_progress
 from ..evaluate.ranking import Scorer, evaluate
+from ..prose import count, estimate, num
 from .flops import model_flops
 
 
@@ -139,6 +140,34 @@ def scaling_law(grid: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> dict:
             "verdict": verdict}
 
 
+def law_sentences(laws: dict[str, dict]) -> str:
+    """One Markdown bullet per log of :func:`scaling_law` results (``{log name: law}``): the points fitted and
+    left out, the compute range, the fitted law with α's 95% CI, and the verdict in words."""
+    lines = []
+    for name, law in laws.items():
+        head = (f"**{name}**: {count(law['points_fitted'], 'uncapped point')} fitted "
+                f"({count(law['capped'], 'point')} at the epoch cap left out), spanning "
+                f"{num(law['compute_decades'], 2)} decades of training compute")
+        if law["verdict"] == "too few points":
+            lines.append(f"- {head}: too few distinct points for a law.")
+            continue
+        fit = (f"L = {num(law['E'], 3)} + {num(law['A'], 3)}·(C/C̄)^(−α) with α = "
+               f"{estimate(law['alpha'], law['alpha_low'], law['alpha_high'], 3)}")
+        word = ("the CI of α lies above 0: validation loss falls with compute as a saturating power law"
+                if law["verdict"] == "law" else
+                "the CI of α does not lie above 0: these points do not support a scaling law")
+        lines.append(f"- {head}; {fit}: {word}.")
+    return "\n".join(lines)
+
+
+def law_record(law: dict) -> dict[str, float]:
+    """The finite fields of a :func:`scaling_law` result worth recording in a report's metrics
+    (``points_fitted``, ``exponent`` with its CI, ``compute_decades``); NaN (no law) is left out."""
+    values = {"points_fitted": law["points_fitted"], "exponent": law["alpha"], "exponent_low": law["alpha_low"],
+              "exponent_high": law["alpha_high"], "compute_decades": law["compute_decades"]}
+    return {k: float(v) for k, v in values.items() if np.isfinite(v)}
+
+
 def target_loss(model: Scorer, split: Split, stage: str = "valid", batch_size: int = 1024) -> float:
     """Mean full-softmax cross-entropy (nats) of the ``stage`` targets under ``model.score`` as logits,
     computed in batches of users (the whole score matrix of a large catalogue does not fit in memory)."""
@@ -152,25 +181,29 @@ def target_loss(model: Scorer, split: Split, stage: str = "valid", batch_size: i
 
 
 def scaling_grid(split: Split, depths: tuple[int, ...], widths: tuple[int, ...], fractions: tuple[float, ...],
-                 epochs: int, patience: int = 5, seed: int = 0, max_len: int = 50, heads: int = 2,
+                 epochs: int, patience: int | None = None, seed: int = 0, max_len: int = 50, heads: int = 2,
                  progress: bool = True) -> pd.DataFrame:
     """Train a SASRec (:class:`~recnb.models.sequence.SequenceRecommender`, full softmax) at every
-    depth x width x share of training users, early-stopped on validation NDCG@10.
+    depth x width x share of training users, early-stopped on validation NDCG@10 with ``patience`` (default
+    the sequence models' :data:`recnb.recipes.PATIENCE`), through the model cache.
 
     Returns one row per point: ``depth``, ``width``, ``fraction``, ``train users``, ``params`` (non-embedding),
     ``params total``, ``flops per epoch``, ``best epoch``, ``train flops`` (per epoch x epochs up to the best
     one: the compute that produced the kept weights), ``valid loss`` (:func:`target_loss`), ``valid ndcg@10``,
     ``test ndcg@10`` (mean over users), ``seconds`` and ``capped`` (True when the run reached ``epochs``
-    without its patience running out: not converged). Widths below ``heads`` use one head.
+    without its patience running out: not converged). Widths below 16 use one head (as notebook 04's width sweep).
     """
+    from ..modelcache import cached_fit
     from ..models.sequence import SequenceRecommender
+    from ..recipes import PATIENCE
 
+    patience = PATIENCE["seq"] if patience is None else patience
     rows = []
     grid = list(itertools.product(depths, widths, fractions))
     for depth, width, frac in tqdm(grid, desc="scaling grid", disable=not show_progress(progress)):
-        m = SequenceRecommender("sasrec", dim=width, layers=depth, heads=heads if width % heads == 0 else 1,
-                                max_len=max_len, max_epochs=epochs, patience=patience, seed=seed,
-                                progress=False, user_fraction=frac).fit(split)
+        m = cached_fit(SequenceRecommender("sasrec", dim=width, layers=depth, heads=heads if width >= 16 else 1,
+                                           max_len=max_len, max_epochs=epochs, patience=patience, seed=seed,
+                                           progress=False, user_fraction=frac), split)
         per_epoch = model_flops(m, split)
         rows.append({"depth": depth, "width": width, "fraction": frac, "train users": len(m.train_users_),
                      "params": non_embedding_parameters(m.encoder),

@@ -41,6 +41,7 @@ from ..data.split import Split
 from ..evaluate.ranking import evaluate
 from ..train import FitResult, adam, fit_loop, seed_everything
 from .base import Fitted, multi_hot
+from .dropout import uniform_dropouts
 from .semantic_ids import SemanticIds
 from .sequence import pad_last
 
@@ -169,6 +170,7 @@ class GenerativeRecommender(nn.Module, Fitted):
         self.edge_bias = nn.ParameterList(nn.Parameter(torch.zeros(t.shape)) for t in self.trie)
         self.register_buffer("prefixes", torch.cat([torch.zeros(1, self.n_codes, dtype=torch.long),
                                                     torch.from_numpy(prefix_ids(ids.codes))]), persistent=False)
+        uniform_dropouts(self)  # the uniform-draw dropout of every recnb model (Bernoulli masks were a quarter of a step)
 
     def item_tokens(self, items: torch.Tensor) -> torch.Tensor:
         """Sum of the code embeddings of (item index + 1) tensors, 0 = padding -> zero; shape (..., dim)."""

@@ -12,11 +12,19 @@ from recnb.report import run_report
 
 
 def test_every_profile_is_a_frozen_profile_named_by_its_key():
-    assert list(PROFILES) == ["smoke", "quick", "full"]
+    assert list(PROFILES) == ["smoke", "quick", "full", "gpu"]
     for name, cfg in PROFILES.items():
         assert isinstance(cfg, Profile) and cfg.name == name and get_profile(name) is cfg
         with pytest.raises(dataclasses.FrozenInstanceError):
             cfg.n_boot = 1  # type: ignore[misc]
+
+
+def test_the_gpu_profile_is_full_plus_what_only_a_gpu_does_in_time():
+    full, gpu = PROFILES["full"], PROFILES["gpu"]
+    differ = {f.name for f in dataclasses.fields(Profile) if getattr(full, f.name) != getattr(gpu, f.name)}
+    assert differ <= {"name", "gen_epochs", "semantic_codebook", "gen_datasets", "scale_depths", "scale_widths",
+                      "scale_fractions", "scale_datasets"}, differ
+    assert gpu.gen_datasets and not full.gen_datasets and not PROFILES["quick"].gen_datasets
 
 
 def test_budgets_grow_from_smoke_to_full():
