@@ -23,7 +23,9 @@ INF = math.inf
 RANGES: list[tuple[str, float, float, bool]] = [  # (pattern searched in the name, low, high, whole number)
     (r"minus|diff|delta|gain", -1.0, 1.0, False),  # a difference of two [0, 1] metrics
     (r"/ari$", -1.0, 1.0, False),  # adjusted Rand index
-    (r"^scaling/exponent$", -5.0, 5.0, False),  # fitted power-law slope of valid loss against training FLOPs
+    (r"^scaling/exponent(_low|_high)?$", -5.0, 5.0, False),  # saturating-law exponent α of valid loss vs training FLOPs, and its CI
+    (r"^scaling/points_fitted$", 0, 1000, True),  # uncapped points the law is fitted to
+    (r"^scaling/compute_decades$", 0.0, 20.0, False),  # log10 of the fitted compute range
     (r"(ndcg|hr@|mrr|recall|precision|coverage|auc|share|tail@|hit|tpr@)[^/]*$", 0.0, 1.0, False),
     (r"/density_pct$", 0.0, 100.0, False),
     (r"/(events|users|items)$", 1.0, INF, True),

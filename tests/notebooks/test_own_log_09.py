@@ -10,7 +10,7 @@ from tests.notebooks.ownlog import run_own_log, string_id_log
 
 @pytest.mark.slow
 def test_notebook_09_runs_on_a_canonical_log_without_text(tmp_path):
-    log, _ = string_id_log(tmp_path, name="own.csv", item="i", n_users=60, n_items=40, n_categories=4,
+    log, _ = string_id_log(tmp_path, name="own.csv", item="i", n_users=150, n_items=40, n_categories=4,
                            n_clusters=2, mean_views=8, seed=2)
     metrics, _, html = run_own_log(tmp_path, "09", log)
     assert "Skipped on" in html and "titles" in html

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from recnb.analysis import generative_study as gs
-from recnb.analysis.scaling import scaling_law
+from recnb.analysis.scaling import law_record, law_sentences, scaling_law
 from recnb.data.simulate import simulate
 from recnb.data.split import leave_last_out
 
@@ -70,6 +70,17 @@ def test_scaling_law_says_no_law_on_flat_or_rising_loss_and_too_few_points():
     rising = scaling_law(_grid(3.0 + 0.1 * np.log10(flops / 1e9), flops), n_boot=200)
     assert rising["verdict"] == "no law" and rising["alpha"] <= 0
     assert scaling_law(_grid([3.0, 2.0], flops[:2]), n_boot=10)["verdict"] == "too few points"
+
+
+def test_law_sentences_and_record_say_what_each_fit_supports():
+    flops = np.geomspace(1e9, 1e12, 8)
+    law = scaling_law(_grid(2.0 + 5.0 * (flops / 1e9) ** -0.3, flops), n_boot=100)
+    few = scaling_law(_grid([3.0, 2.0], flops[:2]), n_boot=10)
+    text = law_sentences({"a": law, "b": few}).splitlines()
+    assert "lies above 0" in text[0] and "8 uncapped points" in text[0]
+    assert "too few distinct points" in text[1]
+    assert set(law_record(law)) == {"points_fitted", "exponent", "exponent_low", "exponent_high", "compute_decades"}
+    assert set(law_record(few)) == {"points_fitted", "compute_decades"}  # no exponent is recorded without a law
 
 
 def test_published_table_labels_every_row(sim):

@@ -61,3 +61,21 @@ def test_busiest_cuts_pick_the_window_of_returning_users():
                                       "value": 1.0, "timestamp": pd.to_datetime(t + 1.7e9, unit="s", utc=True)}))
     v0, t0, t1 = busiest_cuts(ds, 24.0, 24.0)
     assert 6 * day <= v0 - 1.7e9 and t1 - 1.7e9 <= 9 * day + 1 and t0 - v0 == t1 - t0 == day
+
+
+def test_versus_sentences_read_the_verdict_off_the_paired_ci():
+    from recnb.analysis.realtime import versus_sentences
+
+    row = dict(targets=100, ci_low=0.0, ci_high=0.2)
+    table = pd.DataFrame([
+        {"stage": "valid", "model": "popularity", "ndcg@10": 0.05, "minus popularity": 0.0, "low": 0.0, "high": 0.0,
+         "chosen": False, **row},
+        {"stage": "valid", "model": "ease", "ndcg@10": 0.10, "minus popularity": 0.05, "low": 0.02, "high": 0.08,
+         "chosen": True, **row},
+        {"stage": "test", "model": "popularity", "ndcg@10": 0.05, "minus popularity": 0.0, "low": 0.0, "high": 0.0,
+         "chosen": False, **row},
+        {"stage": "test", "model": "ease", "ndcg@10": 0.06, "minus popularity": 0.01, "low": -0.01, "high": 0.03,
+         "chosen": True, **row}])
+    valid, test = versus_sentences(table, "ease").split("\n\n")
+    assert valid.startswith("Validation stream: **ease**") and "above popularity" in valid
+    assert test.startswith("Test stream") and "not distinguishable from popularity" in test
