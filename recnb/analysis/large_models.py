@@ -136,9 +136,8 @@ def validation_ndcg(model: object, split: Split) -> float:
 def sequence_variants(split: Split, emb: np.ndarray, cfg: Profile, seed: int = 0, fits: Fits | None = None,
                       progress: bool = True, seeds: int | None = None, **kwargs: object) -> Fits:
     """Fit the three :data:`SEQUENCE_VARIANTS` on ``split`` for ``seeds`` seeds (default ``cfg.seeds``; from
-    ``seed``), each
-    capped at ``cfg.text_seq_epochs`` epochs with early stopping on validation NDCG@10 and the sequence
-    models' patience (:data:`recnb.recipes.PATIENCE`); adds them to ``fits`` (a new :class:`Fits` by
+    ``seed``), each capped at ``cfg.text_seq_epochs`` epochs with early stopping on validation NDCG@10 and the
+    sequence models' patience (:data:`recnb.recipes.PATIENCE`); adds them to ``fits`` (a new :class:`Fits` by
     default). ``kwargs`` go to every model (``dim``, ``max_len`` ...). Fits go through the model cache
     (:func:`~recnb.modelcache.cached_fit`): where the profile caps notebook 04's sequence models the same way,
     its ID-only SASRec on the same split is that notebook's fit, served."""
