@@ -99,10 +99,8 @@ def _one_line(err: BaseException) -> str:
 def _bench(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .bench import run_bench
-
     if args.scale:
-        from .scale.bench import run_scale_bench
+        from .bench.scale import run_scale_bench
 
         sizes = [int(float(x)) for x in args.scale.split(",")]
         table = run_scale_bench(sizes, args.workdir, args.memory_limit, int(args.eval_cap_mb * 2**20))
@@ -110,19 +108,21 @@ def _bench(args: argparse.Namespace) -> int:
         print("written: reports/bench-scale.json, reports/bench-scale.png")
         return 0
     if args.privacy:
-        from .privacy.bench import run_privacy_bench
+        from .bench.privacy import run_privacy_bench
 
         table = run_privacy_bench(args.privacy)
         print(table.to_string(index=False, float_format=lambda x: f"{x:.1f}"))
         print("written: reports/bench-privacy.json")
         return 0
     if args.data:
-        from .bench import run_data_bench
+        from .bench.ingest import run_data_bench
 
         table = run_data_bench(args.events)
         print(table.T.to_string(header=False, float_format=lambda x: f"{x:,.1f}"))
         print("written: reports/bench-data.json")
         return 0
+    from .bench.speed import run_bench
+
     table, goals = run_bench(args.repeats, train_epochs=args.epochs, patience=args.patience, only=args.only,
                              log=lambda line: print(line, file=sys.stderr, flush=True))
     with pd.option_context("display.max_colwidth", 120, "display.width", 250):
@@ -221,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--data", action="store_true",
                    help="instead: time and peak memory of loading a simulated canonical CSV (writes reports/bench-data.json)")
     b.add_argument("--privacy", choices=["smoke", "quick", "full"], default=None,
-                   help="instead: time notebook 10's Flower, Opacus and attack sections at this profile and check "
+                   help="instead: time notebook 11's Flower, Opacus and attack sections at this profile and check "
                    "issue 20's goal in quick (writes reports/bench-privacy.json)")
     b.add_argument("--events", type=int, default=10_000_000, help="--data: events in the CSV (default 10 million)")
     b.add_argument("--scale", default=None, help="instead: comma-separated event counts, e.g. 1e6,1e7: simulated "

@@ -11,9 +11,8 @@ the modules that produce them, so a cached result is never stale. Writes are ato
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import pickle
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -26,15 +25,15 @@ from .data.preprocess import clean
 from .data.split import Split, leave_last_out, random_holdout
 from .evaluate import Evaluation, evaluate, evaluate_all
 from .filelock import exclusive, write_atomic
-from .modelcache import cached_fit, modules_digest, split_fingerprint
+from .modelcache import cached_fit, result_key
 from .models.base import Fitted
 from .models.graph import relation_matrix
 from .profile import Profile
 from .recipes import fit_baselines
 
-CACHE_SOURCES = ("recnb.models.base", "recnb.models.baselines", "recnb.models.ease", "recnb.recipes",
-                 "recnb.modelcache", "recnb.evaluate.ranking", "recnb.data.split", "recnb.train")
-"""Modules whose source code is part of a cached baseline result's key: editing any of them refits."""
+RESULT_SOURCES = ("recnb.models.baselines", "recnb.models.ease", "recnb.recipes", "recnb.modelcache")
+"""Modules whose source code is part of a cached baseline result's key, beside
+:data:`recnb.modelcache.CACHE_SOURCES`: editing any of them refits."""
 
 
 NEW_ITEM_TARGETS: dict[str, str] = {
@@ -90,19 +89,12 @@ def prepare_social(dataset: str, data_path: str | None = None, seed: int = 0,
     return split, relation, info
 
 
-def _fingerprint(split: Split, extra: dict[str, object]) -> str:
-    h = hashlib.sha256(json.dumps(extra, sort_keys=True, default=str).encode())
-    h.update(split_fingerprint(split).encode())
-    h.update(modules_digest(CACHE_SOURCES).encode())
-    return h.hexdigest()[:20]
-
-
 def baseline_evaluations(split: Split, cfg: Profile, seed: int = 0, stage: str = "test",
                          models: dict[str, Fitted] | None = None, cache: bool = True) -> dict[str, Evaluation]:
     """Per-user results of the four baselines of :func:`~recnb.recipes.fit_baselines` on ``split`` (cached on
     disk; fitted when missing, or evaluated as given when ``models`` are passed already fitted)."""
-    key = _fingerprint(split, {"seed": seed, "bpr": cfg.bpr_epochs, "ease": cfg.ease_items, "stage": stage,
-                               "name": split.name})
+    key = result_key(split, {"seed": seed, "bpr": cfg.bpr_epochs, "ease": cfg.ease_items, "stage": stage,
+                             "name": split.name}, RESULT_SOURCES)
     path = processed_dir() / "runs" / f"baselines-{split.name}-{key}.pkl"
     if not cache:
         return evaluate_all(models or fit_baselines(split, cfg, seed=seed), split, stage)
@@ -113,6 +105,28 @@ def baseline_evaluations(split: Split, cfg: Profile, seed: int = 0, stage: str =
         evals = evaluate_all(models or fit_baselines(split, cfg, seed=seed), split, stage)
         write_atomic(path, pickle.dumps(evals))
     return evals
+
+
+@dataclass(kw_only=True)
+class SeedRuns:
+    """Models fitted over seeds on one split and evaluated: the one result type of every study.
+
+    Attributes:
+        test: per-user test results per model (metrics averaged over the seeds, :func:`mean_evaluation`).
+        valid: mean over the seeds of each model's validation NDCG@10 (what choices read).
+        valid_users: per-user validation results per model (averaged over the seeds), for studies that test
+            differences on validation; empty where a study only needs ``valid``.
+        per_seed: one row per model and seed (:func:`run_seeds`).
+        models, histories: the first seed's fitted model and training history per model.
+    A study's container adds the fields it needs (a fusion's encoders, a shop's purchases-only results).
+    """
+
+    test: dict[str, Evaluation] = field(default_factory=dict)
+    valid: dict[str, float] = field(default_factory=dict)
+    valid_users: dict[str, Evaluation] = field(default_factory=dict)
+    per_seed: pd.DataFrame = field(default_factory=pd.DataFrame)
+    models: dict[str, Fitted] = field(default_factory=dict)
+    histories: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def run_seeds(make: Callable[[int], Fitted], split: Split, seeds: int, name: str, seed0: int = 0,
@@ -161,6 +175,6 @@ def available_shops(data_path: str | None = None) -> list[str]:
     return [s for s in ("taobao", "retailrocket") if locate(s, data_path or None) is not None]
 
 
-__all__ = ["CACHE_SOURCES", "NEW_ITEM_TARGETS", "prepare", "prepare_dataset", "prepare_social", "baseline_evaluations", "run_seeds",
+__all__ = ["RESULT_SOURCES", "NEW_ITEM_TARGETS", "SeedRuns", "prepare", "prepare_dataset", "prepare_social", "baseline_evaluations", "run_seeds",
            "mean_evaluation", "seed_spread",
            "available_shops"]

@@ -18,6 +18,10 @@ contents are equal by the key), with the fit's own timing in ``fit_`` (the secon
 written atomically under ``data/processed/models/``; an unreadable entry is refitted with a warning.
 Models larger than :data:`MAX_ENTRY_BYTES` are not stored. ``RECNB_MODEL_CACHE=0``
 (:data:`recnb.env.MODEL_CACHE`) turns the cache off.
+
+The module keeps the other content-keyed results too: :func:`result_key` (a result on a split, such as the
+baselines' per-user evaluations of :func:`recnb.experiment.baseline_evaluations`) and
+:func:`cached_embeddings` (the text encoder's item embeddings, kept out of the model).
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ import os
 import pickle
 import time
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
@@ -47,6 +51,7 @@ from .data.split import Split
 from .env import FIT_LOG, bf16_matmul, device, model_cache_enabled
 from .filelock import exclusive, write_atomic
 from .models.base import Fitted
+from .models.text import EMBEDDING_DIM, embed_items, embedding_key
 
 F = TypeVar("F", bound=Fitted)
 
@@ -54,7 +59,8 @@ MAX_ENTRY_BYTES = 512 * 2**20
 """A fitted model larger than this (EASE's item-item matrix on a large catalogue) is not stored."""
 
 CACHE_SOURCES = ("recnb.models.base", "recnb.train", "recnb.evaluate.ranking", "recnb.data.split")
-"""Modules whose source is part of every key (beside the modules of the model's own class hierarchy)."""
+"""Modules whose source is part of every key (beside the modules of the model's own class hierarchy, or the
+modules a cached result names, :func:`result_key`)."""
 
 SKIP_ATTRIBUTES = frozenset({"progress", "training"})
 """Attributes that do not change what a model learns (a progress bar; train/eval mode). Torch's hook
@@ -108,11 +114,14 @@ def digest(obj: Any, h: Any = None) -> str:
 
 
 def split_fingerprint(split: Split) -> str:
-    """SHA-256 (hex, 20 digits) of a split's name, sizes and events (user, item, event, role per row)."""
+    """SHA-256 (hex, 20 digits) of a split's name, sizes and events (user, item, event, role per row) and its
+    ranking candidates when it has any."""
     h = hashlib.sha256(f"{split.name}|{split.n_users}|{split.n_items}".encode())
     for col in ("u", "i", "event"):
         h.update(np.ascontiguousarray(split.events[col].to_numpy()).tobytes())
     h.update(split.events["role"].astype(str).str.cat(sep="|").encode())
+    if split.candidates is not None:  # a ranking restricted to candidates validates differently
+        h.update(np.packbits(split.candidates).tobytes())
     return h.hexdigest()[:20]
 
 
@@ -155,6 +164,35 @@ def model_key(model: Fitted, split: Split) -> str:
     parts = {"model": digest(model), "split": split_fingerprint(split), "source": source_digest(type(model)),
              "torch": torch.__version__, "device": str(device()), "bf16": bf16_matmul()}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def result_key(split: Split, settings: dict[str, Any], modules: Iterable[str]) -> str:
+    """The cache key (hex, 20 digits) of a result computed on ``split``: SHA-256 over ``settings`` (as JSON),
+    the split's fingerprint and the source of :data:`CACHE_SOURCES` and ``modules`` (the modules that
+    produce the result: editing any of them recomputes it)."""
+    h = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode())
+    h.update(split_fingerprint(split).encode())
+    h.update(modules_digest((*CACHE_SOURCES, *modules)).encode())
+    return h.hexdigest()[:20]
+
+
+def cached_embeddings(texts: Sequence[str], batch_size: int = 64, cache_dir: str | Path | None = None,
+                      device: str = "cpu", progress: bool = True) -> np.ndarray:
+    """:func:`recnb.models.text.embed_items` of ``texts``, shape (len(texts), 384), kept on disk under
+    ``cache_dir`` (default ``data/processed/text-embeddings``) by :func:`~recnb.models.text.embedding_key`;
+    a file of another shape or type is recomputed and replaced (written atomically)."""
+    texts = [str(t) for t in texts]
+    folder = Path(cache_dir) if cache_dir is not None else processed_dir() / "text-embeddings"
+    path = folder / f"{embedding_key(texts)[:24]}.npy"
+    if path.exists():
+        out = np.load(path)
+        if out.shape == (len(texts), EMBEDDING_DIM) and out.dtype == np.float32:
+            return out
+    out = embed_items(texts, batch_size=batch_size, device=device, progress=progress)
+    buf = io.BytesIO()
+    np.save(buf, out)
+    write_atomic(path, buf.getvalue())
+    return out
 
 
 def cache_path(model: Fitted, key: str) -> Path:
@@ -246,5 +284,6 @@ def cached_fit(model: F, split: Split, cache: bool = True) -> F:
         return fitted
 
 
-__all__ = ["CACHE_SOURCES", "digest", "split_fingerprint", "modules_digest", "source_digest", "model_key", "cache_path",
+__all__ = ["CACHE_SOURCES", "digest", "split_fingerprint", "modules_digest", "source_digest", "model_key", "result_key",
+           "cached_embeddings", "cache_path",
            "log_fit", "timed_fit", "cached_fit"]

@@ -1,27 +1,30 @@
-"""One training loop for every trained model: seeding, early stopping on a validation quantity, progress.
+"""The trainer every trained model fits with (the design of RecBole's ``Trainer``: the trainer owns the loop,
+the model owns its loss): optimiser (:func:`adam`), batch order, ``zero_grad``/``backward``/``step``, the
+data-parallel hook (:class:`DataParallel`, DDP), timing and early stopping (:func:`fit_loop`, :class:`FitResult`).
 
-A model provides ``epoch_fn(epoch) -> training loss`` and ``validate() -> float``; :func:`fit_loop` calls
-them in turn, keeps the weights of the best validation value (the largest with ``maximise=True``, the
-smallest otherwise, by more than ``min_delta``), stops after ``patience`` epochs without one, and restores
-those weights. The trainer owns the loop, the model owns its loss (as in RecBole's trainer with its
-``early_stopping(..., bigger=...)``). Ranking models stop on :func:`validation_score` (NDCG@10 on the
-validation targets, history = train); the feature autoencoder and the gated fusion stop on a held-out loss.
-Deterministic on CPU for a given seed.
+A model's ``fit`` makes a :class:`Trainer` from its seed first (so that its initial weights come from the
+seed), builds its layers and calls :meth:`Trainer.fit` with ``batches()``, one epoch's batches in the order
+of :meth:`Trainer.order`; the model's :meth:`Trainable.batch_loss` gives each batch's loss. Ranking models
+stop on :func:`validation_score` (NDCG@10 on the validation targets, history = train); the feature
+autoencoder and the gated fusion on a held-out loss. Deterministic on CPU for a given seed.
 """
 
 from __future__ import annotations
 
 import copy
+import math
 import random
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 import numpy as np
 import pandas as pd
 import torch
+import torch.distributed as dist
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from .data.split import Split
@@ -31,9 +34,8 @@ from .evaluate.ranking import Scorer, evaluate
 
 def adam(params: Iterable[Any], lr: float = 1e-3, weight_decay: float = 0.0) -> torch.optim.Adam:
     """The Adam optimiser (Kingma & Ba, ICLR 2015) every recnb model trains with: torch's fused
-    implementation (one pass over each parameter per step, on the CPU as on CUDA). On a 30,000-item
-    Mult-VAE the default multi-tensor step took about 170 ms per update on one core, the fused one 18 ms;
-    the updates agree up to float rounding. ``params``: parameters or parameter groups."""
+    implementation (one pass over each parameter per step, on the CPU as on CUDA; the updates agree with the
+    multi-tensor step up to float rounding). ``params``: parameters or parameter groups."""
     return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=True)
 
 
@@ -88,10 +90,10 @@ def _clock() -> float:
 
 
 def fit_loop(module: torch.nn.Module, epoch_fn: Callable[[int], float], validate: Callable[[], float],
-             max_epochs: int = 100, patience: int = 10, desc: str = "train",
-             checkpoint: str | Path | None = None, progress: bool = True, maximise: bool = True,
-             min_delta: float = 0.0, loss_name: str = "loss", score_name: str = "valid ndcg@10") -> FitResult:
-    """Train with early stopping and restore the best weights (also written to ``checkpoint`` when given).
+             max_epochs: int = 100, patience: int = 10, desc: str = "train", progress: bool = True,
+             maximise: bool = True, min_delta: float = 0.0, loss_name: str = "loss",
+             score_name: str = "valid ndcg@10") -> FitResult:
+    """Train with early stopping and restore the best weights.
 
     Each epoch runs ``epoch_fn(epoch)`` in train mode, then ``validate()`` in eval mode. An epoch is the new
     best when its value beats the best so far by more than ``min_delta`` (upwards with ``maximise``,
@@ -128,9 +130,113 @@ def fit_loop(module: torch.nn.Module, epoch_fn: Callable[[int], float], validate
     res.best_score = best
     module.load_state_dict(best_state)
     module.eval()
-    if checkpoint:
-        Path(checkpoint).parent.mkdir(parents=True, exist_ok=True)
-        torch.save(best_state, checkpoint)
     res.history = pd.DataFrame(rows)
     res.seconds = _clock() - t0
     return res
+
+
+class Trainable(Protocol):
+    """What :meth:`Trainer.fit` asks of a model besides its batches."""
+
+    def batch_loss(self, *batch: Any) -> tuple[torch.Tensor, int]:
+        """The mean loss of ``batch`` (a tuple as ``batches()`` yields it) and the examples it averages over."""
+
+
+def shard(order: torch.Tensor, rank: int, world: int) -> torch.Tensor:
+    """Rank ``rank``'s share of ``order`` (shape (n,)): padded by wrapping to a multiple of ``world``, then
+    every ``world``-th entry from ``rank`` (the rule of ``torch.utils.data.DistributedSampler``); shape
+    (ceil(n / world),). Identity for one process."""
+    n = len(order)
+    if world == 1:
+        return order
+    total = math.ceil(n / world) * world
+    padded = torch.cat([order, order[: total - n]]) if total > n else order
+    return padded[rank::world]
+
+
+@dataclass(frozen=True)
+class DataParallel:
+    """This process's place in a data-parallel run (the process group must be up), for a :class:`Trainer`."""
+
+    rank: int
+    world: int
+
+
+class _Loss(nn.Module):
+    """A model's ``batch_loss`` as a module, so that DDP can wrap it (its parameters are the model's)."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, *batch: Any) -> tuple[torch.Tensor, int]:
+        return self.model.batch_loss(*batch)
+
+
+class Trainer:
+    """The training loop of one fit. ``seed`` seeds everything (:func:`seed_everything`) and ``generator``,
+    the source of the batch order and of the models' per-batch draws (or is that generator itself);
+    ``parallel``: this process's place in a data-parallel run, or None."""
+
+    def __init__(self, seed: int | torch.Generator, parallel: DataParallel | None = None) -> None:
+        self.generator = seed if isinstance(seed, torch.Generator) else seed_everything(seed)
+        self.parallel = parallel
+        self.rank, self.world = (parallel.rank, parallel.world) if parallel is not None else (0, 1)
+
+    def order(self, n: int, size: int) -> tuple[torch.Tensor, ...]:
+        """One epoch's batches of ``n`` units: index tensors (≤ size,) of a ``torch.randperm`` from ``generator``;
+        in a data-parallel run this rank's :func:`shard` of it in batches of ``ceil(size / world)`` (the global
+        batch stays ``size``)."""
+        return shard(torch.randperm(n, generator=self.generator), self.rank, self.world).split(
+            math.ceil(size / self.world))
+
+    def randint(self, high: int, n: int) -> torch.Tensor:
+        """``n`` uniform integers in [0, ``high``), (n,): this rank's share ``[rank::world]`` of one draw for the
+        global batch (every rank's generator stays in step); one process: the draw itself."""
+        return torch.randint(0, high, (self.world * n,), generator=self.generator)[self.rank::self.world]
+
+    def validation_score(self, model: nn.Module, split: Split) -> float:
+        """:func:`validation_score`; data-parallel: each rank's share of the users, summed by ``all_reduce``."""
+        if self.world == 1:
+            return validation_score(model, split)  # type: ignore[arg-type]
+        users = split.target("valid")[0][self.rank::self.world]
+        ndcg = evaluate(model, split, "valid", ks=(10,), users=users).per_user["ndcg@10"].to_numpy()  # type: ignore[arg-type]
+        total = torch.tensor([ndcg.sum(), len(ndcg)], dtype=torch.float64, device=next(model.parameters()).device)
+        dist.all_reduce(total)
+        return float(total[0] / total[1])
+
+    @staticmethod
+    def epoch(step: Callable[..., tuple[torch.Tensor, int]], batches: Iterable[tuple[Any, ...]],
+              optimiser: torch.optim.Optimizer) -> float:
+        """``zero_grad``, ``backward`` and ``step`` over ``batches``; the mean of their losses weighted by their
+        example counts (summed in float64 on the loss's device: no host sync per batch)."""
+        total: torch.Tensor | float = 0.0
+        count = 0
+        for batch in batches:
+            loss, n = step(*batch)
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            total, count = total + loss.detach().double() * n, count + n
+        return float(total) / max(count, 1)
+
+    def fit(self, model: nn.Module, batches: Callable[[], Iterable[tuple[Any, ...]]],
+            validate: Split | Callable[[], float], *, lr: float, weight_decay: float = 0.0,
+            params: Iterable[Any] | None = None, epoch_loss: Callable[[], float] | None = None, **loop: Any) -> FitResult:
+        """Train ``model`` (a :class:`Trainable`) on ``batches()`` (one epoch's batches a call) with :func:`adam`
+        over ``params`` (default ``model.parameters()``), early-stopped on ``validate`` (a split: its
+        :meth:`validation_score`; or a function) by :func:`fit_loop` with the settings ``loop``. ``epoch_loss``:
+        the loss the history reports for an epoch instead of the batches' mean. Leaves the best weights."""
+        optimiser = adam(model.parameters() if params is None else params, lr=lr, weight_decay=weight_decay)
+        step = model.batch_loss if self.parallel is None else DistributedDataParallel(_Loss(model))
+        score = validate if callable(validate) else lambda: self.validation_score(model, validate)
+
+        def epoch_fn(_: int) -> float:
+            loss = self.epoch(step, batches(), optimiser)
+            return loss if epoch_loss is None else epoch_loss()
+
+        return fit_loop(model, epoch_fn, score, **loop)
+
+
+__all__ = ["adam", "seed_everything", "validation_score", "select_on_validation", "FitResult", "fit_loop",
+           "Trainable", "shard", "DataParallel", "Trainer"]

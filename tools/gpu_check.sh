@@ -60,7 +60,7 @@ cp reports/bench.json "$OUT/bench.json" 2>/dev/null
 say "== CPU fp32 GEMM of the same shape, for contrast"
 "$PY" -c "
 import torch
-from recnb.flops import gemm_flops_per_second
+from recnb.bench.flops import gemm_flops_per_second
 for m, k, n in [(6400, 64, 1682), (4096, 4096, 4096)]:
     print(f'cpu fp32 GEMM {m}x{k} @ {k}x{n}: {gemm_flops_per_second(m, k, n, \"cpu\", repeats=3) / 1e9:.1f} GFLOP/s ({torch.get_num_threads()} threads)')
 if torch.cuda.is_available():

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .. import experiment
+from ..experiment import SeedRuns
 from ..data import Dataset, load_dataset
 from ..data.schema import EVENT_TYPES
 from ..data.simulate import simulate
@@ -29,9 +30,9 @@ from ..models.fusion import ScoreEnsemble
 from ..profile import Profile
 from ..prose import count, listing, num
 from ..recipes import ENCODERS, fit_encoders
-from .coldstart import NewUsers, dominant_category, new_user_curve, new_users
+from .new_users import NewUsers, dominant_category, new_user_curve, new_users
 from .explain import neighbours, occlusion
-from .funnel import funnel
+from .funnel import conversion_funnel
 from .shop import ENCODER_NAMES, FUSION_CANDIDATES, beyond_table, choose, next_purchase_models, validation_scores
 
 SOFTMAX_MAX_ITEMS = 10_000
@@ -102,7 +103,7 @@ def daily_note(daily: dict[str, pd.DataFrame], min_views: int = MIN_DAY_VIEWS) -
 
 def category_funnel(ds: Dataset, top: int = 12) -> pd.DataFrame:
     """The ``top`` categories with the most viewed pairs and their conversion rates with Wilson bounds."""
-    cat = funnel(ds.events, by="category", items=ds.items).sort_values("view", ascending=False).head(top)
+    cat = conversion_funnel(ds.events, by="category", items=ds.items).sort_values("view", ascending=False).head(top)
     return cat[["view", "cart", "purchase", "cart|view", "cart|view low", "cart|view high", "purchase|view",
                 "purchase|view low", "purchase|view high"]]
 
@@ -120,17 +121,16 @@ def plot_category(top: pd.DataFrame, name: str) -> plt.Figure:
     return fig
 
 
-@dataclass
-class ShopRun:
-    """Next-purchase ranking on one log: the split, the models and their test evaluations with all behaviours
-    as history, the same with purchases only, every model's validation NDCG@10 and the choices made on it."""
+@dataclass(kw_only=True)
+class ShopRun(SeedRuns):
+    """Next-purchase ranking on one log (:class:`~recnb.experiment.SeedRuns`: the ``models``, their ``test``
+    results with all behaviours as history and their ``valid`` NDCG@10), with the ``split``, the same test with
+    purchases only as history (``purchases_only``, ``test_purchases_only``), the choices made on validation
+    (``best``) and the ``seconds`` it took."""
 
     split: Split
     purchases_only: Split
-    models: dict[str, Fitted]
-    evals: dict[str, Evaluation]
-    evals_p: dict[str, Evaluation]
-    valid: dict[str, float]
+    test_purchases_only: dict[str, Evaluation]
     best: dict[str, str]
     seconds: float = 0.0
     info: dict[str, object] = field(default_factory=dict)
@@ -148,8 +148,9 @@ def next_purchase(ds: Dataset, cfg: Profile, seed: int = 0, item_k: int = 0) -> 
     valid = validation_scores(models, split)
     purchases_only = restrict_inputs(split, ("purchase",))
     evals_p = evaluate_all(next_purchase_models(purchases_only, cfg, seed, **kw), purchases_only)
-    return ShopRun(split, purchases_only, models, evaluate_all(models, split), evals_p, valid, choose(valid),
-                   time.perf_counter() - t0)
+    test = evaluate_all(models, split)
+    return ShopRun(split=split, purchases_only=purchases_only, models=models, test=test, test_purchases_only=evals_p,
+                   valid=valid, best=choose(valid), seconds=time.perf_counter() - t0)
 
 
 def validation_stage(split: Split) -> str:
@@ -171,11 +172,11 @@ def run_summary(name: str, run: ShopRun) -> str:
                   "(this profile runs no softmax model on a large shop catalogue, `cfg.shops_softmax`)") + "."))
 
 
-def selection_table(run: ShopRun) -> pd.DataFrame:
+def shop_selection_table(run: ShopRun) -> pd.DataFrame:
     """One row per model: its role (baseline, encoder, fusion), validation and test NDCG@10, and which were
     chosen (on validation)."""
     return pd.DataFrame([{"model": m, "role": selection_role(m), "valid ndcg@10": run.valid[m],
-                          "ndcg@10": run.evals[m].per_user["ndcg@10"].mean(),
+                          "ndcg@10": run.test[m].per_user["ndcg@10"].mean(),
                           "chosen": m in run.best.values()} for m in run.models])
 
 
@@ -228,7 +229,7 @@ class NewUserStudy:
 
 def new_user_study(split: Split, cfg: Profile, seed: int = 0, levels: tuple[int, ...] = (1, 2, 5, 10, 20),
                    fraction: float = 0.3) -> NewUserStudy:
-    """Hold out ``fraction`` of the eligible test users (:func:`~recnb.analysis.coldstart.new_users`), fit
+    """Hold out ``fraction`` of the eligible test users (:func:`~recnb.analysis.new_users.new_users`), fit
     popularity, EASE and the encoders (plus their score ensemble when there are two) without them, choose the
     best non-popularity model on the remaining users' validation NDCG@10, and reveal each newcomer's first
     ``levels`` events."""
@@ -299,7 +300,7 @@ def explain_example(split: Split, run: ShopRun, history_len: int = 15) -> tuple[
     user's nearest neighbours in LightGCN's space who have the item. Returns ``(sentence, contributions,
     neighbours)``."""
     name = run.best["encoder"]
-    e, model = run.evals[name], run.models[name]
+    e, model = run.test[name], run.models[name]
     hits = np.flatnonzero(e.per_user["hr@10"].to_numpy() > 0)
     lengths = np.diff(split.history("test").indptr)[e.users]
     row = int(hits[np.argmin(np.abs(lengths[hits] - history_len))]) if len(hits) else 0
@@ -346,7 +347,7 @@ def shop_verdict(name: str, run: ShopRun, effect: pd.DataFrame, verdict: str) ->
     """The verdict lines of one log: the chosen models' test NDCG@10 next to ``seen`` and EASE, the family
     verdict of :func:`~recnb.evaluate.compare` (``verdict``), and what views and carts add to the chosen fusion."""
     b = run.best
-    nd = {m: e.per_user["ndcg@10"].mean() for m, e in run.evals.items()}
+    nd = {m: e.per_user["ndcg@10"].mean() for m, e in run.test.items()}
     eff = effect.set_index("model").loc[b["fusion"]]
     return [f"- **{name}** (choices on validation NDCG@10, validation targets as stated in section 2): "
             f"test NDCG@10 of the chosen fusion {b['fusion']} {num(nd[b['fusion']], 4)}, of the chosen encoder "
@@ -357,6 +358,6 @@ def shop_verdict(name: str, run: ShopRun, effect: pd.DataFrame, verdict: str) ->
 
 __all__ = ["SOFTMAX_MAX_ITEMS", "MIN_DAY_VIEWS", "shop_logs", "data_summary", "plot_daily", "daily_note",
            "category_funnel", "plot_category", "ShopRun", "next_purchase", "validation_stage",
-           "run_summary", "selection_table", "choice_sentence", "selection_role", "ensemble_weights",
+           "run_summary", "shop_selection_table", "choice_sentence", "selection_role", "ensemble_weights",
            "plot_input_effect", "NewUserStudy", "new_user_study", "plot_new_user", "curve_value",
            "newcomer_example", "explain_example", "beyond_accuracy", "plot_beyond", "shop_verdict"]

@@ -45,8 +45,8 @@ def pair_stages(events: pd.DataFrame) -> pd.DataFrame:
     return flags[list(STAGES)].assign(first=first.reindex(flags.index)).reset_index()
 
 
-def funnel(events: pd.DataFrame, by: str | None = None, items: pd.DataFrame | None = None,
-           level: float = 0.95) -> pd.DataFrame:
+def conversion_funnel(events: pd.DataFrame, by: str | None = None, items: pd.DataFrame | None = None,
+                      level: float = 0.95) -> pd.DataFrame:
     """Funnel counts and conversion rates with Wilson CIs, overall (``by=None``), per ``"day"`` or per
     ``"category"`` (needs ``items`` with ``item_id`` and ``category``).
 
@@ -63,10 +63,10 @@ def funnel(events: pd.DataFrame, by: str | None = None, items: pd.DataFrame | No
         key = pairs["first"].dt.floor("D").dt.tz_localize(None)
     elif by == "category":
         if items is None or "category" not in items:
-            raise ValueError("funnel(by='category') needs an items table with a 'category' column")
+            raise ValueError("conversion_funnel(by='category') needs an items table with a 'category' column")
         key = pairs["item_id"].map(items.set_index("item_id")["category"]).fillna("unknown").astype(str)
     else:
-        raise ValueError(f"funnel: by={by!r}; expected None, 'day' or 'category'")
+        raise ValueError(f"conversion_funnel: by={by!r}; expected None, 'day' or 'category'")
     g = pairs.assign(key=key.to_numpy(), view_cart=pairs["view"] & pairs["cart"],
                      cart_purchase=pairs["cart"] & pairs["purchase"],
                      view_purchase=pairs["view"] & pairs["purchase"]).groupby("key")
@@ -84,4 +84,4 @@ def funnel(events: pd.DataFrame, by: str | None = None, items: pd.DataFrame | No
     return out
 
 
-__all__ = ["STAGES", "RATES", "wilson_ci", "pair_stages", "funnel"]
+__all__ = ["STAGES", "RATES", "wilson_ci", "pair_stages", "conversion_funnel"]

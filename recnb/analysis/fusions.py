@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .. import experiment
+from ..experiment import SeedRuns
 from ..data.split import Split
 from ..evaluate import Evaluation, compare, evaluate, results_table
 from ..modelcache import cached_fit
@@ -36,22 +37,19 @@ def kind(name: str) -> str:
     return "single encoder" if name in SINGLES.values() else "pair" if "(" in name and "+" in name else "all three"
 
 
-@dataclass
-class FusionRuns:
-    """Results of :func:`fit_fusions`: ``test`` and ``valid`` evaluations (per-user metrics averaged over seeds),
-    ``per_seed`` (model, seed, valid and test NDCG@10), ``timing`` (seconds per fit), and the first seed's fitted
-    ``models`` and ``encoders``."""
+@dataclass(kw_only=True)
+class FusionRuns(SeedRuns):
+    """Results of :func:`fit_fusions` (:class:`~recnb.experiment.SeedRuns`: ``test``, ``valid``, ``valid_users``,
+    ``per_seed`` with model, seed, valid and test NDCG@10, the first seed's ``models``), with ``timing`` (seconds
+    per fit) and the first seed's ``encoders``."""
 
-    test: dict[str, Evaluation] = field(default_factory=dict)
-    valid: dict[str, Evaluation] = field(default_factory=dict)
-    per_seed: pd.DataFrame = field(default_factory=pd.DataFrame)
     timing: pd.DataFrame = field(default_factory=pd.DataFrame)
-    models: dict[str, Fitted] = field(default_factory=dict)
     encoders: dict[str, Recommender] = field(default_factory=dict)
 
-    def valid_ndcg(self, names: list[str] | tuple[str, ...] | None = None) -> pd.Series:
-        """Validation NDCG@10 (mean over users and seeds) of ``names`` (default: every model)."""
-        return pd.Series({n: self.valid[n].per_user["ndcg@10"].mean() for n in (names or list(self.valid))})
+
+def valid_ndcg(runs: SeedRuns, names: list[str] | tuple[str, ...] | None = None) -> pd.Series:
+    """Validation NDCG@10 (mean over users and seeds) of ``names`` (default: every model)."""
+    return pd.Series({n: runs.valid[n] for n in (names or list(runs.valid))})
 
 
 def fit_fusions(split: Split, cfg: Profile, seeds: int, seed: int = 0, epochs: int = 50,
@@ -83,17 +81,18 @@ def fit_fusions(split: Split, cfg: Profile, seeds: int, seed: int = 0, epochs: i
         if s == seed:
             runs.models, runs.encoders = fitted, dict(encoders)
     runs.test = {n: experiment.mean_evaluation(r, n) for n, r in test_runs.items()}
-    runs.valid = {n: experiment.mean_evaluation(r, n) for n, r in valid_runs.items()}
+    runs.valid_users = {n: experiment.mean_evaluation(r, n) for n, r in valid_runs.items()}
+    runs.valid = {n: e.per_user["ndcg@10"].mean() for n, e in runs.valid_users.items()}
     runs.per_seed, runs.timing = pd.DataFrame(per_seed), pd.DataFrame(timing)
     return runs
 
 
-def selection_table(runs: FusionRuns, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+def fusion_selection_table(runs: FusionRuns, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
     """One row per encoder and fusion: ``model``, ``kind``, ``valid ndcg@10`` (what choices read), the test metrics of
     :func:`results_table` with their 95% CIs (``ndcg@10``, ``ndcg@10 CI``, ...) and ``chosen`` (best on validation within its kind: single encoder or all three),
     sorted by validation NDCG@10."""
     test = results_table(list(runs.test.values()), n_boot=n_boot, seed=seed)
-    table = test.assign(kind=test["model"].map(kind), **{"valid ndcg@10": test["model"].map(runs.valid_ndcg())})
+    table = test.assign(kind=test["model"].map(kind), **{"valid ndcg@10": test["model"].map(valid_ndcg(runs))})
     chosen = choose(runs)
     table["chosen"] = table["model"].isin(chosen.values())
     cols = ["model", "kind", "valid ndcg@10", *[c for c in test.columns if c != "model"], "chosen"]
@@ -102,8 +101,8 @@ def selection_table(runs: FusionRuns, n_boot: int = 1000, seed: int = 0) -> pd.D
 
 def choose(runs: FusionRuns, candidates: tuple[str, ...] = ALL_THREE) -> dict[str, str]:
     """``{"single": best single encoder, "fusion": best of ``candidates``}``, each by validation NDCG@10."""
-    return {"single": best_by(runs.valid_ndcg([n for n in SINGLES.values() if n in runs.valid])),
-            "fusion": best_by(runs.valid_ndcg([n for n in candidates if n in runs.valid]))}
+    return {"single": best_by(valid_ndcg(runs, [n for n in SINGLES.values() if n in runs.valid])),
+            "fusion": best_by(valid_ndcg(runs, [n for n in candidates if n in runs.valid]))}
 
 
 def compare_chosen(runs: FusionRuns, baselines: dict[str, Evaluation], n_boot: int = 1000, seed: int = 0,
@@ -115,7 +114,7 @@ def compare_chosen(runs: FusionRuns, baselines: dict[str, Evaluation], n_boot: i
     table, verdict = compare(evals, chosen["fusion"], others=[chosen["single"], *baselines], n_boot=n_boot, seed=seed,
                              chosen_on=f"validation NDCG@10 among {listing(c for c in candidates if c in runs.valid)}")
     single = (f"The single encoder compared with it, **{chosen['single']}**, is the best of the three on validation "
-              f"NDCG@10 ({num(runs.valid_ndcg()[chosen['single']], 4)}).")
+              f"NDCG@10 ({num(valid_ndcg(runs)[chosen['single']], 4)}).")
     return table, f"{verdict} {single}", chosen
 
 
@@ -124,7 +123,7 @@ def summary_lines(runs: FusionRuns, baselines: dict[str, Evaluation], tests: pd.
     """Markdown bullets closing the notebook: the fusions ranked on validation with their test numbers, the chosen
     single encoder and EASE on test, the chosen fusion's tests, and the learned fusions that beat the ensemble on
     validation."""
-    valid, test = runs.valid_ndcg(), pd.Series({n: e.per_user["ndcg@10"].mean() for n, e in runs.test.items()})
+    valid, test = valid_ndcg(runs), pd.Series({n: e.per_user["ndcg@10"].mean() for n, e in runs.test.items()})
     ranked = [c for c in sorted(candidates, key=lambda c: -valid.get(c, -np.inf)) if c in runs.valid]
     learned = [c for c in ranked if c != "ensemble" and "ensemble" in valid and valid[c] > valid["ensemble"]]
     lines = ["- Fusions over all three encoders, ranked on validation NDCG@10 (test in brackets): "
@@ -147,12 +146,12 @@ def shop_fusions(name: str, split: Split, cfg: Profile, seed: int = 0
     runs = fit_fusions(split, cfg, 1, seed, epochs=cfg.shop_epochs, progress=False, shop=True, **SHOP_FUSIONS)
     candidates = tuple(c for c in ALL_THREE if c in runs.test)
     table = results_table([*base.values(), *runs.test.values()], n_boot=cfg.n_boot, seed=seed)
-    table.insert(1, "valid ndcg@10", table["model"].map(runs.valid_ndcg()))
+    table.insert(1, "valid ndcg@10", table["model"].map(valid_ndcg(runs)))
     tests, verdict, _ = compare_chosen(runs, base, cfg.n_boot, seed, candidates)
     note = restriction_note(split, cfg.ease_items)
     verdict += f" ({note})" if note else ""
     return table, tests, verdict, runs
 
 
-__all__ = ["SINGLES", "ALL_THREE", "kind", "FusionRuns", "fit_fusions", "selection_table", "choose", "compare_chosen",
+__all__ = ["SINGLES", "ALL_THREE", "kind", "FusionRuns", "valid_ndcg", "fit_fusions", "fusion_selection_table", "choose", "compare_chosen",
            "summary_lines", "shop_fusions"]

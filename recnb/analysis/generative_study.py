@@ -1,7 +1,7 @@
-"""Notebook 09, part 2: generative recommendation over semantic IDs, scaling, and published numbers.
+"""Notebook 10: generative recommendation over semantic IDs, scaling, and published numbers.
 
 The models live in :mod:`recnb.models.semantic_ids`, :mod:`recnb.models.generative` and
-:mod:`recnb.models.sequence`; the scaling grid in :mod:`recnb.analysis.scaling`. This module holds the
+:mod:`recnb.models.sequence`; the scaling grid in :mod:`recnb.analysis.scaling_law`. This module holds the
 notebook's glue that is more than glue:
 
 * :func:`user_sample`: a log cut to a seeded sample of its users (the quick profile's Amazon budget);
@@ -32,7 +32,7 @@ from ..models.semantic_ids import SemanticIds, code_embeddings, residual_kmeans
 from ..models.sequence import SequenceRecommender
 from ..profile import Profile
 from ..reference import reference
-from .large_models import Fits, validation_ndcg
+from .text_study import Fits, validation_ndcg
 
 AMAZON = ("amazon-sports", "amazon-toys")
 """The S3-Rec Amazon logs of part 2 (no item text: their semantic IDs come from a stand-in)."""
@@ -163,27 +163,27 @@ def model_family(split: Split, ids: SemanticIds, cfg: Profile, seed: int = 0, te
         makers["sasrec+text"] = lambda: TextSequenceRecommender(text, id_embedding=True, max_epochs=cfg.gen_seq_epochs,
                                                                 patience=5, seed=seed, progress=progress).fit(split)
     for name, make in makers.items():
-        if name not in fits.evals:
+        if name not in fits.test:
             model = make()
             fits.add(name, [model], split, [validation_ndcg(model, split)])
     return fits
 
 
 def reuse(fits: Fits, names: tuple[str, ...], into: Fits | None = None) -> Fits:
-    """``names`` of ``fits`` (those it has) added to ``into`` (a new :class:`~recnb.analysis.large_models.Fits`
+    """``names`` of ``fits`` (those it has) added to ``into`` (a new :class:`~recnb.analysis.text_study.Fits`
     by default), which is returned."""
     out = into if into is not None else Fits()
     for name in names:
-        if name in fits.evals:
-            out.evals[name], out.valid[name], out.models[name] = fits.evals[name], fits.valid[name], fits.models[name]
+        if name in fits.test:
+            out.test[name], out.valid[name], out.models[name] = fits.test[name], fits.valid[name], fits.models[name]
     return out
 
 
 def amazon_left_out(split: Split, name: str, profile: str, logs: tuple[str, ...] = AMAZON) -> str:
     """Why the S3-Rec Amazon logs are not run in this profile, from values: each log's training cost per SASRec
-    epoch relative to ``split``'s (:func:`~recnb.analysis.flops.sasrec_flops`: the same model, their own users,
+    epoch relative to ``split``'s (:func:`~recnb.bench.flops.sasrec_flops`: the same model, their own users,
     positions and catalogues), or the loader's reason when a log is not on the data path."""
-    from .flops import sasrec_flops, training_positions
+    from ..bench.flops import sasrec_flops, training_positions
 
     def cost(s: Split) -> float:
         return float(sasrec_flops(64, 2, 50, s.n_items, *training_positions(s, 50)))
@@ -198,12 +198,12 @@ def amazon_left_out(split: Split, name: str, profile: str, logs: tuple[str, ...]
         parts.append(f"`{log}` ({s.n_users:,} users, {s.n_items:,} items): one SASRec epoch over every user is "
                      f"{cost(s) / cost(split):,.0f} times the training FLOPs of one on `{name}`")
     return (f"*The S3-Rec Amazon logs run in profile `gpu` (`python -m recnb report --profile gpu --device cuda "
-            f"--only 09`), not in `{profile}`: " + "; ".join(parts) + ". Trained to early stopping on every user, with "
+            f"--only 10`), not in `{profile}`: " + "; ".join(parts) + ". Trained to early stopping on every user, with "
             "the generative model beside it, that is more than this notebook's budget on a CPU.*")
 
 
 def first_seed(fits: Fits, names: tuple[str, ...], split: Split) -> Fits:
-    """A new :class:`~recnb.analysis.large_models.Fits` with the **first seed's** model of each of ``names``
+    """A new :class:`~recnb.analysis.text_study.Fits` with the **first seed's** model of each of ``names``
     (those ``fits`` has) evaluated alone on ``split``: a one-seed comparison with a one-seed model, where
     ``fits`` averaged several seeds."""
     out = Fits()

@@ -8,7 +8,7 @@ the loss comparison reads the early-stopping (validation) score; test numbers ar
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,7 @@ from ..profile import Profile
 from ..prose import listing, num
 from ..recipes import PATIENCE
 from .. import experiment
+from ..experiment import SeedRuns
 
 
 def graph_variants(knn: sp.csr_matrix | None = None) -> dict[str, dict[str, object]]:
@@ -34,35 +35,21 @@ def graph_variants(knn: sp.csr_matrix | None = None) -> dict[str, dict[str, obje
     return out
 
 
-@dataclass
-class GraphRuns:
-    """Results of :func:`fit_variants`: ``evals`` (test, per-user metrics averaged over seeds), ``per_seed`` (one row
-    per model and seed: ``valid ndcg@10`` = early-stopping score, test metrics, best epoch, seconds), ``histories``
-    and ``models`` (first seed's)."""
-
-    evals: dict[str, Evaluation] = field(default_factory=dict)
-    per_seed: pd.DataFrame = field(default_factory=pd.DataFrame)
-    histories: dict[str, pd.DataFrame] = field(default_factory=dict)
-    models: dict[str, GraphRecommender] = field(default_factory=dict)
-
-    def valid(self) -> pd.Series:
-        """Mean over seeds of each model's validation NDCG@10 (the score it early-stopped on)."""
-        return self.per_seed.groupby("model", sort=False)["valid ndcg@10"].mean()
-
-
 def fit_variants(split: Split, variants: dict[str, dict[str, object]], seeds: int, seed: int = 0, layers: int = 2,
-                 dim: int = 64, epochs: int = 100, patience: int = PATIENCE["graph"], lr: float = 1e-2) -> GraphRuns:
+                 dim: int = 64, epochs: int = 100, patience: int = PATIENCE["graph"], lr: float = 1e-2) -> SeedRuns:
     """Fit each variant of ``variants`` (name -> ``GraphRecommender`` kwargs) for ``seeds`` seeds from ``seed`` and
-    evaluate on the test targets (:func:`recnb.experiment.run_seeds`)."""
-    runs, frames = GraphRuns(), []
+    evaluate on the test targets (:func:`recnb.experiment.run_seeds`). ``per_seed`` adds ``valid ndcg@10`` (the
+    early-stopping score) and ``seconds per epoch``; ``valid`` is its mean over seeds."""
+    runs, frames = SeedRuns(), []
     for name, kw in variants.items():
         ev, ps, ms = experiment.run_seeds(
             lambda s: GraphRecommender(layers=layers, dim=dim, lr=lr, max_epochs=epochs, patience=patience, seed=s,
                                        **kw), split, seeds, name, seed)
         frames.append(ps.assign(**{"valid ndcg@10": [m.fit_.best_score for m in ms],
                                    "seconds per epoch": ps["seconds"] / ms[0].fit_.history["epoch"].max()}))
-        runs.evals[name], runs.histories[name], runs.models[name] = ev, ms[0].fit_.history, ms[0]
+        runs.test[name], runs.histories[name], runs.models[name] = ev, ms[0].fit_.history, ms[0]
     runs.per_seed = pd.concat(frames, ignore_index=True)
+    runs.valid = runs.per_seed.groupby("model", sort=False)["valid ndcg@10"].mean().to_dict()
     return runs
 
 
@@ -129,7 +116,7 @@ def social_comparison(name: str, split: Split, relation: sp.csr_matrix, cfg: Pro
     return SocialResult(name, evals, group_table, pd.concat(rows, ignore_index=True), verdicts)
 
 
-def graph_verdict(tests: pd.DataFrame, runs: GraphRuns, depth: pd.DataFrame, social: list[SocialResult]) -> str:
+def graph_verdict(tests: pd.DataFrame, runs: SeedRuns, depth: pd.DataFrame, social: list[SocialResult]) -> str:
     """Markdown bullets summarising the notebook from its computed tables: LightGCN's paired tests (``tests`` from
     :func:`compare`), the loss with the better validation score, the depth chosen on validation, and for each social
     dataset whether the relation helped."""
@@ -139,8 +126,8 @@ def graph_verdict(tests: pd.DataFrame, runs: GraphRuns, depth: pd.DataFrame, soc
     noise = listing(tests[~tests["significant"]]["b"]) or "none"
     lines = [f"- LightGCN (fixed in advance) is significantly better than: {better}; significantly worse than: {worse}; "
              f"within noise of: {noise} (Holm-adjusted over {len(tests)} comparisons)."]
-    valid = runs.valid()
-    if {"lightgcn", "lightgcn-bpr"} <= set(valid.index):
+    valid = runs.valid
+    if {"lightgcn", "lightgcn-bpr"} <= set(valid):
         ce, bpr = valid["lightgcn"], valid["lightgcn-bpr"]
         lines.append(f"- On validation NDCG@10 the softmax loss scores {num(ce, 4)} and BPR {num(bpr, 4)}: the "
                      f"{'softmax' if ce >= bpr else 'BPR'} loss ranks better here.")
@@ -151,5 +138,5 @@ def graph_verdict(tests: pd.DataFrame, runs: GraphRuns, depth: pd.DataFrame, soc
     return "\n".join(lines)
 
 
-__all__ = ["graph_variants", "GraphRuns", "fit_variants", "depth_sweep", "depth_sentence", "SocialResult",
+__all__ = ["graph_variants", "fit_variants", "depth_sweep", "depth_sentence", "SocialResult",
            "social_comparison", "graph_verdict"]

@@ -49,7 +49,7 @@ def present_features(feats: pd.DataFrame, wanted: tuple[str, ...] = FEATURES) ->
     return [c for c in wanted if c in feats.columns and feats[c].notna().any()]
 
 
-def typical_user(split: Split) -> int:
+def median_train_user(split: Split) -> int:
     """The index of a user with the median number of train events (for the timeline figure)."""
     return int(np.argsort(split.sequences("train").lengths(), kind="stable")[split.n_users // 2])
 
@@ -130,5 +130,5 @@ def shop_study(shop: str, cfg: Profile, seed: int = 0, data_path: str = "") -> S
     return ShopStudy(split, checks, evals, baseline_table(models, split, evals, cfg.n_boot, seed))
 
 
-__all__ = ["STAGE_TOLERANCE", "normalisation", "FEATURES", "present_features", "typical_user", "baseline_table",
+__all__ = ["STAGE_TOLERANCE", "normalisation", "FEATURES", "present_features", "median_train_user", "baseline_table",
            "choices", "stage_sentence", "ShopStudy", "shop_study"]

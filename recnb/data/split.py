@@ -73,6 +73,13 @@ class Split:
         valid_users, valid_items, test_users, test_items: the evaluation targets (one per user).
         item_category: category code per item index (-1 unknown), with ``categories`` the names.
         info: counts that a report should state (users without targets, events dropped as ``after`` ...).
+        candidates: boolean, shape (n_items,), or None: when set, rankings are restricted to these items
+            (:meth:`mask` adds every other item to every user's mask), so :func:`recnb.evaluate.evaluate`
+            and every model's validation inside ``fit`` rank only the candidates.
+        gap_in_valid: the validation history also holds the user's ``gap`` events before the validation
+            target, so that validation asks the question test asks one step earlier (the cold-item
+            protocol of :func:`hold_out_items`: earlier cold items are consumed, so in the history and
+            masked, but never trained on). Training still reads train events only.
     """
 
     name: str
@@ -89,6 +96,8 @@ class Split:
     protocol: str
     info: dict[str, int | str] = field(default_factory=dict)
     new_items: bool = False
+    candidates: np.ndarray | None = None
+    gap_in_valid: bool = False
     _memo: dict[tuple, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def derive(self, **changes: Any) -> Split:
@@ -105,6 +114,8 @@ class Split:
         return len(self.item_ids)
 
     def _roles(self, stage: str) -> tuple[str, ...]:
+        if stage == "valid" and self.gap_in_valid:
+            return ("train", "gap before valid")
         if stage in ("train", "valid"):
             return ("train",)
         if stage == "test":
@@ -114,7 +125,15 @@ class Split:
     def stage_events(self, stage: str) -> pd.DataFrame:
         """The events that form the input history at ``stage`` (see :meth:`history`), in the split's time
         order: the one place :meth:`history`, :meth:`sequences` and :meth:`raw_events` read them from (a
-        derived split that builds its histories otherwise overrides this and :meth:`_roles`, its memo key)."""
+        ``gap_in_valid`` adds, at ``valid``, each user's gap events before the validation target)."""
+        if stage == "valid" and self.gap_in_valid:
+            ev = self.events
+            u, role = ev["u"].to_numpy(), ev["role"].to_numpy()
+            valid_row = np.full(self.n_users, -1)
+            rows = np.flatnonzero(role == "valid")
+            valid_row[u[rows]] = rows
+            keep = (role == "train") | ((role == "gap") & (np.arange(len(ev)) < valid_row[u]))
+            return ev[keep]
         return self.events[self.events["role"].isin(self._roles(stage))]
 
     def _matrix(self, rows: pd.DataFrame) -> sp.csr_matrix:
@@ -147,8 +166,21 @@ class Split:
 
     def mask(self, stage: str = "test") -> sp.csr_matrix:
         """Items never to rank for a user at ``stage``: their history of target-type events (their whole
-        history when :attr:`new_items`: then every target is an item the user never touched before)."""
-        return self.history(stage, None if self.new_items else self.targets)
+        history when :attr:`new_items`: then every target is an item the user never touched before), and
+        every item outside :attr:`candidates` when those are set. Memoised: treat it as read-only."""
+        seen = self.history(stage, None if self.new_items else self.targets)
+        if self.candidates is None:
+            return seen
+        key = ("candidate-mask", stage, self._roles(stage))
+        if key not in self._memo:
+            out = np.flatnonzero(~self.candidates)
+            rows = np.repeat(np.arange(self.n_users), len(out))
+            block = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, np.tile(out, self.n_users))),
+                                  shape=seen.shape)
+            m = (seen + block).tocsr()
+            m.data[:] = 1.0
+            self._memo[key] = m
+        return self._memo[key]
 
     def target(self, stage: str = "test") -> tuple[np.ndarray, np.ndarray]:
         """``(users, items)`` evaluated at ``stage`` (``valid`` or ``test``)."""
@@ -366,6 +398,43 @@ def restrict_inputs(split: Split, keep: tuple[str, ...]) -> Split:
     return split.derive(events=ev[~drop].reset_index(drop=True),
                         protocol=f"{split.protocol}; inputs restricted to {', '.join(keep)}",
                         info={**split.info, "input events removed": int(drop.sum())})
+
+
+def hold_out_items(split: Split, held: np.ndarray, held_targets: bool, label: str, what: str) -> Split:
+    """``split`` with the items ``held`` (boolean, shape (n_items,)) never trained on: new targets by the rules
+    of this module (each user's last two eligible events, in ``split``'s time order, are test and validation),
+    every train event of a held item becomes ``gap`` (in the test-time history, never in training), events
+    after the test target are dropped, and the validation history holds the earlier gap events
+    (``gap_in_valid``). With ``held_targets`` only events on held items are eligible and rankings are
+    restricted to the held items (``candidates``): "which of the new items will this user take next?";
+    without, targets may be any item, ranked over the whole catalogue. ``label`` prefixes the counts added
+    to ``info``; ``what`` is appended to the protocol."""
+    ev = split.events.drop(columns="role")
+    ev.attrs = {}
+    eligible = _eligible(ev, split.targets, split.new_items)
+    if held_targets:
+        eligible &= held[ev["i"].to_numpy()]
+    rows = np.flatnonzero(eligible)
+    last = pd.Series(rows).groupby(ev["u"].to_numpy()[rows]).cumcount(ascending=False).to_numpy()
+    frame = _assign(ev, rows[last == 1], rows[last == 0], split.n_users)
+    role = frame["role"].to_numpy().astype(object)
+    role[(role == "train") & held[frame["i"].to_numpy()]] = "gap"  # held items never train
+    after = int((role == "after").sum())
+    frame = frame.assign(role=pd.Categorical(role, categories=frame["role"].cat.categories))
+    frame = frame[role != "after"].reset_index(drop=True)
+    u, r = frame["u"].to_numpy(), frame["role"].to_numpy()
+    has_train = np.bincount(u[r == "train"], minlength=split.n_users) > 0
+    has_hist = np.bincount(u[np.isin(r, ["train", "valid", "gap"])], minlength=split.n_users) > 0
+    v, t = (r == "valid"), (r == "test")
+    v_ok = v & has_train[u]
+    t_ok = t & has_hist[u]
+    info = {**split.info, f"{label}: events dropped after the test target": after,
+            f"{label}: valid targets without train history": int((v & ~v_ok).sum()),
+            f"{label}: test targets without history": int((t & ~t_ok).sum())}
+    i = frame["i"].to_numpy()
+    return split.derive(events=frame, valid_users=u[v_ok], valid_items=i[v_ok], test_users=u[t_ok],
+                        test_items=i[t_ok], protocol=f"{split.protocol}; {what}", info=info,
+                        candidates=held if held_targets else None, gap_in_valid=True)
 
 
 def stage_likeness(split: Split, tolerance: float = 0.15) -> pd.DataFrame:

@@ -1,6 +1,8 @@
 """Statistics over per-user results: bootstrap CIs, paired tests, Holm-Bonferroni, verdicts in words.
 
 * :func:`bootstrap_ci`: percentile bootstrap CI of a mean, resampling users.
+* :func:`power_law`: y = a · x^b by least squares on log-log axes, with bootstrap bands of the curve and
+  of the exponent ``b`` from the same resamples of the points.
 * :func:`paired_test`: two models on the same users: mean difference, its bootstrap CI, Wilcoxon signed-rank
   and paired t-test p-values.
 * :func:`holm`: Holm's step-down adjustment of a family of p-values (Holm, Scand. J. Statist. 1979); it
@@ -34,6 +36,33 @@ def bootstrap_ci(values: np.ndarray, n_boot: int = 1000, seed: int = 0, level: f
         means[s:s + n] = v[rng.integers(0, v.size, (n, v.size))].mean(1)
     a = (1 - level) / 2
     return float(np.quantile(means, a)), float(np.quantile(means, 1 - a))
+
+
+def power_law(x: np.ndarray, y: np.ndarray, grid: np.ndarray | None = None, n_boot: int = 1000,
+              seed: int = 0) -> dict[str, np.ndarray | float]:
+    """Fit log y = log a + b log x to points ``x``, ``y`` (shape (n,), positive). Each of ``n_boot``
+    resamples of the points (``numpy.random.default_rng(seed)``, one draw of n indices per resample; a
+    resample with fewer than two distinct x is skipped) is refitted. Returns ``a``, ``b``, ``grid`` (50 values
+    from min(x) to max(x) unless given), ``fit`` (a · grid^b), ``low``/``high`` (2.5% / 97.5% of the refitted
+    curves on ``grid``) and ``b_low``/``b_high`` (2.5% / 97.5% of the refitted exponents; both ``b`` when no
+    resample could be refitted)."""
+    lx, ly = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))
+    b, la = np.polyfit(lx, ly, 1)
+    grid = np.geomspace(min(x), max(x), 50) if grid is None else grid
+    rng = np.random.default_rng(seed)
+    curves, slopes = [], []
+    for _ in range(n_boot):
+        idx = rng.integers(0, len(lx), len(lx))
+        if len(np.unique(lx[idx])) < 2:
+            continue
+        bb, aa = np.polyfit(lx[idx], ly[idx], 1)
+        curves.append(np.exp(aa + bb * np.log(grid)))
+        slopes.append(bb)
+    curves = np.array(curves) if curves else np.exp(la + b * np.log(grid))[None]
+    slopes = slopes or [b]
+    return {"a": float(np.exp(la)), "b": float(b), "grid": grid, "fit": np.exp(la + b * np.log(grid)),
+            "low": np.quantile(curves, 0.025, 0), "high": np.quantile(curves, 0.975, 0),
+            "b_low": float(np.quantile(slopes, 0.025)), "b_high": float(np.quantile(slopes, 0.975))}
 
 
 def paired_test(a: Evaluation, b: Evaluation, metric: str = "ndcg@10", n_boot: int = 1000,

@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -23,7 +25,7 @@ from torch.nn import functional as F
 
 from .. import env
 from ..data.split import Split
-from ..train import FitResult, adam, fit_loop, seed_everything, validation_score
+from ..train import FitResult, Trainer
 from .base import Recommender, multi_hot
 from .dropout import dropout
 from .softmax import softmax_cross_entropy
@@ -98,7 +100,7 @@ class FeatureAutoencoder(nn.Module):
         return torch.from_numpy(x.astype(np.float32))
 
     def fit(self, features: pd.DataFrame) -> FeatureAutoencoder:
-        gen = seed_everything(self.seed)
+        trainer = Trainer(self.seed)
         self.columns_ = list(features.columns)
         raw = features.to_numpy(dtype=np.float64)
         self.mean_, std = raw.mean(0), raw.std(0)
@@ -107,31 +109,30 @@ class FeatureAutoencoder(nn.Module):
         d = x.shape[1]
         self.encoder = _mlp([d, *self.hidden, self.latent])
         self.decoder = _mlp([self.latent, *reversed(self.hidden), d])
-        perm = torch.randperm(len(x), generator=gen)
+        perm = torch.randperm(len(x), generator=trainer.generator)
         n_val = max(1, int(len(x) * self.valid_share))
         val, tr = x[perm[:n_val]], x[perm[n_val:]]
-        opt = adam(self.parameters(), lr=self.lr)
 
-        def epoch_fn(_: int) -> float:
-            for b in torch.randperm(len(tr), generator=gen).split(128):
-                per_user = ((self(tr[b]) - tr[b]) ** 2).mean(1)
-                keep = max(1, int(round(len(b) * (1 - self.trim))))
-                loss = torch.topk(per_user, keep, largest=False).values.mean()  # trimmed: ignore the worst
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
+        def mse(data: torch.Tensor) -> float:
             with torch.no_grad():
-                return F.mse_loss(self(tr), tr).item()
+                return F.mse_loss(self(data), data).item()
 
-        def validate() -> float:
-            with torch.no_grad():
-                return F.mse_loss(self(val), val).item()
+        def batches() -> Iterator[tuple[torch.Tensor]]:
+            return ((tr[b],) for b in trainer.order(len(tr), 128))
 
-        self.fit_: FitResult = fit_loop(self, epoch_fn, validate, self.max_epochs, self.patience,
-                                        desc="feature autoencoder", progress=False, maximise=False,
-                                        min_delta=1e-6, loss_name="train mse", score_name="valid mse")
+        self.fit_: FitResult = trainer.fit(self, batches, lambda: mse(val), lr=self.lr, epoch_loss=lambda: mse(tr),
+                                           max_epochs=self.max_epochs, patience=self.patience,
+                                           desc="feature autoencoder", progress=False, maximise=False,
+                                           min_delta=1e-6, loss_name="train mse", score_name="valid mse")
         self.history_ = self.fit_.history
         return self
+
+    def batch_loss(self, x: torch.Tensor) -> tuple[torch.Tensor, int]:
+        """The trimmed reconstruction loss of a batch of z-scored rows x (b, d): the mean squared error of
+        each row, averaged over all rows but the ``trim`` share reconstructed worst; and b."""
+        per_user = ((self(x) - x) ** 2).mean(1)
+        keep = max(1, int(round(len(x) * (1 - self.trim))))
+        return torch.topk(per_user, keep, largest=False).values.mean(), len(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Reconstruction x' = f_θ'(f_θ(x)) of z-scored features, shape (n, d)."""
@@ -171,7 +172,7 @@ class MultVAE(Recommender):
         self.max_epochs, self.patience, self.variational, self.seed = max_epochs, patience, variational, seed
         self.progress = progress
 
-    def _build(self, n_items: int, sparse_input: bool = True) -> None:
+    def build(self, n_items: int, sparse_input: bool = True) -> None:
         """The encoder and decoder, initialised; ``sparse_input`` makes the first layer a
         :class:`SparseInputLinear` (the same values; ``False`` keeps ``nn.Linear``, which per-sample-gradient
         tools such as Opacus need)."""
@@ -217,41 +218,36 @@ class MultVAE(Recommender):
         return mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if (self.training and self.variational) else mu
 
     def fit(self, split: Split) -> MultVAE:
-        gen = seed_everything(self.seed)
+        trainer = Trainer(self.seed)
         self.split_ = split
-        self._build(split.n_items)
-        dev = env.device()
-        self.to(dev)  # initialised on the CPU (same values on every device), then moved
+        self.build(split.n_items)
+        self.to(env.device())  # initialised on the CPU (same values on every device), then moved
         train = split.train
         users = np.flatnonzero(np.diff(train.indptr) > 0)
-        opt = adam(self.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         self.steps_ = 0
 
-        def epoch_fn(_: int) -> float:
-            total = 0.0
-            perm = torch.from_numpy(users)[torch.randperm(len(users), generator=gen)]
-            for b in perm.split(self.batch_size):
-                rows = train[b.numpy()]
-                x = multi_hot(rows, np.arange(len(b)), dev)  # the targets
-                mu, logvar = self.encode_rows(rows)
-                out = self.decoder[-1]  # -Σ_i x_ui log softmax(f_θ'(z))_i, fused with the output layer
-                nll = softmax_cross_entropy(self.decoder[:-1](self._sample(mu, logvar)), out.weight, out.bias, x)
-                loss = nll
-                if self.variational:
-                    beta = min(self.beta_max, self.beta_max * self.steps_ / self.anneal_steps)
-                    kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1).mean()
-                    loss = nll + beta * kl
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                self.steps_ += 1
-                total += loss.item() * len(b)
-            return total / len(users)
+        def batches() -> Iterator[tuple[sp.csr_matrix]]:
+            return ((train[users[b.numpy()]],) for b in trainer.order(len(users), self.batch_size))
 
-        name = "Mult-VAE" if self.variational else "Mult-DAE"
-        self.fit_: FitResult = fit_loop(self, epoch_fn, lambda: validation_score(self, split), self.max_epochs,
-                                        self.patience, desc=name, progress=self.progress)
+        self.fit_: FitResult = trainer.fit(self, batches, split, lr=self.lr, weight_decay=self.weight_decay,
+                                           max_epochs=self.max_epochs, patience=self.patience,
+                                           desc="Mult-VAE" if self.variational else "Mult-DAE", progress=self.progress)
         return self
+
+    def batch_loss(self, rows: sp.csr_matrix) -> tuple[torch.Tensor, int]:
+        """The training loss of the users whose binary train rows are ``rows`` (CSR, (b, n_items)), and b:
+        -Σ_i x_ui log softmax(f_θ'(z))_i averaged over the users, plus β KL for the VAE (β annealed over
+        the updates: each call counts one in ``steps_``)."""
+        x = multi_hot(rows, np.arange(rows.shape[0]), self.device)  # the targets
+        mu, logvar = self.encode_rows(rows)
+        out = self.decoder[-1]  # -Σ_i x_ui log softmax(f_θ'(z))_i, fused with the output layer
+        loss = softmax_cross_entropy(self.decoder[:-1](self._sample(mu, logvar)), out.weight, out.bias, x)
+        if self.variational:
+            beta = min(self.beta_max, self.beta_max * self.steps_ / self.anneal_steps)
+            kl = -0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1).mean()
+            loss = loss + beta * kl
+        self.steps_ += 1
+        return loss, rows.shape[0]
 
     def vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
         """Differentiable latent interest μ_u from the user's history at ``stage``, shape (len(users), latent)."""

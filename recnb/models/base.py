@@ -11,7 +11,7 @@
   writes only :meth:`Recommender.vectors` (differentiable, so fusions can fine-tune through it) and
   :meth:`Recommender.decode` (vectors -> item scores); ``user_vectors`` and ``score`` are defined here,
   once, from those two. The design follows RecBole's ``AbstractRecommender`` (a model owns its
-  ``full_sort_predict``; the trainer owns the loop, :func:`recnb.train.fit_loop`).
+  ``full_sort_predict``; the trainer owns the loop, :class:`recnb.train.Trainer`).
 """
 
 from __future__ import annotations

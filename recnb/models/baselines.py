@@ -15,13 +15,15 @@ valid + gap for ``test``): a model never sees the target it is scored on.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import scipy.sparse as sp
 import torch
 
 from .. import env
 from ..data.split import Split
-from ..train import adam, fit_loop, seed_everything, select_on_validation, validation_score
+from ..train import Trainer, select_on_validation, validation_score
 from .base import Fitted, Recommender, as_index
 from .ease import EASE
 
@@ -109,7 +111,7 @@ class BPRMF(Recommender):
     """Matrix factorisation with the BPR pairwise loss (Rendle et al., UAI 2009).
 
     x̂_ui = p_u · q_i; loss = -Σ log σ(x̂_ui - x̂_uj) + reg ||θ||² over (u, i ∈ train(u), j uniform).
-    Early-stopped on validation NDCG@10 by :func:`recnb.train.fit_loop`.
+    Early-stopped on validation NDCG@10 by :class:`recnb.train.Trainer`.
     """
 
     user_parameters = True
@@ -121,38 +123,34 @@ class BPRMF(Recommender):
         self.max_epochs, self.patience, self.seed, self.progress = max_epochs, patience, seed, progress
 
     def fit(self, split: Split) -> BPRMF:
-        gen = seed_everything(self.seed)
+        trainer = Trainer(self.seed)
         self.split_ = split
         self.user_emb = torch.nn.Embedding(split.n_users, self.dim)
         self.item_emb = torch.nn.Embedding(split.n_items, self.dim)
-        torch.nn.init.normal_(self.user_emb.weight, std=0.1, generator=gen)
-        torch.nn.init.normal_(self.item_emb.weight, std=0.1, generator=gen)
+        torch.nn.init.normal_(self.user_emb.weight, std=0.1, generator=trainer.generator)
+        torch.nn.init.normal_(self.item_emb.weight, std=0.1, generator=trainer.generator)
         dev = env.device()
         self.to(dev)  # initialised on the CPU (same values on every device), then moved
         coo = split.train.tocoo()
         users = torch.from_numpy(coo.row.astype(np.int64)).to(dev)
         items = torch.from_numpy(coo.col.astype(np.int64)).to(dev)
-        opt = adam(self.parameters(), lr=self.lr)
 
-        def epoch_fn(_: int) -> float:
-            perm = torch.randperm(len(users), generator=gen).to(dev)
-            neg = torch.randint(0, split.n_items, (len(users),), generator=gen).to(dev)
-            total = 0.0
-            for b in range(0, len(perm), self.batch_size):
-                idx = perm[b:b + self.batch_size]
-                u, i, j = self.user_emb(users[idx]), self.item_emb(items[idx]), self.item_emb(neg[idx])
-                x = (u * (i - j)).sum(1)
-                loss = -torch.nn.functional.logsigmoid(x).mean() + self.reg * (
-                    u.pow(2).sum() + i.pow(2).sum() + j.pow(2).sum()) / len(idx)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                total += loss.item() * len(idx)
-            return total / len(perm)
+        def batches() -> Iterator[tuple[torch.Tensor, ...]]:  # the epoch's order, then one negative per triple
+            order, neg = trainer.order(len(users), self.batch_size), trainer.randint(split.n_items, len(users)).to(dev)
+            for idx in order:
+                idx = idx.to(dev)
+                yield users[idx], items[idx], neg[idx]
 
-        self.fit_ = fit_loop(self, epoch_fn, lambda: validation_score(self, split), self.max_epochs,
-                             self.patience, desc="BPR-MF", progress=self.progress)
+        self.fit_ = trainer.fit(self, batches, split, lr=self.lr, max_epochs=self.max_epochs, patience=self.patience,
+                                desc="BPR-MF", progress=self.progress)
         return self
+
+    def batch_loss(self, users: torch.Tensor, items: torch.Tensor, negatives: torch.Tensor) -> tuple[torch.Tensor, int]:
+        """BPR loss of the triples (u, i, j) (each (b,)) plus ``reg`` times their squared factors per triple; and b."""
+        u, i, j = self.user_emb(users), self.item_emb(items), self.item_emb(negatives)
+        x = (u * (i - j)).sum(1)
+        return -torch.nn.functional.logsigmoid(x).mean() + self.reg * (
+            u.pow(2).sum() + i.pow(2).sum() + j.pow(2).sum()) / len(users), len(users)
 
     def vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
         """The learned user factors p_u, shape (len(users), dim) (the same at every stage: BPR-MF does not

@@ -1,8 +1,7 @@
 """Dropout (Srivastava et al., JMLR 2014) with a uniform draw in place of a Bernoulli one.
 
-``F.dropout`` on a CPU draws its mask with ``bernoulli_``, which took about an eighth of a SASRec training
-step on ML-100K; comparing a uniform draw with p gives the same distribution (keep with probability 1 − p,
-scale the kept entries by 1 / (1 − p)) in under half the time. On a GPU both are fast; the uniform draw is
+``F.dropout`` on a CPU draws its mask with ``bernoulli_``; comparing a uniform draw with p gives the same
+distribution (keep with probability 1 − p, scale the kept entries by 1 / (1 − p)) at a lower cost, and is
 used everywhere so that a model is the same model on every device. The draws come from torch's default
 generator, so seeded runs stay repeatable.
 """

@@ -129,7 +129,7 @@ class EASE(Fitted):
 
     def rows(self, positions: np.ndarray) -> torch.Tensor:
         """Rows of B for modelled items at ``positions`` (indices into ``items_``), shape (len, len(items_)):
-        what one new event of such an item adds to a user's scores (fold-in, :mod:`recnb.analysis.stream`)."""
+        what one new event of such an item adds to a user's scores (fold-in, :mod:`recnb.serving`)."""
         idx = torch.as_tensor(np.asarray(positions), dtype=torch.long)
         if self.form_ != USER_SPACE:
             return self.weights_[idx.to(self.weights_.device)]

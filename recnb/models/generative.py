@@ -14,7 +14,7 @@ disambiguation code). The model reads a history and *writes* the next item's tup
   that level's code table, plus a bias). Adding h_t to BOS gives the decoder the summary of the history
   directly (it learnt several times faster than through cross-attention alone on the simulator).
 * **Training**: teacher forcing, the summed cross-entropy of the C codes of the next item at every history
-  position, padding masked; :func:`recnb.train.fit_loop` stops on validation NDCG@10 of the generated lists.
+  position, padding masked; :class:`recnb.train.Trainer` stops on validation NDCG@10 of the generated lists.
 * **Generation** (:meth:`GenerativeRecommender.generate`): beam search of width ``beam`` restricted to valid
   code prefixes (a trie over the tuples that name an item: every other code has log-probability -inf), so
   every finished beam names an item. With ``exclude_seen`` every step also forbids the prefixes whose items
@@ -31,6 +31,7 @@ had no training interaction but has codes (from its text) can be generated like 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import numpy as np
 import torch
@@ -39,7 +40,7 @@ from torch.nn import functional as F
 
 from ..data.split import Split
 from ..evaluate.ranking import evaluate
-from ..train import FitResult, adam, fit_loop, seed_everything
+from ..train import FitResult, Trainer
 from .base import Fitted, multi_hot
 from .dropout import uniform_dropouts
 from .semantic_ids import SemanticIds
@@ -146,7 +147,8 @@ class GenerativeRecommender(nn.Module, Fitted):
         self.valid_users, self.trie_softmax, self.seed, self.progress = valid_users, trie_softmax, seed, progress
 
     # ----- network -------------------------------------------------------------------------------------
-    def _build(self) -> None:
+    def build(self) -> None:
+        """The code tables, trie and layers, initialised from torch's global generator (:meth:`fit` starts with it)."""
         ids, d = self.ids, self.dim
         self.n_codes = len(ids.sizes)
         self.register_buffer("codes", torch.cat([torch.zeros(1, self.n_codes, dtype=torch.long),
@@ -229,7 +231,7 @@ class GenerativeRecommender(nn.Module, Fitted):
         return logits.masked_fill(self.trie[level][prefix] < 0, float("-inf"))
 
     # ----- training --------------------------------------------------------------------------------------
-    def sequence_loss(self, items: torch.Tensor) -> tuple[torch.Tensor, int]:
+    def batch_loss(self, items: torch.Tensor) -> tuple[torch.Tensor, int]:
         """Summed per-level cross-entropy of the next item's codes at every position of left-padded
         sequences (b, T + 1) of item index + 1; returns (mean loss over targets, number of targets)."""
         start = max(trim(items) - 1, 0)  # keep one padded column: it predicts the first item from nothing
@@ -249,32 +251,24 @@ class GenerativeRecommender(nn.Module, Fitted):
         if split.n_items != self.ids.n_items:
             raise ValueError(f"GenerativeRecommender: the semantic IDs cover {self.ids.n_items} items, "
                              f"the split has {split.n_items}")
-        gen = seed_everything(self.seed)
+        trainer = Trainer(self.seed)
         self.split_ = split
-        self._build()
+        self.build()
         seq = split.sequences("train")
         users = self.train_users_ = np.flatnonzero(seq.lengths() >= 2)
         items = torch.from_numpy(pad_last(seq, users, self.max_len, extra=1)[0])
-        opt = adam(self.parameters(), lr=self.lr)
         vu = split.target("valid")[0]
         if self.valid_users is not None and self.valid_users < len(vu):
             vu = np.sort(np.random.default_rng(self.seed).choice(vu, self.valid_users, replace=False))
 
-        def epoch_fn(_: int) -> float:
-            total, count = 0.0, 0
-            for b in torch.randperm(len(users), generator=gen).split(self.batch_size):
-                loss, n = self.sequence_loss(items[b])
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                total, count = total + loss.item() * n, count + n
-            return total / max(count, 1)
+        def batches() -> Iterator[tuple[torch.Tensor]]:
+            return ((items[b],) for b in trainer.order(len(users), self.batch_size))
 
         def validate() -> float:
             return float(evaluate(self, split, "valid", ks=(10,), users=vu).per_user["ndcg@10"].mean())
 
-        self.fit_: FitResult = fit_loop(self, epoch_fn, validate, self.max_epochs, self.patience,
-                                        desc="TIGER", progress=self.progress, loss_name="code loss")
+        self.fit_: FitResult = trainer.fit(self, batches, validate, lr=self.lr, max_epochs=self.max_epochs,
+                                           patience=self.patience, desc="TIGER", progress=self.progress, loss_name="code loss")
         return self
 
     # ----- generation ------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ the full graph and takes the loss of its share of each batch (:meth:`GraphRecomm
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -42,7 +43,7 @@ from torch_geometric.nn.models import LightGCN
 
 from .. import env
 from ..data.split import Split
-from ..train import FitResult, adam, fit_loop, seed_everything, validation_score
+from ..train import DataParallel, FitResult, Trainer
 from .base import Recommender, as_index
 from .softmax import interaction_cross_entropy
 
@@ -202,8 +203,8 @@ class GraphRecommender(Recommender):
 
     shared = ("split_", "graphs_", "social")
 
-    parallel = None
-    """A :class:`recnb.scale.distributed.DataParallel` to train data-parallel (set by the caller), or None."""
+    parallel: DataParallel | None = None
+    """This process's place in a data-parallel run (set by :mod:`recnb.scale.distributed`), or None."""
 
     def __init__(self, conv: str = "lightgcn", layers: int = 2, dim: int = 64, loss: str = "ce",
                  social: sp.csr_matrix | None = None, social_weight: float = 1.0, lr: float = 5e-3,
@@ -231,7 +232,7 @@ class GraphRecommender(Recommender):
         return self.graphs_[graph_stage(stage)]
 
     def fit(self, split: Split) -> GraphRecommender:
-        gen = seed_everything(self.seed)
+        trainer = Trainer(self.seed, self.parallel)
         self.split_ = split
         self.rebuild(split)
         n = split.n_users + split.n_items
@@ -248,37 +249,20 @@ class GraphRecommender(Recommender):
         items = torch.from_numpy(coo.col.astype(np.int64)).to(dev)
         x_train = torch.from_numpy(train.toarray()).to(dev)  # (n_users, n_items) binary
         active = torch.from_numpy(np.flatnonzero(np.diff(train.indptr) > 0)).to(dev)
-        opt = adam(self.parameters(), lr=self.lr)
         n_users = split.n_users
         # the units of an epoch: users with train items (ce) or train interactions, the BPR triples (bpr)
         units, size = (len(active), self.user_batch) if self.loss == "ce" else (len(users), self.batch_size)
 
-        def negatives(n: int) -> torch.Tensor:  # n uniform negative items as node ids, from ``gen``
-            return torch.randint(0, split.n_items, (n,), generator=gen).to(dev) + n_users
-
-        step, validate = self.batch_loss, lambda: validation_score(self, split)
-        batches = lambda: torch.randperm(units, generator=gen).split(size)  # noqa: E731
-        if self.parallel is not None:  # data-parallel (recnb.scale.distributed): DDP step, this rank's units
-            step, batches, validate = self.parallel.plan(self, split, units, gen, size)
-            negatives = self.parallel.local_draw(negatives)  # noqa: F811 (this rank's share of the global draw)
-
-        def epoch_fn(_: int) -> float:
-            total, count = 0.0, 0
-            for b in batches():
+        def batches() -> Iterator[tuple[torch.Tensor, ...]]:  # bpr: a uniform negative item per triple
+            for b in trainer.order(units, size):
                 b = b.to(dev)
                 if self.loss == "ce":
-                    u = active[b]
-                    loss, n = step(u, x_train[u])
+                    yield active[b], x_train[active[b]]
                 else:
-                    loss, n = step(users[b], items[b] + n_users, negatives(len(b)))
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                total, count = total + float(loss.item()) * n, count + n
-            return total / max(count, 1)
+                    yield users[b], items[b] + n_users, trainer.randint(split.n_items, len(b)).to(dev) + n_users
 
-        self.fit_: FitResult = fit_loop(self, epoch_fn, validate, self.max_epochs, self.patience,
-                                        desc=f"{self.conv}-{self.loss}", progress=self.progress)
+        self.fit_: FitResult = trainer.fit(self, batches, split, lr=self.lr, max_epochs=self.max_epochs,
+                                           patience=self.patience, desc=f"{self.conv}-{self.loss}", progress=self.progress)
         return self
 
     def batch_loss(self, *batch: torch.Tensor) -> tuple[torch.Tensor, int]:

@@ -17,6 +17,8 @@ output item embeddings (the :class:`~recnb.models.base.Recommender` contract).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import torch
 from torch import nn
@@ -24,7 +26,7 @@ from torch.nn import functional as F
 
 from .. import env
 from ..data.split import Sequences, Split
-from ..train import FitResult, adam, fit_loop, seed_everything, validation_score
+from ..train import DataParallel, FitResult, Trainer
 from .base import Recommender
 from .dropout import Dropout, uniform_dropouts
 from .softmax import softmax_cross_entropy
@@ -175,8 +177,8 @@ class SequenceRecommender(Recommender):
             the users trained on.
     """
 
-    parallel = None
-    """A :class:`recnb.scale.distributed.DataParallel` to train data-parallel (set by the caller), or None."""
+    parallel: DataParallel | None = None
+    """This process's place in a data-parallel run (set by :mod:`recnb.scale.distributed`), or None."""
 
     def __init__(self, cell: str = "gru", dim: int = 64, max_len: int = 50, layers: int = 1, heads: int = 2,
                  dropout: float = 0.2, lr: float | None = None, batch_size: int = 128, max_epochs: int = 100,
@@ -189,11 +191,16 @@ class SequenceRecommender(Recommender):
         self.max_epochs, self.patience, self.use_event, self.use_gap = max_epochs, patience, use_event, use_gap
         self.seed, self.progress, self.user_fraction = seed, progress, user_fraction
 
-    def fit(self, split: Split) -> SequenceRecommender:
-        gen = seed_everything(self.seed)
+    def build(self, split: Split) -> None:
+        """The layers for ``split`` (the encoder of :meth:`_make_encoder` and the per-item bias), initialised from
+        torch's global generator on the CPU; ``split_`` is set. :meth:`fit` starts with it."""
         self.split_ = split
         self.encoder = self._make_encoder(split)
         self.out_bias = nn.Parameter(torch.zeros(split.n_items)) if self.per_item_bias else None
+
+    def fit(self, split: Split) -> SequenceRecommender:
+        trainer = Trainer(self.seed, self.parallel)
+        self.build(split)
         dev = env.device()
         self.to(dev)  # parameters are initialised on the CPU (same values on every device), then moved
         seq = split.sequences("train")
@@ -203,28 +210,14 @@ class SequenceRecommender(Recommender):
             users = users[keep]
         self.train_users_ = users
         items, events, gaps = (torch.from_numpy(a).to(dev) for a in pad_last(seq, users, self.max_len, extra=1))
-        opt = adam(self.parameters(), lr=self.lr)
 
-        step, validate = self.batch_loss, lambda: validation_score(self, split)
-        batches = lambda: torch.randperm(len(users), generator=gen).split(self.batch_size)  # noqa: E731
-        if self.parallel is not None:  # data-parallel (recnb.scale.distributed): DDP step, this rank's users
-            step, batches, validate = self.parallel.plan(self, split, len(users), gen)
-
-        def epoch_fn(_: int) -> float:
-            # summed on the device in float64 (the same numbers as Python floats): no host sync for the sum
-            total = torch.zeros((), dtype=torch.float64, device=dev)
-            count = 0
-            for b in batches():
+        def batches() -> Iterator[tuple[torch.Tensor, ...]]:
+            for b in trainer.order(len(users), self.batch_size):
                 b = b.to(dev)
-                loss, n = step(items[b, :-1], events[b, :-1], gaps[b, :-1], items[b, 1:])
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                total, count = total + loss.detach().double() * n, count + n
-            return float(total) / max(count, 1)
+                yield items[b, :-1], events[b, :-1], gaps[b, :-1], items[b, 1:]
 
-        self.fit_: FitResult = fit_loop(self, epoch_fn, validate, self.max_epochs,
-                                        self.patience, desc=self.cell.upper(), progress=self.progress)
+        self.fit_: FitResult = trainer.fit(self, batches, split, lr=self.lr, max_epochs=self.max_epochs,
+                                           patience=self.patience, desc=self.cell.upper(), progress=self.progress)
         return self
 
     def batch_loss(self, items: torch.Tensor, events: torch.Tensor, gaps: torch.Tensor,

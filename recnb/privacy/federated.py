@@ -37,7 +37,7 @@ import sys
 import time
 import warnings
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -387,7 +387,7 @@ def run_federated(split: Split, federations: Federation | list[Federation], conf
             SeededFedAvg(fed, slots, tracker).start(
                 grid=grid, initial_arrays=ArrayRecord(initial), num_rounds=fed.rounds, timeout=timeout,
                 train_config=ConfigRecord({"federation": k}), evaluate_fn=evaluate_fn)
-            settings = {**fed.__dict__, "clients per round": fed.per_round, "seed": seed, **config.__dict__,
+            settings = {**asdict(fed), "clients per round": fed.per_round, "seed": seed, **asdict(config),
                         "ray start seconds": ray_seconds}
             runs.append(tracker.result(fed.name, assignments[k], startup, time.perf_counter() - t0, settings))
 
@@ -432,7 +432,7 @@ def run_centralised(split: Split, epochs: int = 20, config: DAEConfig = DAEConfi
     return tracker.result(name, np.where(np.diff(split.train.indptr) > 0, 0, -1), 0.0,
                           time.perf_counter() - t_call,
                           {"epochs": epochs, "seed": seed, "steps per round": steps_per_round,
-                           "fresh optimizer": fresh_optimizer, **config.__dict__})
+                           "fresh optimizer": fresh_optimizer, **asdict(config)})
 
 
 __all__ = ["SCHEMES", "partition_users", "describe_partition", "Federation", "FederatedRun", "run_federated",

@@ -1,18 +1,19 @@
 """Data-parallel training with ``torch.distributed``: DistributedDataParallel (Li et al., VLDB 2020).
 
 Every process (rank) holds a full replica of the model and the split; only the training batches are
-sharded. A model's ``fit`` counts its training units (the users with a sequence for the sequence models;
-for LightGCN the users with train items, ``loss="ce"``, or the train interactions, the BPR triples,
-``loss="bpr"``) and hands them to :meth:`DataParallel.plan`: in each epoch the units are put in one seeded
-random order (the same ``torch.randperm`` as single-process training), padded by wrapping to a multiple
-of the world size, and rank ``r`` takes positions ``r, r + world, ...`` (the rule of
-``torch.utils.data.DistributedSampler``), in batches of ``ceil(batch_size / world)`` so that the global
-batch stays ``batch_size``. The model's ``batch_loss`` is wrapped in DDP, which averages the gradients
-across ranks during ``backward`` (gloo on CPU, NCCL on GPUs); no gradient is averaged by hand. Random
-draws made per batch (LightGCN's BPR negatives) go through :meth:`DataParallel.local_draw`: every rank
-draws the global batch's numbers and keeps its share. Validation NDCG@10 is computed on each rank's share
-of the validation users and summed with ``all_reduce``, so every rank takes the same early-stopping
-decision. With one process the run is exactly single-process training with the same seed (tested).
+sharded. :func:`fit_data_parallel` gives the model its :class:`~recnb.train.DataParallel` place (rank,
+world size), which its ``fit`` hands to its :class:`~recnb.train.Trainer`; the trainer does the rest. A
+model's training units (the users with a sequence for the sequence models; for LightGCN the users with
+train items, ``loss="ce"``, or the train interactions, the BPR triples, ``loss="bpr"``) are put in one
+seeded random order each epoch (the same ``torch.randperm`` as single-process training), padded by
+wrapping to a multiple of the world size, and rank ``r`` takes positions ``r, r + world, ...``
+(:func:`~recnb.train.shard`), in batches of ``ceil(batch_size / world)`` so that the global batch stays
+``batch_size``. The model's ``batch_loss`` is wrapped in DDP, which averages the gradients across ranks
+during ``backward`` (gloo on CPU, NCCL on GPUs); no gradient is averaged by hand. Random draws made per
+batch (LightGCN's BPR negatives, :meth:`~recnb.train.Trainer.randint`): every rank draws the global batch's
+numbers and keeps its share. Validation NDCG@10 is computed on each rank's share of the validation users
+and summed with ``all_reduce``, so every rank takes the same early-stopping decision. With one process the
+run is exactly single-process training with the same seed (tested).
 
 LightGCN (He et al., SIGIR 2020) has no weights besides the node embeddings, so its parameters are the
 whole embedding table: every rank propagates over the full graph at every step (as single-process
@@ -30,81 +31,15 @@ endpoint on several machines (docs/scale.md).
 from __future__ import annotations
 
 import argparse
-import math
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
 from torch import nn
-from torch.nn.parallel import DistributedDataParallel
 
 from ..data.split import Split
 from ..evaluate.ranking import evaluate
-from ..train import validation_score
-
-
-class _Loss(nn.Module):
-    """The model's ``batch_loss`` as a module, so that DDP can wrap it (its parameters are the model's)."""
-
-    def __init__(self, model: nn.Module) -> None:
-        super().__init__()
-        self.model = model
-
-    def forward(self, *batch: torch.Tensor) -> tuple[torch.Tensor, int]:
-        return self.model.batch_loss(*batch)
-
-
-def shard(order: torch.Tensor, rank: int, world: int) -> torch.Tensor:
-    """Rank ``rank``'s share of ``order`` (shape (n,)): padded by wrapping to a multiple of ``world``, then
-    every ``world``-th entry from ``rank``; shape (ceil(n / world),). Identity for one process."""
-    n = len(order)
-    if world == 1:
-        return order
-    total = math.ceil(n / world) * world
-    padded = torch.cat([order, order[: total - n]]) if total > n else order
-    return padded[rank::world]
-
-
-@dataclass
-class DataParallel:
-    """Training plan of one rank; assign to ``model.parallel`` before ``fit`` (the process group must be up)."""
-
-    rank: int
-    world: int
-
-    def plan(self, model: nn.Module, split: Split, n_units: int, gen: torch.Generator,
-             batch_size: int | None = None) -> tuple[Callable, Callable[[], list[torch.Tensor]], Callable[[], float]]:
-        """``(step, batches, validate)`` for the model's ``fit``: the DDP-wrapped ``model.batch_loss``, this
-        rank's batches of the ``n_units`` training units for one epoch (index tensors into them, drawn from
-        ``gen``; global batch ``batch_size``, default ``model.batch_size``), and the validation NDCG@10 of
-        all ranks."""
-        step = DistributedDataParallel(_Loss(model))
-        per_rank = math.ceil((batch_size or model.batch_size) / self.world)
-
-        def batches() -> list[torch.Tensor]:
-            return list(shard(torch.randperm(n_units, generator=gen), self.rank, self.world).split(per_rank))
-
-        def validate() -> float:
-            if self.world == 1:
-                return validation_score(model, split)
-            users = split.target("valid")[0][self.rank::self.world]
-            ndcg = evaluate(model, split, "valid", ks=(10,), users=users).per_user["ndcg@10"].to_numpy()
-            total = torch.tensor([ndcg.sum(), len(ndcg)], dtype=torch.float64, device=model.device)
-            dist.all_reduce(total)
-            return float(total[0] / total[1])
-
-        return step, batches, validate
-
-    def local_draw(self, draw: Callable[[int], torch.Tensor]) -> Callable[[int], torch.Tensor]:
-        """``draw(n)`` (n random values, shape (n, ...), from a generator in the same state on every rank)
-        turned into this rank's share of one global draw: ``draw(world * n)[rank::world]``, shape (n, ...).
-        The global batch's draws are then independent across ranks, every rank's generator stays in step,
-        and with one process it is ``draw`` itself."""
-        if self.world == 1:
-            return draw
-        return lambda n: draw(self.world * n)[self.rank::self.world]
+from ..train import DataParallel
 
 
 def parameter_digest(model: nn.Module) -> torch.Tensor:
@@ -192,4 +127,4 @@ def main_train(args: argparse.Namespace) -> int:
     return 0 if same else 1
 
 
-__all__ = ["DataParallel", "shard", "parameter_digest", "replicas_identical", "fit_data_parallel", "make_model", "main_train"]
+__all__ = ["parameter_digest", "replicas_identical", "fit_data_parallel", "make_model", "main_train"]

@@ -8,6 +8,7 @@ import pandas as pd
 
 from recnb.analysis import fusions, graphs
 from recnb.evaluate import Evaluation, compare
+from recnb.experiment import SeedRuns
 
 
 def _ev(name: str, values: np.ndarray) -> Evaluation:
@@ -19,8 +20,10 @@ def _ev(name: str, values: np.ndarray) -> Evaluation:
 def _runs(valid: dict[str, float], test: dict[str, float], n: int = 60) -> fusions.FusionRuns:
     rng = np.random.default_rng(0)
     noise = rng.uniform(-0.01, 0.01, n)
+    valid_users = {m: _ev(m, np.clip(v + noise, 0, 1)) for m, v in valid.items()}
     return fusions.FusionRuns(test={m: _ev(m, np.clip(v + noise, 0, 1)) for m, v in test.items()},
-                              valid={m: _ev(m, np.clip(v + noise, 0, 1)) for m, v in valid.items()})
+                              valid={m: e.per_user["ndcg@10"].mean() for m, e in valid_users.items()},
+                              valid_users=valid_users)
 
 
 def test_fusion_and_single_encoder_are_chosen_on_validation_not_test():
@@ -33,7 +36,7 @@ def test_fusion_and_single_encoder_are_chosen_on_validation_not_test():
     table, verdict, chosen = fusions.compare_chosen(runs, base, n_boot=50)
     assert chosen["fusion"] == "gated" and set(table["b"]) == {"seq (GRU)", "pop"}
     assert "chosen on validation NDCG@10" in verdict and "2 comparisons" in verdict
-    sel = fusions.selection_table(runs, n_boot=50)
+    sel = fusions.fusion_selection_table(runs, n_boot=50)
     assert set(sel.loc[sel["chosen"], "model"]) == {"gated", "seq (GRU)"}
     assert sel["valid ndcg@10"].is_monotonic_decreasing
     assert "**gated**" in fusions.summary_lines(runs, base, table, chosen)
@@ -55,7 +58,7 @@ def test_graph_verdict_is_rendered_from_the_tables():
     evals = {"lightgcn": _ev("lightgcn", np.full(80, 0.3)), "gcn": _ev("gcn", np.linspace(0, 0.2, 80)),
              "bpr": _ev("bpr", np.full(80, 0.3))}
     tests, _ = compare(evals, "lightgcn", n_boot=50)
-    runs = graphs.GraphRuns(per_seed=pd.DataFrame({"model": ["lightgcn", "lightgcn-bpr"], "valid ndcg@10": [0.2, 0.1]}))
+    runs = SeedRuns(valid={"lightgcn": 0.2, "lightgcn-bpr": 0.1})
     depth = pd.DataFrame({"layers": [0, 2], "valid ndcg@10": [0.1, 0.2], "test ndcg@10": [0.1, 0.2],
                           "user cosine (last layer)": [0.1, 0.2], "chosen": [False, True]})
     text = graphs.graph_verdict(tests, runs, depth, [])

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from recnb.analysis.autoencoding import FeatureProfile, unusual_features
-from recnb.analysis.sequences import peer_numbers, scaling_verdict, selection_table
+from recnb.analysis.cell_study import peer_numbers, size_verdict, cell_selection_table
 from recnb.evaluate import Evaluation
 from recnb.prose import winner_sentence
 
@@ -17,10 +17,10 @@ def _eval(name: str, ndcg: float, n: int = 50) -> Evaluation:
     return Evaluation(name, np.arange(n), per_user, np.zeros((n, 10), dtype=int), {})
 
 
-def test_selection_table_chooses_on_validation_not_on_test():
+def test_cell_selection_table_chooses_on_validation_not_on_test():
     valid = {"gru": _eval("gru", 0.05), "sasrec": _eval("sasrec", 0.03)}
     test = {"gru": _eval("gru", 0.02), "sasrec": _eval("sasrec", 0.09)}  # test would pick sasrec
-    table = selection_table(valid, test, n_boot=20)
+    table = cell_selection_table(valid, test, n_boot=20)
     assert table.loc[0, "model"] == "gru"
     assert np.isclose(table.loc[0, "ndcg@10"], 0.02) and np.isclose(table.loc[0, "valid ndcg@10"], 0.05)
     assert winner_sentence(table, "ndcg@10").startswith("**gru**")
@@ -32,16 +32,16 @@ def _sweep(values: list[float]) -> pd.DataFrame:
                          "valid ndcg@10": values})
 
 
-def test_scaling_verdict_follows_the_sweep():
+def test_size_verdict_follows_the_sweep():
     params = np.array([640, 2560, 10240, 40960], float)
     rising = _sweep(list(0.01 * (params / params[0]) ** 0.2 * np.array([1.0, 1.01, 0.99, 1.0])))
-    fits, sentence = scaling_verdict(rising, n_boot=200)
+    fits, sentence = size_verdict(rising, n_boot=200)
     assert fits.loc[0, "verdict"] == "supported" and fits.loc[0, "b low"] > 0 and "**supported**" in sentence
     peaked = _sweep([0.02, 0.04, 0.03, 0.025])
-    fits, sentence = scaling_verdict(peaked, n_boot=200)
+    fits, sentence = size_verdict(peaked, n_boot=200)
     assert fits.loc[0, "verdict"] == "not supported" and fits.loc[0, "best dim"] == 16
     two = _sweep([0.02, 0.03])
-    fits, sentence = scaling_verdict(two, n_boot=200)
+    fits, sentence = size_verdict(two, n_boot=200)
     assert fits.loc[0, "verdict"] == "undecided" and np.isnan(fits.loc[0, "b low"]) and "too few" in sentence
 
 

@@ -89,10 +89,10 @@ def test_sparse_input_layer_equals_the_dense_linear_layer_in_values_and_gradient
     rows = sp.random(7, 40, density=0.15, format="csr", random_state=0, dtype=np.float32)
     rows.data[:] = 1.0
     vae = MultVAE(latent=3, hidden=6, progress=False)
-    vae._build(40)
+    vae.build(40)
     vae.eval()
     mu_rows, _ = vae.encode_rows(rows)
     mu_dense, _ = vae.encode(torch.from_numpy(rows.toarray()))
     torch.testing.assert_close(mu_rows, mu_dense, atol=1e-6, rtol=1e-6)
-    vae._build(40, sparse_input=False)
+    vae.build(40, sparse_input=False)
     assert isinstance(vae.encoder[0], nn.Linear)

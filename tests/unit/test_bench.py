@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from recnb.bench import SpeedGoal, check_goals
+from recnb.bench.speed import SpeedGoal, check_goals
 
 TESTS = Path(__file__).resolve().parents[1]
 CLOCK = re.compile(r"perf_counter|time\.time\(|time\.monotonic|timeit|process_time")
-# Files that may still read a clock, each with the reason. Keep this empty: a budget belongs in recnb/bench.py.
+# Files that may still read a clock, each with the reason. Keep this empty: a budget belongs in recnb/bench/speed.py.
 CLOCK_ALLOWED: dict[str, str] = {}  # path -> why it may read the clock (none may)
 
 
@@ -37,20 +37,6 @@ def test_floor_ratio_goal_reads_its_column():
     assert got["status"].tolist() == ["pass", "short"] and got["value"].tolist() == [2.5, 9.0]
 
 
-def test_epoch_flop_counts_follow_the_architecture(ml100k):
-    from recnb.data.split import leave_last_out
-    from recnb.flops import gru_epoch_flops, sasrec_epoch_flops
-
-    split = leave_last_out(ml100k)
-    lengths = split.sequences("train").lengths()
-    lengths = lengths[lengths >= 2]
-    positions, targets = len(lengths) * 50, int(((lengths - 1).clip(max=50)).sum())
-    logits = targets * 2 * 64 * split.n_items
-    assert sasrec_epoch_flops(split) == 3.0 * (positions * (24 * 64 * 64 + 4 * 50 * 64) + logits)
-    assert gru_epoch_flops(split, layers=2) == 3.0 * (positions * 2 * 12 * 64 * 64 + logits)
-    assert 20e9 < sasrec_epoch_flops(split) < 200e9  # the estimate for ML-100K is about 70 GFLOP
-
-
 def test_no_test_reads_the_wall_clock():
     offenders = {}
     for path in sorted(TESTS.rglob("*.py")):
@@ -60,4 +46,4 @@ def test_no_test_reads_the_wall_clock():
         hits = [i + 1 for i, line in enumerate(path.read_text().splitlines()) if CLOCK.search(line)]
         if hits:
             offenders[rel] = hits
-    assert not offenders, f"tests read the clock (move the budget to recnb/bench.py GOALS): {offenders}"
+    assert not offenders, f"tests read the clock (move the budget to recnb/bench/speed.py GOALS): {offenders}"

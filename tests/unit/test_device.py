@@ -43,7 +43,7 @@ def test_command_line_device_sets_the_environment(monkeypatch):
     monkeypatch.delenv(env.DEVICE, raising=False)
     with pytest.raises(SystemExit):  # argparse rejects a device outside the choices
         main(["bench", "--device", "tpu"])
-    monkeypatch.setattr("recnb.bench.run_bench", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt))
+    monkeypatch.setattr("recnb.bench.speed.run_bench", lambda *a, **k: (_ for _ in ()).throw(KeyboardInterrupt))
     with pytest.raises(KeyboardInterrupt):  # stops right after the option was applied
         main(["bench", "--device", "cpu"])
     import os

@@ -18,7 +18,8 @@ from recnb.data.split import leave_last_out
 from recnb.evaluate.ranking import evaluate
 from recnb.evaluate.statistics import bootstrap_ci
 from recnb.models.sequence import SequenceRecommender
-from recnb.scale.distributed import DataParallel, fit_data_parallel, replicas_identical, shard
+from recnb.scale.distributed import fit_data_parallel, replicas_identical
+from recnb.train import DataParallel, Trainer, shard
 
 SETTINGS = dict(cell="gru", dim=16, max_len=20, batch_size=32, max_epochs=4, patience=4, seed=3, progress=False)
 # LightGCN: 160 users, ~1,400 train interactions; global batches of 32 users (ce) / 256 BPR triples (bpr)
@@ -87,11 +88,13 @@ def test_two_gloo_processes_identical_replicas_and_ndcg_within_ci(split, tmp_pat
     assert lo <= float(np.mean(a["ndcg"])) <= hi, (lo, float(np.mean(a["ndcg"])), hi, json.dumps(a["best"]))
 
 
-def test_local_draw_splits_one_global_draw_and_is_the_draw_itself_for_one_process():
-    draw = lambda n: torch.arange(n)  # noqa: E731
-    assert DataParallel(0, 1).local_draw(draw) is draw
-    parts = [DataParallel(r, 2).local_draw(draw)(3) for r in range(2)]
-    assert parts[0].tolist() == [0, 2, 4] and parts[1].tolist() == [1, 3, 5]
+def test_randint_splits_one_global_draw_and_is_the_draw_itself_for_one_process():
+    def draw(rank: int, world: int) -> torch.Tensor:
+        return Trainer(torch.Generator().manual_seed(0), DataParallel(rank, world)).randint(100, 3)
+
+    whole = torch.randint(0, 100, (6,), generator=torch.Generator().manual_seed(0))
+    assert torch.equal(Trainer(torch.Generator().manual_seed(0)).randint(100, 6), whole)
+    assert torch.equal(draw(0, 2), whole[0::2]) and torch.equal(draw(1, 2), whole[1::2])
 
 
 @pytest.mark.parametrize("loss", ["ce", "bpr"])

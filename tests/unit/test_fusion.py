@@ -81,7 +81,7 @@ def test_cascade_prefix_latent_equals_the_autoencoder_on_the_prefix(planted):
     ae = encoders["ae"]
     cascade = CascadeFusion(ae, dim=16, max_epochs=1, progress=False)
     cascade.split_ = split
-    cascade._build(split)
+    cascade.build(split)
     seq = split.sequences("train")
     u = int(np.argmax(seq.lengths()))
     items = seq.items[seq.offsets[u]:seq.offsets[u + 1]][:6]

@@ -11,7 +11,7 @@ from torch.nn import functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
-from recnb.analysis.flops import generative_flops, sasrec_flops, training_positions
+from recnb.bench.flops import generative_flops, sasrec_flops, training_positions
 from recnb.data import Dataset
 from recnb.data.simulate import simulate
 from recnb.data.split import leave_last_out
@@ -88,8 +88,7 @@ def test_flops_formulas_match_hand_count_and_torch_counter():
 
     m = SequenceRecommender("sasrec", dim=8, layers=2, heads=2, max_len=5, dropout=0.0, use_event=False,
                             use_gap=False)
-    m.split_, m.encoder = split, m._make_encoder(split)
-    m.out_bias = torch.nn.Parameter(torch.zeros(split.n_items))
+    m.build(split)
     m.train()
     with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
         h = m.encoder(items[:, :-1], events[:, :-1], gaps[:, :-1])
@@ -100,10 +99,10 @@ def test_flops_formulas_match_hand_count_and_torch_counter():
     ids = residual_kmeans(stand_in_embeddings(split, "svd", 8), codebook=4)
     g = GenerativeRecommender(ids, dim=8, layers=2, decoder_layers=1, heads=2, max_len=5, dropout=0.0)
     g.split_ = split
-    g._build()
+    g.build()
     g.train()
     with sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
-        g.sequence_loss(items)[0].backward()
+        g.batch_loss(items)[0].backward()
     assert counter.get_total_flops() == generative_flops(8, 2, 1, 5, ids.sizes, n_seq, n_targets)
 
 
@@ -124,7 +123,7 @@ def test_trie_softmax_is_a_distribution_over_items(chain):
             logp += lv.gather(-1, codes[:, j].expand(len(users), n)[..., None]).squeeze(-1)
     assert torch.allclose(logp.exp().sum(1), torch.ones(len(users)), atol=1e-4)  # sums to one over the items
     plain = GenerativeRecommender(model.ids, trie_softmax=False)
-    plain._build()
+    plain.build()
     z = plain.level_logits(torch.randn(3, plain.dim), 2, torch.zeros(3, dtype=torch.long))
     assert torch.isfinite(z).all()  # without the trie softmax every code keeps a finite logit
 

@@ -1,4 +1,4 @@
-"""Part 2 glue of notebook 09: the attribute stand-in, user samples, the scaling law, published numbers."""
+"""Glue of notebook 10: the attribute stand-in, user samples, the scaling law, published numbers."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from recnb.analysis import generative_study as gs
-from recnb.analysis.scaling import law_record, law_sentences, scaling_law
+from recnb.analysis.scaling_law import law_record, law_sentences, scaling_law
 from recnb.data.simulate import simulate
 from recnb.data.split import leave_last_out
 

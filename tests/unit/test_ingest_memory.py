@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from recnb.bench import measure_load, write_simulated_csv
+from recnb.bench.ingest import measure_load, write_simulated_csv
 
 BYTES_PER_EVENT = 400
 

@@ -1,4 +1,4 @@
-"""Notebook 09's analysis glue (recnb.analysis.large_models) on a small simulated log with planted item text:
+"""Notebook 09's analysis glue (recnb.analysis.text_study) on a small simulated log with planted item text:
 no encoder needed (one-hot "embeddings" of the planted categories stand in for it)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recnb.analysis import large_models as lm
+from recnb.analysis import text_study as lm
 from recnb.data.simulate import simulate
 from recnb.data.split import leave_last_out
 from recnb.evaluate import compare
@@ -63,12 +63,12 @@ def test_text_map_and_overlap_summary(sim, split, emb):
 def test_cold_study_text_beats_random_and_the_id_model_is_at_chance(sim, split, emb):
     cfg = PROFILES["smoke"]
     study = lm.cold_study(split, emb, sim.items, cfg, cold_seed=0, sequences=False, progress=False)
-    assert set(study.cold.evals) == {"text-zeroshot", "pop-genre", "random"}
-    assert set(study.mixed.evals) == {"ease", "text-zeroshot", "ease+text"}
-    table, _ = compare(study.cold.evals, "text-zeroshot", others=["random"], n_boot=200)
+    assert set(study.cold.test) == {"text-zeroshot", "pop-genre", "random"}
+    assert set(study.mixed.test) == {"ease", "text-zeroshot", "ease+text"}
+    table, _ = compare(study.cold.test, "text-zeroshot", others=["random"], n_boot=200)
     assert lm.effect(table, "random").startswith("significantly above")
-    parts = lm.split_by_target(study.mixed.evals, study)
-    n = len(study.mixed.evals["ease"].users)
+    parts = lm.split_by_target(study.mixed.test, study)
+    n = len(study.mixed.test["ease"].users)
     assert sum(len(p["ease"].users) for p in parts.values()) == n
     assert max(study.hybrid_weights, key=study.hybrid_weights.get) in study.hybrid_weights
     spread = lm.cold_seed_table([study, lm.cold_study(split, emb, sim.items, cfg, cold_seed=1, sequences=False)])
@@ -86,9 +86,9 @@ def test_no_text_reasons_come_from_the_model_module():
 def test_sequence_variants_fit_all_three_and_flag_the_epoch_cap(split, emb):
     cfg = PROFILES["smoke"]
     fits = lm.sequence_variants(split, emb, cfg, dim=16, max_len=10, progress=False)
-    assert list(fits.evals) == list(lm.SEQUENCE_VARIANTS)
+    assert list(fits.test) == list(lm.SEQUENCE_VARIANTS)
     assert all(0.0 <= v <= 1.0 for v in fits.valid.values())
-    assert all(len(e.users) == len(split.test_users) for e in fits.evals.values())
+    assert all(len(e.users) == len(split.test_users) for e in fits.test.values())
     sentence = lm.best_epochs(fits, cap=cfg.text_seq_epochs)
     assert sentence.startswith(f"Best epochs (cap {cfg.text_seq_epochs})") and "reached the cap" in sentence
     assert "reached the cap" not in lm.best_epochs(fits, cap=cfg.text_seq_epochs + 1)

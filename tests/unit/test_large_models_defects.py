@@ -9,9 +9,8 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from dataclasses import fields
 
-from recnb.analysis.coldstart_items import CandidateSplit, cold_items
+from recnb.analysis.cold_items import cold_items
 from recnb.data.simulate import simulate
 from recnb.data.split import Split, leave_last_out
 from recnb.models.generative import GenerativeRecommender
@@ -68,8 +67,7 @@ def test_beam_search_prunes_prefixes_whose_items_are_all_masked(split):
     with torch.no_grad():
         m.edge_bias[0][0, :2] = 50.0
     candidates = np.arange(split.n_items) >= 2 * leaves
-    m.split_ = CandidateSplit(**{f.name: getattr(split, f.name) for f in fields(Split) if f.init},
-                              candidates=candidates)
+    m.split_ = split.derive(candidates=candidates)
     users = np.arange(10)
     got, logp = m.generate(users, "test")
     assert (got >= 0).all() and torch.isfinite(logp).all(), got

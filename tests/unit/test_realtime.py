@@ -1,4 +1,4 @@
-"""Notebook 10's glue: the new-item variant is chosen on validation targets, never on the test targets it
+"""Notebook 11's glue: the new-item variant is chosen on validation targets, never on the test targets it
 reports; the busiest window and the validation replay cut the log as documented."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recnb.analysis.realtime import busiest_cuts, chosen_variant, new_item_study
-from recnb.analysis.stream import make_stream, replay
+from recnb.analysis.stream_study import busiest_cuts, chosen_variant, new_item_study
 from recnb.data.simulate import simulate
+from recnb.data.stream import make_stream, replay
 from recnb.models.sequence import SequenceRecommender
 
 START = pd.Timestamp("2024-01-01", tz="UTC")
@@ -64,7 +64,7 @@ def test_busiest_cuts_pick_the_window_of_returning_users():
 
 
 def test_versus_sentences_read_the_verdict_off_the_paired_ci():
-    from recnb.analysis.realtime import versus_sentences
+    from recnb.analysis.stream_study import versus_sentences
 
     row = dict(targets=100, ci_low=0.0, ci_high=0.2)
     table = pd.DataFrame([

@@ -79,7 +79,7 @@ def test_unknown_event_type_names_file_row_column_and_value(tmp_path):
 
 def test_prepare_command_and_chunk_glob(tmp_path, capsys):
     from recnb.__main__ import main
-    from recnb.scale.bench import write_chunks
+    from recnb.bench.scale import write_chunks
 
     w = write_chunks(tmp_path / "chunks", 30_000)
     assert w["events"] > 0

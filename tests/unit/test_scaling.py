@@ -5,15 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recnb.analysis.scaling import fit_power_law, non_embedding_parameters
+from recnb.analysis.scaling_law import non_embedding_parameters
+from recnb.evaluate import power_law
 from recnb.models.sequence import _Encoder
 
 
 def test_power_law_recovers_exponent():
     x = np.array([1e3, 1e4, 1e5, 1e6])
-    fit = fit_power_law(x, 2.0 * x ** -0.5)
+    fit = power_law(x, 2.0 * x ** -0.5)
     assert fit["b"] == pytest.approx(-0.5) and fit["a"] == pytest.approx(2.0)
     assert np.allclose(fit["low"], fit["fit"]) and np.allclose(fit["high"], fit["fit"])
+    assert fit["b_low"] == pytest.approx(-0.5) and fit["b_high"] == pytest.approx(-0.5)
 
 
 def test_non_embedding_parameters_excludes_embeddings():
@@ -22,8 +24,8 @@ def test_non_embedding_parameters_excludes_embeddings():
 
 
 def test_scaling_grid_is_tidy_and_compute_grows_with_model_and_data():
-    from recnb.analysis.flops import sasrec_flops, training_positions
-    from recnb.analysis.scaling import scaling_grid
+    from recnb.bench.flops import sasrec_flops, training_positions
+    from recnb.analysis.scaling_law import scaling_grid
     from recnb.data.simulate import simulate
     from recnb.data.split import leave_last_out
 

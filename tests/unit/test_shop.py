@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 import torch
 
-from recnb.analysis.coldstart import category_precision, dominant_category, new_users, rebind
+from recnb.analysis.new_users import category_precision, dominant_category, new_users
 from recnb.analysis.explain import neighbours, occlusion
-from recnb.analysis.funnel import funnel, wilson_ci
+from recnb.analysis.funnel import conversion_funnel, wilson_ci
 from recnb.data.schema import EVENT_TYPES
 from recnb.data.split import restrict_inputs
 from recnb.evaluate import beyond_accuracy, evaluate
@@ -38,17 +38,17 @@ def test_funnel_counts_pairs_per_stage_and_group():
         "event": pd.Categorical(["view", "cart", "purchase", "view", "view", "view", "cart", "purchase"],
                                 categories=list(EVENT_TYPES)),
         "timestamp": [t, t, t, t, t + pd.Timedelta(days=1), t + pd.Timedelta(days=1), t, t]})
-    f = funnel(ev).iloc[0]
+    f = conversion_funnel(ev).iloc[0]
     # pairs: (1,10) v c p; (2,10) v; (2,11) v; (3,11) v; (3,12) c p (no view)
     assert (f["pairs"], f["view"], f["cart"], f["purchase"]) == (5, 4, 2, 2)
     assert f["cart|view"] == pytest.approx(1 / 4) and f["purchase|cart"] == pytest.approx(1.0)
     assert f["purchase|view"] == pytest.approx(1 / 4)
-    daily = funnel(ev, by="day")
+    daily = conversion_funnel(ev, by="day")
     assert daily["pairs"].tolist() == [3, 2]
-    cats = funnel(ev, by="category", items=pd.DataFrame({"item_id": [10, 11, 12], "category": ["a", "b", "b"]}))
+    cats = conversion_funnel(ev, by="category", items=pd.DataFrame({"item_id": [10, 11, 12], "category": ["a", "b", "b"]}))
     assert cats.loc["b", "pairs"] == 3 and cats.loc["a", "cart|view"] == pytest.approx(0.5)
     with pytest.raises(ValueError, match="category"):
-        funnel(ev, by="category")
+        conversion_funnel(ev, by="category")
 
 
 def test_restrict_inputs_keeps_targets_and_users(shop):
@@ -96,17 +96,17 @@ def test_new_users_are_held_out_of_training_and_revealed_in_order(shop):
     assert not (first == nu.targets[:, None]).any()  # the target is not among the revealed events
 
 
-def test_rebind_scores_a_new_user_from_the_revealed_history(shop):
+def test_bind_scores_a_new_user_from_the_revealed_history(shop):
     nu = new_users(shop, levels=(1, 5), fraction=0.5, seed=0)
     ease = EASE(lambdas=(50.0,)).fit(nu.base)
     r = nu.reveal(5)
-    s = rebind(ease, r).score(nu.users[:3], "test")
+    s = ease.bind(r).score(nu.users[:3], "test")
     x = torch.from_numpy(r.history("test")[nu.users[:3]].toarray())
     torch.testing.assert_close(s, x @ ease.weights_)
     assert not torch.equal(s, ease.score(nu.users[:3], "test"))  # the original still reads the base split
-    ens = rebind(ScoreEnsemble({"ease": ease, "pop": MostPopular().fit(nu.base)}), r)
+    ens = ScoreEnsemble({"ease": ease, "pop": MostPopular().fit(nu.base)}).bind(r)
     assert all(e.split_ is r for e in ens.encoders.values())
-    ev = evaluate(rebind(ease, r), r)
+    ev = evaluate(ease.bind(r), r)
     p = category_precision(ev, r, nu.targets)
     assert p.shape == (len(nu.users),) and ((p >= 0) & (p <= 1)).all()
     cat, share = dominant_category(r, np.array([0, 0, 1]))

@@ -8,13 +8,13 @@ import pandas as pd
 import pytest
 import torch
 
-from recnb.analysis.stream import (FoldIn, compare_states, fold_in_items, latency, latency_summary, make_stream,
-                                   one_hot, over_time, periodic_refit, refit_split, snapshot, stream_ndcg)
-from recnb.analysis.coldstart import rebind
 from recnb.data import Dataset
+from recnb.data.stream import make_stream, refit_split, snapshot
 from recnb.data.simulate import simulate
 from recnb.models.baselines import EASE, ItemKNN, MostPopular
 from recnb.models.sequence import SequenceRecommender
+from recnb.serving import (FoldIn, compare_states, fold_in_items, latency, latency_summary, one_hot, over_time,
+                           periodic_refit, stream_ndcg)
 
 START = pd.Timestamp("2024-01-01", tz="UTC")
 
@@ -71,7 +71,7 @@ def test_event_by_event_fold_in_equals_the_batched_snapshot(stream, gru):
     snap = snapshot(stream, targets)
     for name, model in models.items():
         fold = FoldIn(model, stream)
-        batched = rebind(model, snap).score(np.arange(len(targets)), "test")
+        batched = model.bind(snap).score(np.arange(len(targets)), "test")
         k = 0
         for r in order:
             if k < len(targets) and r == targets[k]:

@@ -14,12 +14,14 @@ import pandas as pd
 import pytest
 import torch
 
-from recnb.analysis.coldstart_items import (CandidateSplit, Hybrid, PopularityByGenre, RandomRanker, cold_items,
-                                            genre_matrix, target_is_cold)
+from recnb.analysis.cold_items import cold_items, target_is_cold
 from recnb.data import Dataset, DataValidationError
 from recnb.data.simulate import simulate
 from recnb.data.split import leakage_checks, leave_last_out
 from recnb.evaluate import evaluate
+from recnb.models.cold import PopularityByGenre, RandomRanker, genre_matrix
+from recnb.models.fusion import Hybrid
+from recnb.modelcache import cached_embeddings
 from recnb.models.baselines import recency_weights
 from recnb.models import text as text_mod
 from recnb.models.text import (TextSequenceRecommender, TextZeroShot, dataset_texts, embed_items, item_texts,
@@ -140,7 +142,7 @@ def test_cold_items_never_reach_training(clusters, cold):
 
 def test_cold_task_ranks_only_cold_items_and_masks_what_was_consumed(cold):
     cs = cold.cold_split
-    assert isinstance(cs, CandidateSplit)
+    assert cs.candidates is not None and np.array_equal(cs.candidates, cold.cold) and cs.gap_in_valid
     e = evaluate(RandomRanker().fit(cs), cs)
     assert cold.cold[e.topk].all()
     # a constant scorer is exactly chance among the cold items the user has not consumed yet
@@ -199,28 +201,28 @@ def test_neighbour_overlap_is_high_for_planted_text_and_chance_for_noise(cold):
 @pytest.fixture(scope="module")
 def sim_embeddings(clusters, cold, tmp_path_factory):
     texts = split_texts(cold.cold_split, planted_texts(clusters.items))
-    return embed_items(texts, cache_dir=tmp_path_factory.mktemp("emb"), progress=False)
+    return cached_embeddings(texts, cache_dir=tmp_path_factory.mktemp("emb"), progress=False)
 
 
 @needs_encoder
 def test_embeddings_are_deterministic_and_cached(tmp_path, monkeypatch):
     texts = ["Toy Story (1995). Genres: Animation, Children's, Comedy.", "Heat (1995). Genres: Action, Crime.",
              "Toy Story 2 (1999). Genres: Animation, Children's, Comedy."]
-    a = embed_items(texts, cache_dir=tmp_path, progress=False)
+    a = cached_embeddings(texts, cache_dir=tmp_path, progress=False)
     assert a.shape == (3, 384) and a.dtype == np.float32
     assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
     assert len(list(tmp_path.glob("*.npy"))) == 1 and not list(tmp_path.glob("*.part"))
-    assert np.allclose(embed_items(texts, cache=False, progress=False), a, atol=1e-6)  # recomputed: the same
-    assert np.allclose(embed_items(texts[::-1], cache=False, progress=False)[::-1], a, atol=1e-5)
+    assert np.allclose(embed_items(texts, progress=False), a, atol=1e-6)  # recomputed: the same
+    assert np.allclose(embed_items(texts[::-1], progress=False)[::-1], a, atol=1e-5)
     assert a[0] @ a[2] > a[0] @ a[1]  # the sequel is nearer than another film
 
     def no_model(*_: object, **__: object) -> None:
         raise RuntimeError("the model was loaded")
 
     monkeypatch.setattr(text_mod, "load_encoder", no_model)
-    assert np.array_equal(embed_items(texts, cache_dir=tmp_path), a)  # second call: read from the cache
+    assert np.array_equal(cached_embeddings(texts, cache_dir=tmp_path), a)  # second call: read from the cache
     with pytest.raises(RuntimeError, match="loaded"):  # another text is another key
-        embed_items(texts[:2] + ["Casino (1995)."], cache_dir=tmp_path)
+        cached_embeddings(texts[:2] + ["Casino (1995)."], cache_dir=tmp_path)
 
 
 @needs_encoder

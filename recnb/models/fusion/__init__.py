@@ -5,8 +5,8 @@ The encoders (each already fitted on the same split, each a :class:`~recnb.model
 ``vectors``, ``user_vectors`` and ``score``): ``ae`` (latent interest z,
 :class:`~recnb.models.autoencoder.MultVAE`), ``seq`` (temporal feature h,
 :class:`~recnb.models.sequence.SequenceRecommender`) and ``graph`` (relation feature g,
-:class:`~recnb.models.graph.GraphRecommender`). Four ways to combine them, one module per family, all with
-``fit(split)``, ``score(users, stage)`` and ``user_vectors(users, stage)``:
+:class:`~recnb.models.graph.GraphRecommender`). Four ways to combine them, one module per family, all
+with ``fit(split)``, ``score(users, stage)`` and ``user_vectors(users, stage)``, and a two-model score mix:
 
 * :mod:`.ensemble`, :class:`ScoreEnsemble`: Σ_k w_k standardise(s_k), weights on a simplex grid chosen on
   validation NDCG@10; the simple rival every learned fusion must beat.
@@ -17,6 +17,8 @@ The encoders (each already fitted on the same split, each a :class:`~recnb.model
   scores, fitted on 80% of the validation targets and stopped on the other 20% (the gate has few parameters;
   the validation targets are the only data where all three encoders predict something they have not been
   trained on).
+* :mod:`.hybrid`, :class:`Hybrid`: z(ID model) + w · z(text model), ``w`` chosen on validation NDCG@10 (the
+  ID + text mix of the cold-item task; any two fitted models; no user vectors).
 * :mod:`.cascade`, :class:`CascadeFusion`: the article's section 4.2 cascade trained end to end:
   h_t = σ(W_h h_{t-1} + W_x x_t + b_h + W_θ z_t), then the user nodes of the graph receive W_θ' h_T at every
   layer. z_t is the autoencoder's latent of the history *up to and including t* (never later events: at step t
@@ -32,7 +34,8 @@ from __future__ import annotations
 from .cascade import CascadeFusion
 from .common import FixedScores, concat_vectors, simplex_grid, stacked_scores, standardise
 from .ensemble import ScoreEnsemble
+from .hybrid import Hybrid, finite_standardise
 from .late import GatedFusion, LateFusion
 
-__all__ = ["CascadeFusion", "ScoreEnsemble", "LateFusion", "GatedFusion", "FixedScores", "concat_vectors",
+__all__ = ["CascadeFusion", "ScoreEnsemble", "Hybrid", "finite_standardise", "LateFusion", "GatedFusion", "FixedScores", "concat_vectors",
            "simplex_grid", "stacked_scores", "standardise"]

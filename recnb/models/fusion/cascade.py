@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 
 import numpy as np
 import torch
@@ -11,7 +12,7 @@ from torch.nn import functional as F
 
 from ... import env
 from ...data.split import Split
-from ...train import FitResult, adam, fit_loop, seed_everything, validation_score
+from ...train import FitResult, Trainer
 from ..autoencoder import MultVAE, SparseInputLinear
 from ..base import Recommender, as_index, multi_hot
 from ..graph import FastLGConv, graph_stage, stage_graphs
@@ -52,7 +53,8 @@ class CascadeFusion(Recommender):
         self.user_batch, self.max_epochs, self.patience, self.seed, self.progress = (
             user_batch, max_epochs, patience, seed, progress)
 
-    def _build(self, split: Split) -> None:
+    def build(self, split: Split) -> None:
+        """The layers for ``split``, the encoder copied from ``ae`` (:meth:`fit` starts with it)."""
         n_items, n_nodes = split.n_items, split.n_users + split.n_items
         self.ae_encoder = copy.deepcopy(self.ae.encoder)
         self.latent = self.ae.latent
@@ -124,46 +126,41 @@ class CascadeFusion(Recommender):
         self.graphs_ = {k: a.to(dev) for k, a in stage_graphs(split).items()}
 
     def fit(self, split: Split) -> CascadeFusion:
-        gen = seed_everything(self.seed)
+        trainer = Trainer(self.seed)
         self.split_ = split
         self.rebuild(split)
-        self._build(split)
+        self.build(split)
         dev = env.device()
         self.to(dev)  # initialised on the CPU (same values on every device), then moved
-        adj = self.graphs_[graph_stage("train")]
         seq = split.sequences("train")
         users = np.flatnonzero(seq.lengths() >= 2)
         items, events, _ = (torch.from_numpy(a).to(dev) for a in pad_last(seq, users, self.max_len, extra=1))
-        train = split.train
-        opt = adam(self.parameters(), lr=self.lr)
-        n_users = split.n_users
-
         cache = self._last_states("train")
 
-        def epoch_fn(_: int) -> float:
-            total = 0.0
-            for b in torch.randperm(len(users), generator=gen).split(self.user_batch):
-                u = torch.from_numpy(users[b.numpy()]).to(dev)
+        def batches() -> Iterator[tuple[torch.Tensor, ...]]:
+            for b in trainer.order(len(users), self.user_batch):
+                u = users[b.numpy()]
                 b = b.to(dev)
-                h = self._states(items[b], events[b])  # (B, T+1, dim)
-                target = items[b, 1:] - 1
-                keep = target >= 0
-                seq_loss = softmax_cross_entropy(h[:, :-1][keep], self.item.weight[1:], self.out_bias, target[keep])
-                h_last = cache.index_put((u,), h[:, -1])
-                emb = self._propagate(adj, h_last)
-                x = multi_hot(train, users[b.cpu().numpy()], dev)
-                graph_loss = interaction_cross_entropy(emb[u], emb[n_users:], None, x)
-                loss = graph_loss + seq_loss
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                cache[u] = h[:, -1].detach()  # refreshed as batches pass
-                total += loss.item() * len(b)
-            return total / len(users)
+                yield torch.from_numpy(u).to(dev), items[b], events[b], multi_hot(split.train, u, dev), cache
 
-        self.fit_: FitResult = fit_loop(self, epoch_fn, lambda: validation_score(self, split), self.max_epochs,
-                                        self.patience, desc="cascade", progress=self.progress)
+        self.fit_: FitResult = trainer.fit(self, batches, split, lr=self.lr, max_epochs=self.max_epochs,
+                                           patience=self.patience, desc="cascade", progress=self.progress)
         return self
+
+    def batch_loss(self, users: torch.Tensor, items: torch.Tensor, events: torch.Tensor, x: torch.Tensor,
+                   cache: torch.Tensor) -> tuple[torch.Tensor, int]:
+        """The graph's multinomial likelihood of the ``users``' (b,) train rows ``x`` (b, n_items) plus the
+        RNN's next-item cross-entropy of their left-padded sequences ``items``, ``events`` (b, T + 1); and b.
+        The other users' last states come from ``cache`` (n_users, dim, detached), refreshed here with the
+        batch's own."""
+        h = self._states(items, events)  # (B, T+1, dim)
+        target = items[:, 1:] - 1
+        keep = target >= 0
+        seq_loss = softmax_cross_entropy(h[:, :-1][keep], self.item.weight[1:], self.out_bias, target[keep])
+        emb = self._propagate(self.graphs_[graph_stage("train")], cache.index_put((users,), h[:, -1]))
+        graph_loss = interaction_cross_entropy(emb[users], emb[self.split_.n_users:], None, x)
+        cache[users] = h[:, -1].detach()  # refreshed as batches pass (the loss above read the old copy)
+        return graph_loss + seq_loss, len(users)
 
     def embeddings(self, stage: str = "test") -> tuple[torch.Tensor, torch.Tensor]:
         """Final (user, item) embeddings at ``stage`` without gradient, on the CPU: (n_users, dim), (n_items, dim)."""

@@ -3,7 +3,7 @@ per-user gate over the encoders' scores (gated fusion)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 import torch
@@ -12,7 +12,7 @@ from torch.nn import functional as F
 
 from ... import env
 from ...data.split import Split
-from ...train import FitResult, adam, fit_loop, seed_everything, validation_score
+from ...train import FitResult, Trainer
 from ..base import Fitted, Recommender, multi_hot
 from ..dropout import Dropout
 from ..softmax import interaction_cross_entropy
@@ -43,7 +43,7 @@ class LateFusion(Recommender):
             self.encoders_ = {k: e.bind(split) for k, e in self.encoders_.items()}
 
     def fit(self, split: Split) -> LateFusion:
-        gen = seed_everything(self.seed)
+        trainer = Trainer(self.seed)
         self.split_ = split
         self.encoders_ = ({k: e.trainable_copy() for k, e in self.frozen_encoders.items()} if self.finetune
                           else self.frozen_encoders)
@@ -58,28 +58,25 @@ class LateFusion(Recommender):
         groups = [{"params": self.head.parameters(), "lr": self.lr}]
         if self.finetune:
             groups.append({"params": self.tuned.parameters(), "lr": self.lr * self.encoder_lr_scale})
-        opt = adam(groups)
         fixed = None if self.finetune else concat_vectors(self.encoders_, users, "train")
-        train = split.train
 
-        def epoch_fn(_: int) -> float:
-            total = 0.0
-            for b in torch.randperm(len(users), generator=gen).split(self.batch_size):
+        def batches() -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+            for b in trainer.order(len(users), self.batch_size):
                 u = users[b.numpy()]
                 feats = concat_vectors(self.encoders_, u, "train", grad=True) if fixed is None else fixed[b.to(dev)]
-                x = multi_hot(train, u, dev)
-                out = self.head[-1]  # the softmax over items, fused with the head's output layer
-                loss = interaction_cross_entropy(self.head[:-1](feats), out.weight, out.bias, x)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                total += loss.item() * len(b)
-            return total / len(users)
+                yield feats, multi_hot(split.train, u, dev)
 
-        self.fit_: FitResult = fit_loop(self, epoch_fn, lambda: validation_score(self, split), self.max_epochs,
-                                        self.patience, desc="late fusion" + (" (fine-tuned)" if self.finetune else ""),
-                                        progress=self.progress)
+        self.fit_: FitResult = trainer.fit(self, batches, split, lr=self.lr, params=groups, max_epochs=self.max_epochs,
+                                           patience=self.patience, progress=self.progress,
+                                           desc="late fusion" + (" (fine-tuned)" if self.finetune else ""))
         return self
+
+    def batch_loss(self, feats: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, int]:
+        """-Σ_{i ∈ train(u)} log softmax(MLP(u))_i averaged over the interactions of a batch, from the users'
+        concatenated encoder vectors ``feats`` (b, Σ dims; differentiable when fine-tuning) and their binary
+        train rows ``x`` (b, n_items); and b."""
+        out = self.head[-1]  # the softmax over items, fused with the head's output layer
+        return interaction_cross_entropy(self.head[:-1](feats), out.weight, out.bias, x), len(x)
 
     def vectors(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
         """The fused hidden layer tanh(W [z; h; g] + b), shape (len(users), hidden)."""
@@ -94,7 +91,7 @@ class GatedFusion(nn.Module, Fitted):
     """Per-user gate over the encoders: w(u) = softmax(W [z; h; g] + b), score = τ Σ_k w_k(u) standardise(s_k).
 
     Fitted on a seeded 80% of the validation targets (cross-entropy of the target item), early-stopped on the
-    other 20% (held-out cross-entropy, ``patience`` epochs, :func:`~recnb.train.fit_loop` minimising); full-batch
+    other 20% (held-out cross-entropy, ``patience`` epochs, :class:`~recnb.train.Trainer` minimising); full-batch
     Adam. The gate has few parameters, and the validation targets are the only data where all encoders predict
     something they have not been trained on. :meth:`weights` shows which users lean on which encoder.
     """
@@ -110,7 +107,7 @@ class GatedFusion(nn.Module, Fitted):
         self.encoders = {k: e.bind(split) for k, e in self.encoders.items()}
 
     def fit(self, split: Split) -> GatedFusion:
-        gen = seed_everything(self.seed)
+        trainer = Trainer(self.seed)
         self.split_ = split
         dev = env.device()
         users, items = split.valid_users, torch.from_numpy(split.valid_items).to(dev)
@@ -127,30 +124,26 @@ class GatedFusion(nn.Module, Fitted):
         nn.init.zeros_(self.gate.bias)
         self.log_tau = nn.Parameter(torch.zeros(()))
         self.to(dev)  # the gate (the encoders are not submodules: they stay where they are)
-        perm = torch.randperm(len(users), generator=gen).to(dev)
+        perm = torch.randperm(len(users), generator=trainer.generator).to(dev)
         n_hold = max(1, int(self.holdout * len(users)))
         hold, fit = perm[:n_hold], perm[n_hold:]
-        opt = adam(self.parameters(), lr=self.lr, weight_decay=self.weight_decay)
 
-        def loss_on(idx: torch.Tensor) -> torch.Tensor:
-            w = torch.softmax(self.gate(feats[idx]), 1)  # (n, K)
-            mixed = torch.einsum("nk,kni->ni", w, stacked[:, idx]) * self.log_tau.exp()
-            return F.cross_entropy(mixed, items[idx])
-
-        def epoch_fn(_: int) -> float:
-            loss = loss_on(fit)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            return loss.item()
-
-        def validate() -> float:
+        def held_out() -> float:
             with torch.no_grad():
-                return float(loss_on(hold))
+                return float(self.batch_loss(feats[hold], stacked[:, hold], items[hold])[0])
 
-        self.fit_ = fit_loop(self, epoch_fn, validate, self.max_epochs, self.patience, desc="gated fusion",
-                             progress=False, maximise=False, min_delta=1e-5, score_name="held-out loss")
+        self.fit_ = trainer.fit(self, lambda: [(feats[fit], stacked[:, fit], items[fit])], held_out, lr=self.lr,
+                                weight_decay=self.weight_decay, max_epochs=self.max_epochs, patience=self.patience,
+                                desc="gated fusion", progress=False, maximise=False, min_delta=1e-5,
+                                score_name="held-out loss")
         return self
+
+    def batch_loss(self, feats: torch.Tensor, stacked: torch.Tensor, items: torch.Tensor) -> tuple[torch.Tensor, int]:
+        """Cross-entropy of the target ``items`` (n,) under the gated mix of the encoders' ``stacked`` scores
+        (K, n, n_items), the gate reading the standardised ``feats`` (n, Σ dims); and n (one full batch)."""
+        w = torch.softmax(self.gate(feats), 1)  # (n, K)
+        mixed = torch.einsum("nk,kni->ni", w, stacked) * self.log_tau.exp()
+        return F.cross_entropy(mixed, items), len(items)
 
     def weights(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
         """Gate weights per user, shape (len(users), n_encoders), rows sum to 1."""

@@ -1,12 +1,12 @@
 """Power laws for the article's "large model" claim: does quality keep improving with parameters and data?
 
-* :func:`fit_power_law` fits y = a · x^b by least squares on log-log axes, with a 95% band from a bootstrap
-  over the measured points (few points: the band is wide, as it should be).
+* :func:`non_embedding_parameters`: the parameter count of the scaling papers (the plain log-log fit
+  y = a · x^b is :func:`recnb.evaluate.power_law`).
 * :func:`fit_saturating_law` fits the saturating law of the scaling papers, L(C) = E + A · C^(−α), E >= 0 (an
   irreducible loss E plus a power law in training compute C; Kaplan et al. 2020, Hoffmann et al. 2022), with a
   bootstrap CI on α over the points.
 * :func:`scaling_grid` trains SASRec over depth x width x share of training users, each early-stopped on
-  validation, and returns one tidy row per point with its training compute (:mod:`recnb.analysis.flops`) and
+  validation, and returns one tidy row per point with its training compute (:mod:`recnb.bench.flops`) and
   whether it stopped at its epoch cap (``capped``: such a point is not converged and is left out of a fit).
 * :func:`scaling_law`: the law over a grid's uncapped points, and what it supports.
 """
@@ -21,37 +21,17 @@ import torch
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
+from ..bench.flops import model_flops
 from ..data.split import Split
 from ..env import show_progress
 from ..evaluate.ranking import Scorer, evaluate
 from ..prose import count, estimate, num
-from .flops import model_flops
 
 
 def non_embedding_parameters(module: torch.nn.Module) -> int:
     """Trainable parameters outside embedding tables and output biases (the usual scaling-law count)."""
     skip = {id(p) for m in module.modules() if isinstance(m, torch.nn.Embedding) for p in m.parameters()}
     return sum(p.numel() for n, p in module.named_parameters() if id(p) not in skip and not n.endswith("out_bias"))
-
-
-def fit_power_law(x: np.ndarray, y: np.ndarray, grid: np.ndarray | None = None, n_boot: int = 1000,
-                  seed: int = 0) -> dict[str, np.ndarray | float]:
-    """Fit log y = log a + b log x. Returns ``a``, ``b``, ``grid``, ``fit`` (a·grid^b) and ``low``/``high``
-    (2.5% / 97.5% of bootstrap refits over the points)."""
-    lx, ly = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))
-    b, la = np.polyfit(lx, ly, 1)
-    grid = np.geomspace(min(x), max(x), 50) if grid is None else grid
-    rng = np.random.default_rng(seed)
-    curves = []
-    for _ in range(n_boot):
-        idx = rng.integers(0, len(lx), len(lx))
-        if len(np.unique(lx[idx])) < 2:
-            continue
-        bb, aa = np.polyfit(lx[idx], ly[idx], 1)
-        curves.append(np.exp(aa + bb * np.log(grid)))
-    curves = np.array(curves) if curves else np.exp(la + b * np.log(grid))[None]
-    return {"a": float(np.exp(la)), "b": float(b), "grid": grid, "fit": np.exp(la + b * np.log(grid)),
-            "low": np.quantile(curves, 0.025, 0), "high": np.quantile(curves, 0.975, 0)}
 
 
 ALPHAS = np.round(np.arange(-3.0, 3.0001, 0.01), 2)

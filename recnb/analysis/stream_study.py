@@ -1,10 +1,11 @@
-"""Glue of notebook 10 (privacy and real time): the streams' cut times (the last hours of a shop log, or the
+"""Glue of notebook 11 (privacy and real time): the streams' cut times (the last hours of a shop log, or the
 window where returning users act most, :func:`busiest_cuts`), the models replayed on them, the choice of a
 model on the validation stream against popularity (:func:`versus_popularity`), and tidy tables with paired CIs
 of updated vs stale states, periodic refits vs fold-in, new items (the variant chosen on validation) and the
 federated runs.
 
-The measurements themselves live in :mod:`recnb.analysis.stream` (replay, fold-in, latency) and
+The measurements themselves live in :mod:`recnb.data.stream` (the stream split, replay),
+:mod:`recnb.serving` (fold-in, quality per target, latency, refits) and
 :mod:`recnb.privacy` (Flower, Opacus, membership inference); this module only chooses, runs and tabulates.
 """
 
@@ -16,12 +17,13 @@ import numpy as np
 import pandas as pd
 
 from ..data.schema import Dataset, epoch_seconds
+from ..data.stream import HOUR, Stream, make_stream
 from ..evaluate import bootstrap_ci, evaluate
 from ..models.baselines import EASE, ItemKNN, MostPopular
 from ..models.sequence import SequenceRecommender
 from ..privacy.federated import FederatedRun
 from ..prose import count, estimate
-from .stream import HOUR, Stream, fold_in_items, make_stream, one_hot, stream_ndcg
+from ..serving import fold_in_items, one_hot, stream_ndcg
 
 
 def stream_cuts(ds: Dataset, stream_hours: float, valid_hours: float) -> tuple[float, float, float, float, float]:
@@ -67,7 +69,7 @@ def busiest_cuts(ds: Dataset, stream_hours: float, valid_hours: float, grid_hour
 
 
 def build_stream(ds: Dataset, stream_hours: float, valid_hours: float) -> Stream:
-    """:func:`~recnb.analysis.stream.make_stream` at the cuts of :func:`stream_cuts`."""
+    """:func:`~recnb.data.stream.make_stream` at the cuts of :func:`stream_cuts`."""
     v0, t0, t1, _, _ = stream_cuts(ds, stream_hours, valid_hours)
     return make_stream(ds, v0, t0, t1)
 
@@ -94,7 +96,7 @@ def fit_stream_models(stream: Stream, seq_epochs: int, ease_items: int, seed: in
 
 
 def state_table(frame: pd.DataFrame, models: list[str], n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
-    """From :func:`~recnb.analysis.stream.compare_states`: per model, the mean NDCG@10 of the updated and the
+    """From :func:`~recnb.serving.compare_states`: per model, the mean NDCG@10 of the updated and the
     stale state over the targets, each with its 95% CI, and the paired difference (updated - stale) with its CI."""
     rows = []
     for m in models:
@@ -108,7 +110,7 @@ def state_table(frame: pd.DataFrame, models: list[str], n_boot: int = 1000, seed
 
 
 def new_item_study(model: SequenceRecommender, stream: Stream, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
-    """New items made recommendable without retraining (:func:`~recnb.analysis.stream.fold_in_items`), the
+    """New items made recommendable without retraining (:func:`~recnb.serving.fold_in_items`), the
     variant chosen on validation. The stream is cut in thirds at ``t1 < t2``: for validation, each variant
     folds in the stream before ``t1`` and is scored on the targets in ``[t1, t2)``; for test, it folds in the
     stream before ``t2`` and is scored on the targets from ``t2`` on; in both, only targets on items the model
@@ -165,7 +167,7 @@ def chosen_variant(table: pd.DataFrame) -> pd.Series:
 def signal_models(stream: Stream, ease_items: int) -> dict[str, object]:
     """The models of the stream with signal, fitted on ``stream.split`` (each tunes its own hyperparameters
     on the split's validation stage): popularity (the reference), ItemKNN and EASE (on at most ``ease_items``
-    items), the fold-in models of :class:`~recnb.analysis.stream.FoldIn`."""
+    items), the fold-in models of :class:`~recnb.serving.FoldIn`."""
     makers = {"popularity": lambda: MostPopular(), "itemknn": lambda: ItemKNN(ks=(100, 400), shrinks=(10.0,)),
               "ease": lambda: EASE(lambdas=(100.0, 500.0, 2000.0), max_items=ease_items)}
     return {name: make().fit(stream.split) for name, make in makers.items()}
@@ -176,7 +178,7 @@ def versus_popularity(stream: Stream, validation: Stream, models: dict[str, obje
     """Choose a model on the validation replay and measure it against popularity on both replays.
 
     Every model's updated-state NDCG@10 is computed on every target of ``validation`` (the replay of the
-    validation window, :func:`~recnb.analysis.stream.replay`) and of ``stream``; the model with the best mean
+    validation window, :func:`~recnb.data.stream.replay`) and of ``stream``; the model with the best mean
     on validation is chosen (popularity, the reference, is never chosen over a model that beats it).
     Returns ``(table, chosen, test)``: one row per (stage, model) with ``targets``, ``ndcg@10`` and its 95% CI,
     and the paired difference against popularity on the same targets (``minus popularity``, ``low``,

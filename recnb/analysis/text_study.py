@@ -1,7 +1,7 @@
-"""Notebook 09, part 1: what a pretrained sentence encoder reading the items buys a recommender.
+"""Notebook 09: what a pretrained sentence encoder reading the items buys a recommender.
 
-The models and the cold-item protocol live in :mod:`recnb.models.text` and
-:mod:`recnb.analysis.coldstart_items`; this module holds the notebook's glue that is more than glue:
+The models live in :mod:`recnb.models.text`, :mod:`recnb.models.cold` and :mod:`recnb.models.fusion`, the
+cold-item protocol in :mod:`recnb.analysis.cold_items`; this module holds the notebook's glue that is more than glue:
 
 * :func:`text_subset`: the catalogue cut to its most popular items (the smoke profile's tiny subset);
 * :func:`nearest_titles`, :func:`text_map`, :func:`overlap_summary`: a look at the embedding space;
@@ -16,7 +16,7 @@ The models and the cold-item protocol live in :mod:`recnb.models.text` and
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import SimpleNamespace
 
 import numpy as np
@@ -26,13 +26,14 @@ import torch
 from ..data.schema import Dataset
 from ..data.split import Split
 from ..evaluate import Evaluation, bootstrap_ci, evaluate, results_table
-from ..experiment import mean_evaluation
+from ..experiment import SeedRuns, mean_evaluation
 from ..models.baselines import EASE
 from ..models.sequence import SequenceRecommender
 from ..models.text import NO_TEXT, TextSequenceRecommender, TextZeroShot, dataset_texts
 from ..profile import Profile
-from .coldstart_items import (ColdItems, Hybrid, PopularityByGenre, RandomRanker, cold_items, genre_matrix,
-                              target_is_cold)
+from ..models.cold import PopularityByGenre, RandomRanker, genre_matrix
+from ..models.fusion import Hybrid
+from .cold_items import ColdItems, cold_items, target_is_cold
 
 ZEROSHOT_DECAYS = (0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.97, 1.0)
 """Recency decays the zero-shot model chooses from on validation (down to "the last item alone")."""
@@ -92,17 +93,14 @@ def overlap_summary(overlap: pd.DataFrame, n_boot: int = 1000, seed: int = 0) ->
             "chance": float(overlap["chance"].iloc[0]), "items": len(overlap)}
 
 
-@dataclass
-class Fits:
-    """Fitted models and their evaluations on one split: ``evals`` (test, per-user metrics averaged over
-    seeds), ``valid`` (validation NDCG@10 per model, averaged over seeds), ``models`` (the first seed's)."""
-
-    evals: dict[str, Evaluation] = field(default_factory=dict)
-    valid: dict[str, float] = field(default_factory=dict)
-    models: dict[str, object] = field(default_factory=dict)
+@dataclass(kw_only=True)
+class Fits(SeedRuns):
+    """Fitted models and their evaluations on one split (:class:`~recnb.experiment.SeedRuns`: ``test``,
+    ``valid``, the first seed's ``models``), filled model by model with :meth:`add`."""
 
     def add(self, name: str, fitted: list, split: Split, valid: list[float]) -> None:
-        self.evals[name] = mean_evaluation([evaluate(m, split, name=name) for m in fitted], name)
+        """Evaluate the seeds' fitted models of ``name`` on the test targets; ``valid``: their validation NDCG@10."""
+        self.test[name] = mean_evaluation([evaluate(m, split, name=name) for m in fitted], name)
         self.valid[name] = float(np.mean(valid))
         self.models[name] = fitted[0]
 
@@ -110,7 +108,7 @@ class Fits:
 def fits_table(fits: Fits, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
     """One row per model: ``valid ndcg@10`` (what choices read) and the test metrics with their 95% CIs
     (:func:`~recnb.evaluate.results_table`), sorted by validation."""
-    table = results_table(list(fits.evals.values()), n_boot=n_boot, seed=seed)
+    table = results_table(list(fits.test.values()), n_boot=n_boot, seed=seed)
     table.insert(1, "valid ndcg@10", table["model"].map(fits.valid))
     return table.sort_values("valid ndcg@10", ascending=False).reset_index(drop=True)
 
@@ -181,7 +179,7 @@ class ColdStudy:
 
 def cold_study(split: Split, emb: np.ndarray, items: pd.DataFrame, cfg: Profile, cold_seed: int = 0,
                seed: int = 0, share: float = 0.2, sequences: bool = True, progress: bool = True) -> ColdStudy:
-    """Run the cold-item protocol of :func:`~recnb.analysis.coldstart_items.cold_items` for one draw
+    """Run the cold-item protocol of :func:`~recnb.analysis.cold_items.cold_items` for one draw
     (``cold_seed``) of ``share`` of the items. Every model is fitted on the split it is evaluated on, every
     choice inside (decay of the zero-shot model and of popularity-by-genre, epochs, the hybrid's weight) is
     made on that split's validation targets, whose histories are built as the test histories are.
@@ -215,7 +213,7 @@ def split_by_target(evals: dict[str, Evaluation], study: ColdStudy) -> dict[str,
 def cold_seed_table(studies: list[ColdStudy], metric: str = "ndcg@10") -> pd.DataFrame:
     """Test ``metric`` of every cold-task model per draw of cold items (rows: models; columns: cold seeds,
     then the mean and the standard deviation over draws)."""
-    frame = pd.DataFrame({s.items.seed: {k: e.per_user[metric].mean() for k, e in s.cold.evals.items()}
+    frame = pd.DataFrame({s.items.seed: {k: e.per_user[metric].mean() for k, e in s.cold.test.items()}
                           for s in studies})
     frame.columns = [f"cold seed {c}" for c in frame.columns]
     return frame.assign(mean=frame.mean(axis=1), std=frame.std(axis=1, ddof=0))
@@ -226,13 +224,12 @@ def floor_check(evals: dict[str, Evaluation], split: Split, models: dict[str, ob
     """The study's floor rule, "a number at chance is not a finding", checked from values.
 
     For each evaluated model (not ``pop`` itself): its test NDCG@10 against a random ranking (the tie-aware
-    expectation, :class:`~recnb.analysis.coldstart_items.RandomRanker`) and against ``pop``, with paired tests
+    expectation, :class:`~recnb.models.cold.RandomRanker`) and against ``pop``, with paired tests
     (:func:`~recnb.evaluate.compare`, Holm within each model's two comparisons), and whether it stopped at its
     epoch cap (``at cap``: its budget, not the model, may be what the number measures). Returns the table and
     one Markdown sentence: which models clear the floor, and for each that does not, whether its budget ran
     out (then the number is not a finding) or it converged below (then it is one)."""
     from ..evaluate import compare
-    from .coldstart_items import RandomRanker
 
     pool = {**evals, "random": evaluate(RandomRanker().fit(split), split, name="random")}
     rows = []

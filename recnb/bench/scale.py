@@ -13,7 +13,7 @@ RSS (``VmHWM`` of ``/proc/self/status``):
    full-softmax) measured over a few batches after a warm-up, and the epoch time it implies
    (batches per epoch x mean seconds per batch; an estimate, stated as such).
 
-A log-log least-squares fit (:func:`recnb.analysis.scaling.fit_power_law`) of each time against the number
+A log-log least-squares fit (:func:`recnb.evaluate.power_law`) of each time against the number
 of events gives the exponent and the extrapolation to the full Taobao log (about 100 million events).
 Results go to ``reports/bench-scale.json`` and a log-log plot ``reports/bench-scale.png``.
 """
@@ -25,31 +25,18 @@ import math
 import os
 import platform
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .child import peak_rss_mb, run_in_child
+
 EVENTS_PER_CHUNK = 2_000_000
 TAOBAO_EVENTS = 100_000_000
 """The full Taobao UserBehavior log's order of size (about 100 million rows; the exact count is not verified
 here: only the head sample is on disk), the point the fits are extrapolated to."""
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident set size in MiB (``VmHWM``; ``ru_maxrss`` where /proc is missing)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def write_chunks(folder: str | Path, n_events: int, seed: int = 0) -> dict[str, float]:
@@ -80,7 +67,7 @@ def write_chunks(folder: str | Path, n_events: int, seed: int = 0) -> dict[str, 
 
 def child_prepare(glob: str, out: str, memory_limit: str) -> dict[str, float]:
     """Step 1 in this process; returns its seconds and peak RSS."""
-    from .duckdb_prep import prepare_duckdb
+    from ..scale.duckdb_prep import prepare_duckdb
 
     res = prepare_duckdb(glob, out, user_k=5, memory_limit=memory_limit, name="sim-chunks")
     return {**res, "peak_rss_mb": peak_rss_mb()}
@@ -89,8 +76,8 @@ def child_prepare(glob: str, out: str, memory_limit: str) -> dict[str, float]:
 def child_evaluate(prepared: str, cap_bytes: int) -> dict[str, float]:
     """Step 2 in this process (reading the split is timed apart from the evaluation)."""
     from ..models.baselines import MostPopular
-    from .evaluation import batch_for_cap, evaluate_capped
-    from .prepared import read_split
+    from ..scale.evaluation import batch_for_cap, evaluate_capped
+    from ..scale.prepared import read_split
 
     t0 = time.perf_counter()
     split = read_split(prepared)
@@ -105,19 +92,18 @@ def child_evaluate(prepared: str, cap_bytes: int) -> dict[str, float]:
 
 def child_train(prepared: str, n_batches: int = 8, seed: int = 0) -> dict[str, float]:
     """Step 3 in this process: the GRU's training step (:meth:`SequenceRecommender.batch_loss`, backward,
-    Adam) on random batches of training users; one warm-up batch is not timed."""
+    Adam) on random batches of training users; one warm-up batch is not timed. The model is built by its
+    own ``fit`` with no epoch (``max_epochs=0``: the encoder and bias, untrained, on the fit's device)."""
     import torch
 
     from ..models.sequence import SequenceRecommender, pad_last
+    from ..scale.prepared import read_split
     from ..train import adam
-    from .prepared import read_split
 
     split = read_split(prepared)
-    torch.manual_seed(seed)
-    model = SequenceRecommender("gru", seed=seed, progress=False)
-    model.split_ = split
-    model.encoder = model._make_encoder(split)
-    model.out_bias = torch.nn.Parameter(torch.zeros(split.n_items))
+    model = SequenceRecommender("gru", seed=seed, max_epochs=0, progress=False).fit(split)
+    model.train()
+    dev = next(model.parameters()).device
     opt = adam(model.parameters(), lr=model.lr)
     seq = split.sequences("train")
     users = np.flatnonzero(seq.lengths() >= 2)
@@ -126,7 +112,7 @@ def child_train(prepared: str, n_batches: int = 8, seed: int = 0) -> dict[str, f
     for k in range(n_batches + 1):
         t0 = time.perf_counter()
         b = rng.choice(users, min(model.batch_size, len(users)), replace=False)
-        items, events, gaps = (torch.from_numpy(a) for a in pad_last(seq, b, model.max_len, extra=1))
+        items, events, gaps = (torch.from_numpy(a).to(dev) for a in pad_last(seq, b, model.max_len, extra=1))
         loss, _ = model.batch_loss(items[:, :-1], events[:, :-1], gaps[:, :-1], items[:, 1:])
         opt.zero_grad()
         loss.backward()
@@ -139,16 +125,6 @@ def child_train(prepared: str, n_batches: int = 8, seed: int = 0) -> dict[str, f
             "threads": torch.get_num_threads(), "peak_rss_mb": peak_rss_mb()}
 
 
-def _in_child(call: str, root: Path) -> dict[str, float]:
-    code = f"import json; from recnb.scale.bench import *; print('RESULT ' + json.dumps({call}))"
-    env = {**os.environ, "PYTHONPATH": str(root) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    proc = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True)
-    if proc.returncode:
-        raise RuntimeError(f"{call} failed:\n{proc.stderr[-3000:]}")
-    line = next(x for x in proc.stdout.splitlines() if x.startswith("RESULT "))
-    return json.loads(line[len("RESULT "):])
-
-
 def run_scale_bench(sizes: list[int], workdir: str | Path, memory_limit: str = "6GB", cap_bytes: int = 2**30,
                     steps: tuple[str, ...] = ("prepare", "evaluate", "train"), out: str | Path | None = None,
                     keep: bool = False) -> pd.DataFrame:
@@ -156,7 +132,6 @@ def run_scale_bench(sizes: list[int], workdir: str | Path, memory_limit: str = "
     the plot. ``workdir`` holds the chunks and prepared splits (removed afterwards unless ``keep``)."""
     from ..data.fetch import project_root
 
-    root = Path(__file__).resolve().parents[2]
     workdir = Path(workdir)
     rows = []
     for n in sizes:
@@ -167,19 +142,19 @@ def run_scale_bench(sizes: list[int], workdir: str | Path, memory_limit: str = "
         print(f"{n:,}: wrote {w['events']:,} events in {w['chunks']} chunks ({row['parquet MiB']:.0f} MiB, "
               f"{w['seconds']:.1f} s)", flush=True)
         if "prepare" in steps:
-            p = _in_child(f"child_prepare({str(chunks / '*.parquet')!r}, {str(prepared)!r}, {memory_limit!r})", root)
+            p = run_in_child(__name__, "child_prepare", str(chunks / "*.parquet"), str(prepared), memory_limit)
             row.update({"prepare s": p["seconds"], "prepare peak RSS MiB": p["peak_rss_mb"], "split events": p["rows"],
                         "users": p["users"], "items": p["items"]})
             print(f"  prepare: {p['seconds']:.1f} s, peak RSS {p['peak_rss_mb']:.0f} MiB", flush=True)
         if "evaluate" in steps:
-            e = _in_child(f"child_evaluate({str(prepared)!r}, {cap_bytes})", root)
+            e = run_in_child(__name__, "child_evaluate", str(prepared), cap_bytes)
             row.update({"evaluate s": e["seconds"], "evaluate users": e["users"], "evaluate batch": e["batch"],
                         "evaluate cap MiB": e["cap_mb"], "evaluate peak RSS MiB": e["peak_rss_mb"],
                         "read split s": e["read_seconds"], "read split peak RSS MiB": e["peak_rss_after_read_mb"]})
             print(f"  evaluate: {e['seconds']:.1f} s for {e['users']:,} users, peak RSS {e['peak_rss_mb']:.0f} MiB",
                   flush=True)
         if "train" in steps:
-            t = _in_child(f"child_train({str(prepared)!r})", root)
+            t = run_in_child(__name__, "child_train", str(prepared))
             row.update({"train s/batch": t["seconds_per_batch"], "train batches/epoch": t["batches_per_epoch"],
                         "train epoch s (estimate)": t["epoch_seconds_estimate"], "train threads": t["threads"],
                         "train peak RSS MiB": t["peak_rss_mb"]})
@@ -204,13 +179,13 @@ TIMES = ("prepare s", "evaluate s", "train epoch s (estimate)", "prepare peak RS
 def fit_times(table: pd.DataFrame) -> dict[str, dict[str, float]]:
     """Per measured column of :data:`TIMES`: the log-log fit ``y = a x^b`` over events and its value at the
     full Taobao log (an extrapolation)."""
-    from ..analysis.scaling import fit_power_law
+    from ..evaluate.statistics import power_law
 
     out = {}
     for col in TIMES:
         if col not in table or len(table) < 2:
             continue
-        f = fit_power_law(table["events"].to_numpy(float), table[col].to_numpy(float), n_boot=0)
+        f = power_law(table["events"].to_numpy(float), table[col].to_numpy(float), n_boot=0)
         out[col] = {"a": f["a"], "b": f["b"], "at_taobao": f["a"] * TAOBAO_EVENTS ** f["b"]}
     return out
 

@@ -8,22 +8,21 @@ test numbers are reported for what was chosen. The models are :class:`recnb.mode
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..data.split import Split
-from ..evaluate import Evaluation, evaluate, results_table
-from ..experiment import baseline_evaluations, mean_evaluation, prepare, run_seeds
+from ..evaluate import Evaluation, evaluate, power_law, results_table
+from ..experiment import SeedRuns, baseline_evaluations, mean_evaluation, prepare, run_seeds
 from ..modelcache import cached_fit
 from ..models.sequence import SequenceRecommender
 from ..profile import Profile
 from ..prose import count, num
 from ..recipes import SHOP, shop_encoder
 from ..reference import reference
-from .scaling import fit_power_law, non_embedding_parameters
+from .scaling_law import non_embedding_parameters
 
 CELLS = ("rnn", "gru", "lstm", "sasrec")
 """The four cells of notebook 04, in the order the notebook introduces them."""
@@ -37,22 +36,11 @@ ABLATIONS: dict[str, dict[str, bool]] = {"item + event + gap": {}, "item + event
 """Input sets of the ablation: keyword arguments of :class:`SequenceRecommender` that switch inputs off."""
 
 
-@dataclass
-class CellRuns:
-    """The sequence cells fitted over seeds: per-user ``test`` and ``valid`` evaluations (averaged over seeds),
-    ``per_seed`` (one row per cell and seed), the first seed's training ``histories`` and ``models``."""
-
-    test: dict[str, Evaluation]
-    valid: dict[str, Evaluation]
-    per_seed: pd.DataFrame
-    histories: dict[str, pd.DataFrame]
-    models: dict[str, SequenceRecommender]
-
-
 def fit_cells(split: Split, seeds: int, seed: int = 0, cells: tuple[str, ...] = CELLS,
-              **model_kw: Any) -> CellRuns:
+              **model_kw: Any) -> SeedRuns:
     """Fit every cell for ``seeds`` seeds (``model_kw``: dim, max_len, max_epochs, patience) and evaluate each
-    on the test and validation targets. ``per_seed`` adds ``valid ndcg@10`` and ``seconds per epoch``."""
+    on the test and validation targets (``test``, ``valid_users``, ``valid``). ``per_seed`` adds
+    ``valid ndcg@10`` and ``seconds per epoch``."""
     test, valid, rows, hist, first = {}, {}, [], {}, {}
     for cell in cells:
         ev, ps, models = run_seeds(lambda s, c=cell: SequenceRecommender(c, seed=s, **model_kw), split, seeds, cell, seed)
@@ -62,11 +50,12 @@ def fit_cells(split: Split, seeds: int, seed: int = 0, cells: tuple[str, ...] = 
         rows.append(ps.assign(**{"valid ndcg@10": [v.per_user["ndcg@10"].mean() for v in vals],
                                  "seconds per epoch": ps["seconds"].to_numpy() / np.maximum(epochs, 1)}))
         hist[cell], first[cell] = models[0].fit_.history, models[0]
-    return CellRuns(test, valid, pd.concat(rows, ignore_index=True), hist, first)
+    return SeedRuns(test=test, valid={c: float(e.per_user["ndcg@10"].mean()) for c, e in valid.items()},
+                    valid_users=valid, per_seed=pd.concat(rows, ignore_index=True), histories=hist, models=first)
 
 
-def selection_table(valid: dict[str, Evaluation], test: dict[str, Evaluation], metric: str = "ndcg@10",
-                    n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+def cell_selection_table(valid: dict[str, Evaluation], test: dict[str, Evaluation], metric: str = "ndcg@10",
+                         n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
     """One row per model: ``valid <metric>`` (the selection criterion) next to the test ``metric`` and its 95%
     CI, sorted by validation (the first row is the one chosen). Input of :func:`recnb.prose.winner_sentence`."""
     table = results_table([test[m] for m in valid], metrics=(metric, "hr@10"), n_boot=n_boot, seed=seed)
@@ -99,7 +88,7 @@ def by_history_length(split: Split, evals: dict[str, Evaluation], metric: str = 
     return g.mean().assign(users=g.size())
 
 
-def typical_user(split: Split) -> int:
+def median_test_user(split: Split) -> int:
     """The user (index) with the median history length at the test stage."""
     lengths = np.diff(split.history("test").indptr)
     return int(np.argsort(lengths, kind="stable")[len(lengths) // 2])
@@ -132,25 +121,10 @@ def scaling_sweep(split: Split, cells: tuple[str, ...], widths: tuple[int, ...],
     return pd.DataFrame(rows)
 
 
-def _slope_interval(x: np.ndarray, y: np.ndarray, n_boot: int, seed: int) -> tuple[float, float]:
-    """95% bootstrap interval (over the points) of the log-log slope; the slope itself when it cannot vary."""
-    lx, ly = np.log(x), np.log(y)
-    rng = np.random.default_rng(seed)
-    slopes = []
-    for _ in range(n_boot):
-        idx = rng.integers(0, len(lx), len(lx))
-        if len(np.unique(lx[idx])) >= 2:
-            slopes.append(np.polyfit(lx[idx], ly[idx], 1)[0])
-    if not slopes:
-        b = float(np.polyfit(lx, ly, 1)[0])
-        return b, b
-    return float(np.quantile(slopes, 0.025)), float(np.quantile(slopes, 0.975))
-
-
-def scaling_verdict(sweep: pd.DataFrame, metric: str = "valid ndcg@10", n_boot: int = 1000,
-                    seed: int = 0) -> tuple[pd.DataFrame, str]:
+def size_verdict(sweep: pd.DataFrame, metric: str = "valid ndcg@10", n_boot: int = 1000,
+                 seed: int = 0) -> tuple[pd.DataFrame, str]:
     """Does size pay? Per cell: the power-law exponent ``b`` of ``metric`` against non-embedding parameters
-    (``metric`` ∝ N^b, :func:`recnb.analysis.scaling.fit_power_law`) with a 95% bootstrap interval over the
+    (``metric`` ∝ N^b, :func:`recnb.evaluate.power_law`) with a 95% bootstrap interval over the
     sizes, the size with the best ``metric`` and the verdict on the article's claim that bigger does better:
     ``supported`` (the largest size is best and the interval of ``b`` lies above 0), ``not supported`` (a
     smaller size is at least as good), ``undecided`` otherwise (with fewer than three sizes there is no
@@ -159,9 +133,10 @@ def scaling_verdict(sweep: pd.DataFrame, metric: str = "valid ndcg@10", n_boot: 
     for cell, d in sweep.groupby("cell", sort=False):
         d = d.sort_values("parameters")
         x, y = d["parameters"].to_numpy(float), d[metric].to_numpy(float)
-        b = fit_power_law(x, y, n_boot=0)["b"] if len(d) >= 2 else float("nan")
         # a bootstrap over two points only ever redraws the same line: no interval below three sizes
-        low, high = _slope_interval(x, y, n_boot, seed) if len(d) >= 3 else (float("nan"), float("nan"))
+        law = power_law(x, y, n_boot=n_boot if len(d) >= 3 else 0, seed=seed) if len(d) >= 2 else {}
+        b = law.get("b", float("nan"))
+        low, high = (law["b_low"], law["b_high"]) if len(d) >= 3 else (float("nan"), float("nan"))
         best = d.loc[d[metric].idxmax()]
         largest_best = best["parameters"] == x.max()
         verdict = ("supported" if largest_best and low > 0 else
@@ -197,6 +172,6 @@ def shop_gru(shop: str, data_path: str | None, cfg: Profile, seed: int = 0
     return results_table([*base.values(), gru], n_boot=cfg.n_boot, seed=seed), gru, split
 
 
-__all__ = ["ABLATIONS", "CELLS", "CellRuns", "SHOP_BUDGET", "by_history_length", "fit_cells", "input_ablation",
-           "peer_numbers", "prefix_top_items", "scaling_sweep", "scaling_verdict", "selection_table", "shop_gru",
-           "typical_user"]
+__all__ = ["ABLATIONS", "CELLS", "SHOP_BUDGET", "by_history_length", "fit_cells", "input_ablation",
+           "peer_numbers", "prefix_top_items", "scaling_sweep", "size_verdict", "cell_selection_table", "shop_gru",
+           "median_test_user"]

@@ -1,8 +1,6 @@
 """``python -m recnb bench``: time the evaluation and each baseline's fit on ML-100K and on a simulated
 log of about one million events; print a table (median of repeats), check the speed goals (:data:`GOALS`,
 each printed as ``pass`` or ``short``) and write ``reports/bench.json``.
-``python -m recnb bench --data``: time and peak memory of loading a 10-million-event canonical CSV
-(written from the simulator), in a fresh process; writes ``reports/bench-data.json``.
 
 Speed goals live here and nowhere else: a test never asserts a wall-clock time, because a loaded laptop or CI
 runner would fail it for reasons that have nothing to do with the code."""
@@ -13,24 +11,22 @@ import json
 import os
 import platform
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import pandas as pd
 import torch
 
-from . import env
-from .data import load_dataset
-from .data.fetch import project_root
-from .data.simulate import simulate
-from .data.split import Split, leave_last_out
-from .evaluate import evaluate
-from .models.baselines import BPRMF, EASE, ItemKNN, MostPopular
+from .. import env
+from ..data import load_dataset
+from ..data.fetch import project_root
+from ..data.simulate import simulate
+from ..data.split import Split, leave_last_out
+from ..evaluate import evaluate
+from ..models.baselines import BPRMF, EASE, ItemKNN, MostPopular
+from .flops import floor_gemm_rate, model_flops
 
 
 @dataclass(frozen=True)
@@ -58,7 +54,7 @@ GOALS: tuple[SpeedGoal, ...] = (
               column="floor_x"),
 )
 
-# issue 20: Flower and Opacus of notebook 10 together in the quick profile (checked by ``bench --privacy quick``)
+# issue 20: Flower and Opacus of notebook 11 together in the quick profile (checked by ``bench --privacy quick``)
 PRIVACY_GOAL = SpeedGoal("ml-100k", "flower + opacus (quick)", 180.0,
                          "issue 20 acceptance: Flower and Opacus within 3 minutes together on 2 cores")
 
@@ -103,7 +99,7 @@ def bench_split(split: Split, repeats: int = 3, bpr_epochs: int = 3, train_epoch
     if train_epochs:
         rows += bench_training(split, train_epochs, patience)
     else:
-        from .models.graph import GraphRecommender
+        from ..models.graph import GraphRecommender
 
         for loss in ("ce", "bpr"):
             t = _median_seconds(lambda: GraphRecommender(loss=loss, max_epochs=3, patience=3, progress=False).fit(split),
@@ -115,15 +111,15 @@ def bench_split(split: Split, repeats: int = 3, bpr_epochs: int = 3, train_epoch
 def bench_training(split: Split, max_epochs: int, patience: int = 10) -> list[dict[str, object]]:
     """Train GRU, SASRec and LightGCN (full softmax, default settings) with early stopping on validation
     NDCG@10, at most ``max_epochs`` epochs, on :func:`recnb.env.device`; measure the fp32 GEMM rate of the
-    SASRec logits' shape there in the same run (:func:`recnb.flops.floor_gemm_rate`: the faster of the whole
-    product and one block of the fused loss). Rows: each model's median training epoch (with its FLOP
-    count, the GEMM floor FLOP / rate and ``floor_x`` = epoch seconds / floor), median validation (a full
-    ranking of the validation users; the floor uses the faster of the GEMM rate measured first and the one
-    measured right after the model's epochs), time to the best validation NDCG@10 (with that epoch, the value, and
-    whether patience ran out before the cap), and the full-ranking test evaluation of the trained SASRec."""
-    from .flops import floor_gemm_rate, gru_epoch_flops, lightgcn_epoch_flops, sasrec_epoch_flops
-    from .models.graph import GraphRecommender
-    from .models.sequence import SequenceRecommender
+    SASRec logits' shape there in the same run (:func:`~recnb.bench.flops.floor_gemm_rate`: the faster of
+    the whole product and one block of the fused loss). Rows: each model's median training epoch (with its
+    FLOP count, :func:`~recnb.bench.flops.model_flops`, the GEMM floor FLOP / rate and ``floor_x`` = epoch
+    seconds / floor), median validation (a full ranking of the validation users; the floor uses the faster
+    of the GEMM rate measured first and the one measured right after the model's epochs), time to the best
+    validation NDCG@10 (with that epoch, the value, and whether patience ran out before the cap), and the
+    full-ranking test evaluation of the trained SASRec."""
+    from ..models.graph import GraphRecommender
+    from ..models.sequence import SequenceRecommender
 
     dev = env.device()
     seq = SequenceRecommender("sasrec", progress=False)
@@ -133,18 +129,15 @@ def bench_training(split: Split, max_epochs: int, patience: int = 10) -> list[di
                                               f"block of the fused loss) on {dev}", "seconds": 2.0 * best * k * n / rate,
                                       "gflop": 2.0 * best * k * n / 1e9, "gflop_per_s": rate / 1e9}]
     models = {
-        "gru": (lambda: SequenceRecommender("gru", max_epochs=max_epochs, patience=patience, progress=False),
-                lambda mdl: gru_epoch_flops(split, mdl.dim, mdl.max_len, mdl.layers)),
-        "sasrec": (lambda: SequenceRecommender("sasrec", max_epochs=max_epochs, patience=patience, progress=False),
-                   lambda mdl: sasrec_epoch_flops(split, mdl.dim, mdl.max_len, mdl.layers)),
-        "lightgcn-ce": (lambda: GraphRecommender(loss="ce", max_epochs=max_epochs, patience=patience, progress=False),
-                        lambda mdl: lightgcn_epoch_flops(split, mdl.dim, mdl.layers, mdl.user_batch)),
+        "gru": lambda: SequenceRecommender("gru", max_epochs=max_epochs, patience=patience, progress=False),
+        "sasrec": lambda: SequenceRecommender("sasrec", max_epochs=max_epochs, patience=patience, progress=False),
+        "lightgcn-ce": lambda: GraphRecommender(loss="ce", max_epochs=max_epochs, patience=patience, progress=False),
     }
-    for name, (make, count) in models.items():
+    for name, make in models.items():
         model = make().fit(split)
         fit = model.fit_
         epoch_s = statistics.median(fit.epoch_seconds)
-        flop = count(model)
+        flop = model_flops(model, split)
         # the GEMM rate measured again right after this model's epochs: a shared machine's load drifts
         floor = flop / max(rate, floor_gemm_rate(m, k, n, dev)[0])
         rows.append({"task": f"{name} epoch (training only, median of {len(fit.epoch_seconds)})", "seconds": epoch_s,
@@ -204,69 +197,3 @@ def run_bench(repeats: int = 3, out: str | Path | None = None, train_epochs: int
             "repeats": repeats, "results": table.to_dict("records"), "goals": goals.to_dict("records")}
     path.write_text(json.dumps(meta, indent=1))
     return table, goals
-
-
-_LOAD_SCRIPT = """
-import json, resource, sys, time
-def peak_kib():  # VmHWM: this process's own peak (ru_maxrss would carry the parent's over exec)
-    try:
-        with open("/proc/self/status") as f:
-            return next(int(ln.split()[1]) for ln in f if ln.startswith("VmHWM:"))
-    except (OSError, StopIteration):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-from recnb.data import load_dataset
-base = peak_kib()
-t0 = time.perf_counter()
-ds = load_dataset("canonical", path=sys.argv[1], cache=False)
-seconds = time.perf_counter() - t0
-print(json.dumps({"events": len(ds.events), "seconds": seconds, "peak_rss_mb": peak_kib() / 1024,
-                  "rss_after_imports_mb": base / 1024}))
-"""
-
-
-def write_simulated_csv(path: str | Path, n_events: int, seed: int = 0) -> Path:
-    """A canonical CSV of exactly ``n_events`` simulated shop events (users, items, view / cart / purchase,
-    Unix seconds), for ingest benchmarks; the simulator is sized to give at least ``n_events``."""
-    from .data.sources.canonical import write_file
-
-    n_users = max(10, int(n_events / 48))
-    ds = simulate(n_users=n_users, n_items=max(100, n_users // 4), n_categories=50, mean_views=45, seed=seed)
-    while len(ds.events) < n_events:  # the simulator is random: grow until there are enough events
-        n_users = int(n_users * 1.1) + 1
-        ds = simulate(n_users=n_users, n_items=max(100, n_users // 4), n_categories=50, mean_views=45, seed=seed)
-    return write_file(ds.events.iloc[:n_events], path)
-
-
-def measure_load(path: str | Path, code_root: str | Path | None = None) -> dict[str, float]:
-    """Load ``path`` with ``load_dataset("canonical", path=..., cache=False)`` in a fresh Python process and
-    return ``events``, ``seconds``, ``peak_rss_mb`` (the process's peak resident memory) and
-    ``rss_after_imports_mb``. ``code_root`` puts another copy of recnb first on the path (to measure an
-    older reader)."""
-    env = dict(os.environ)
-    if code_root is not None:
-        env["PYTHONPATH"] = os.pathsep.join([str(code_root), env.get("PYTHONPATH", "")])
-    done = subprocess.run([sys.executable, "-c", _LOAD_SCRIPT, str(path)], capture_output=True, text=True,
-                          env=env, cwd=str(code_root or project_root()))
-    if done.returncode != 0:
-        raise RuntimeError(f"loading {path} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def run_data_bench(n_events: int = 10_000_000, out: str | Path | None = None,
-                   code_root: str | Path | None = None) -> pd.DataFrame:
-    """Write an ``n_events`` canonical CSV to a temporary folder, load it in a fresh process, and write
-    ``reports/bench-data.json``: file size, seconds, peak RSS, memory per event."""
-    with tempfile.TemporaryDirectory(prefix="recnb-bench-") as tmp:
-        path = write_simulated_csv(Path(tmp) / "events.csv", n_events)
-        size = path.stat().st_size
-        r = measure_load(path, code_root)
-    row = {"task": f"load a canonical CSV ({r['events']:,} events, {size / 2**20:,.0f} MiB)",
-           "seconds": r["seconds"], "peak RSS MiB": r["peak_rss_mb"],
-           "RSS after imports MiB": r["rss_after_imports_mb"],
-           "bytes per event (peak - imports)": (r["peak_rss_mb"] - r["rss_after_imports_mb"]) * 2**20 / r["events"]}
-    table = pd.DataFrame([row])
-    path_out = Path(out) if out else project_root() / "reports" / "bench-data.json"
-    path_out.parent.mkdir(parents=True, exist_ok=True)
-    path_out.write_text(json.dumps({"platform": platform.platform(), "cpus": os.cpu_count(),
-                                    "file_bytes": size, "results": table.to_dict("records")}, indent=1))
-    return table

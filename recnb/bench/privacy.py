@@ -1,9 +1,9 @@
-"""``python -m recnb bench --privacy``: time the privacy part of notebook 10 (Flower's federations, Opacus'
+"""``python -m recnb bench --privacy``: time the privacy part of notebook 11 (Flower's federations, Opacus'
 DP-SGD runs, the membership attack) at one profile on ML-100K, section by section, with the same calls and
-settings as the notebook, and check the speed goal of issue 20 (:data:`recnb.bench.PRIVACY_GOAL`: Flower and
-Opacus together in the quick profile). Writes ``reports/bench-privacy.json``.
+settings as the notebook, and check the speed goal of issue 20 (:data:`recnb.bench.speed.PRIVACY_GOAL`:
+Flower and Opacus together in the quick profile). Writes ``reports/bench-privacy.json``.
 
-Speed goals live in benchmarks, never in tests (see :mod:`recnb.bench`).
+Speed goals live in benchmarks, never in tests (see :mod:`recnb.bench.speed`).
 """
 
 from __future__ import annotations
@@ -16,19 +16,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..bench import PRIVACY_GOAL, check_goals
 from ..data.fetch import project_root
 from ..profile import get_profile
+from .speed import PRIVACY_GOAL, check_goals
 
 
 def run_privacy_bench(profile: str = "quick", seed: int = 0, out: str | Path | None = None) -> pd.DataFrame:
-    """Time each privacy section of notebook 10 at ``profile``; one row per step: ``section``, ``step``,
+    """Time each privacy section of notebook 11 at ``profile``; one row per step: ``section``, ``step``,
     ``seconds``; the last row is the Flower + Opacus total, named ``flower + opacus (<profile>)``, and its
-    ``status`` against :data:`~recnb.bench.PRIVACY_GOAL` (``pass``, ``short``, or ``not run`` outside quick)."""
+    ``status`` against :data:`~recnb.bench.speed.PRIVACY_GOAL` (``pass``, ``short``, or ``not run`` outside quick)."""
     from .. import experiment
-    from .dp import train_private
-    from .federated import Federation, run_centralised, run_federated
-    from .membership import attack_runs, member_split
+    from ..privacy.dp import train_private
+    from ..privacy.federated import Federation, run_centralised, run_federated
+    from ..privacy.membership import attack_runs, member_split
 
     cfg = get_profile(profile)
     rows: list[dict[str, object]] = []

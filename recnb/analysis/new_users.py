@@ -107,13 +107,6 @@ def new_users(split: Split, levels: tuple[int, ...] = (1, 2, 5, 10, 20), fractio
     return NewUsers(base, split, users, target[users], first_rows, tuple(levels), kept)
 
 
-def rebind(model: Fitted, split: Split) -> Fitted:
-    """The fitted ``model`` reading its histories from ``split`` (same parameters): :meth:`Fitted.bind
-    <recnb.models.base.Fitted.bind>`, which also rebuilds a graph model's adjacency and rebinds a fusion's
-    encoders."""
-    return model.bind(split)
-
-
 def new_user_curve(nu: NewUsers, models: Mapping[str, Fitted], n_boot: int = 1000,
                    seed: int = 0) -> tuple[pd.DataFrame, dict[tuple[str, int], Evaluation]]:
     """How each of ``models`` (fitted on ``nu.base``) ranks the held-out users' target as their first
@@ -158,4 +151,4 @@ def dominant_category(split: Split, items: np.ndarray) -> tuple[int, float]:
     return int(values[j]), float(counts[j] / len(items))
 
 
-__all__ = ["NewUsers", "new_users", "rebind", "new_user_curve", "category_precision", "dominant_category"]
+__all__ = ["NewUsers", "new_users", "new_user_curve", "category_precision", "dominant_category"]

@@ -1,11 +1,4 @@
-"""Real time: the test period of a log replayed as a time-ordered stream of events.
-
-Setup (:func:`make_stream`). Models fit on ``time_cut_split(ds, valid_start, test_start)`` (train before
-``valid_start``; validation on each user's first new item in ``[valid_start, test_start)``). Every event
-from ``test_start`` on (until ``end``) is then replayed in time order. A **target** is a stream event on an
-item new to the user (no earlier event of any type on it) by a user with at least one event before
-``test_start``; it is predicted from the moment just before it, over the whole catalogue with the user's
-history at that moment masked, and scored with the study's NDCG@10 (:func:`recnb.evaluate.evaluate`).
+"""Serving a fitted model on a stream (:mod:`recnb.data.stream`): user state, quality per target, latency, refits.
 
 A user's state at a target:
 
@@ -16,27 +9,26 @@ A user's state at a target:
   nightly batches. The seen-filter is the same as the updated state's (every earlier event of the user is
   masked), so updated vs stale measures the state alone, not a refreshed filter.
 
-Two paths compute the same thing. :func:`snapshot` turns a set of targets into a :class:`Split` whose users
-are those moments (one per target, history = the user's events before it), so a fitted model rebound to it
-(:func:`recnb.analysis.coldstart.rebind`) scores them with its own code, batched, for quality
-(:func:`stream_ndcg`). :class:`FoldIn` applies the events one at a time, as a server would, for latency per
-event and per recommendation request on one thread (:func:`latency`); the tests check both paths agree.
+Two paths compute the same thing. :func:`stream_ndcg` binds each fitted model to a
+:func:`~recnb.data.stream.snapshot` of the targets (:meth:`~recnb.models.base.Fitted.bind`) and scores
+them with its own code, batched, for quality (the study's NDCG@10, :func:`recnb.evaluate.evaluate`).
+:class:`FoldIn` applies the events one at a time, as a server would, for latency per event and per
+recommendation request on one thread (:func:`latency`); the tests check both paths agree.
 
 Item side. **New items** have no event before ``test_start``: a model trained before never saw them.
 :func:`fold_in_items` makes them recommendable by the sequence model without retraining: their (tied)
 embedding and output bias are set from content (a ridge map from content features, such as a category or
 a text embedding, to the trained items' embeddings) or from co-occurrence (the mean embedding of the items
 viewed just before them in the stream so far). :func:`periodic_refit` is the other answer: refit the model
-every N hours of log time on every event before the refit time (:func:`refit_split`), with the
-hyperparameters chosen once on the validation window before the stream. :func:`over_time` summarises per
-window of log time.
+every N hours of log time on every event before the refit time (:func:`~recnb.data.stream.refit_split`),
+with the hyperparameters chosen once on the validation window before the stream. :func:`over_time`
+summarises per window of log time.
 """
 
 from __future__ import annotations
 
 import copy
 import time
-from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -45,163 +37,12 @@ import scipy.sparse as sp
 import torch
 from tqdm.auto import tqdm
 
-from .. import env
-from ..data.schema import Dataset, epoch_seconds
-from ..data.split import ROLES, Split, time_cut_split
-from ..evaluate import bootstrap_ci, evaluate
-from ..models.baselines import EASE, ItemKNN
-from ..models.sequence import SequenceRecommender, gap_buckets
-from .coldstart import rebind
-
-HOUR = 3600.0
-
-
-def _seconds(x: str | pd.Timestamp | float) -> float:
-    if isinstance(x, (int, float, np.floating, np.integer)):
-        return float(x)
-    ts = pd.Timestamp(x)
-    return (ts.tz_localize("UTC") if ts.tzinfo is None else ts).timestamp()
-
-
-@dataclass
-class Stream:
-    """A log cut for replay (see the module docstring).
-
-    Attributes:
-        dataset: the log.
-        split: ``time_cut_split(dataset, valid_start, test_start)``, what the models fit on; its user and
-            item indices are used throughout.
-        timeline: every event before ``end``, ordered by user then time (ties: source order), with columns
-            ``u``, ``i``, ``event`` (code), ``t`` (Unix seconds), ``stream`` (at or after ``test_start``),
-            ``first`` (first event of the user on that item), ``target`` and ``new_item`` (the item has no
-            event before ``test_start``).
-        offsets: each user's rows in ``timeline``, shape (n_users + 1,).
-        n_before: events before ``test_start`` per user, shape (n_users,).
-        arrival: time of each item's first event (``inf`` if none before ``end``), shape (n_items,).
-        valid_start, test_start, end: the cut times (Unix seconds).
-    """
-
-    dataset: Dataset
-    split: Split
-    timeline: pd.DataFrame
-    offsets: np.ndarray
-    n_before: np.ndarray
-    arrival: np.ndarray
-    valid_start: float
-    test_start: float
-    end: float
-
-    def stream_rows(self) -> np.ndarray:
-        """Timeline rows of the stream's events in time order (ties: by user), shape (n,)."""
-        tl = self.timeline
-        rows = np.flatnonzero(tl["stream"].to_numpy())
-        return rows[np.lexsort((rows, tl["t"].to_numpy()[rows]))]
-
-    def targets(self) -> np.ndarray:
-        """Timeline rows of the target events in time order, shape (n_targets,)."""
-        rows = self.stream_rows()
-        return rows[self.timeline["target"].to_numpy()[rows]]
-
-    def summary(self) -> dict[str, int | float]:
-        """Counts a report should state."""
-        tl = self.timeline
-        s = tl["stream"].to_numpy()
-        return {"events before test_start": int((~s).sum()), "stream events": int(s.sum()),
-                "targets": int(tl["target"].sum()),
-                "stream events on items already seen by the user": int((s & ~tl["first"].to_numpy()).sum()),
-                "stream events of users new at test_start": int((s & (self.n_before[tl["u"].to_numpy()] == 0)).sum()),
-                "targets on new items": int((tl["target"] & tl["new_item"]).sum()),
-                "new items": int(((self.arrival >= self.test_start) & np.isfinite(self.arrival)).sum()),
-                "stream hours": (self.end - self.test_start) / HOUR}
-
-
-def make_stream(ds: Dataset, valid_start: str | pd.Timestamp | float, test_start: str | pd.Timestamp | float,
-                end: str | pd.Timestamp | float | None = None) -> Stream:
-    """Cut ``ds`` for replay: models fit on ``time_cut_split(ds, valid_start, test_start)``; events in
-    ``[test_start, end)`` (default: to the last event) are the stream. Times are UTC strings, timestamps or
-    Unix seconds. Raises ``ValueError`` when the log has untimed events or the cut leaves no stream."""
-    v0, t0 = _seconds(valid_start), _seconds(test_start)
-    if not v0 < t0:
-        raise ValueError(f"make_stream: valid_start ({valid_start}) must come before test_start ({test_start})")
-    ev = ds.events
-    untimed = ev["timestamp"].isna().to_numpy()
-    if untimed.any():
-        row = int(np.flatnonzero(untimed)[0])
-        raise ValueError(f"make_stream: {ds.name} has {int(untimed.sum())} events without a timestamp (first: row "
-                         f"{row}, user {ev['user_id'].iloc[row]}); a stream needs a time for every event")
-    split = time_cut_split(ds, pd.Timestamp(v0, unit="s", tz="UTC"), pd.Timestamp(t0, unit="s", tz="UTC"))
-    t = epoch_seconds(ev["timestamp"]).astype(float)
-    t1 = float(t.max()) + 1 if end is None else _seconds(end)
-    keep = t < t1
-    u = np.searchsorted(split.user_ids, ev["user_id"].to_numpy()[keep])
-    i = np.searchsorted(split.item_ids, ev["item_id"].to_numpy()[keep])
-    t = t[keep]
-    order = np.lexsort((np.arange(len(u)), t, u))
-    tl = pd.DataFrame({"u": u[order], "i": i[order], "event": ev["event"].cat.codes.to_numpy()[keep][order].astype(np.int8),
-                       "t": t[order]})
-    stream = tl["t"].to_numpy() >= t0
-    if not stream.any():
-        raise ValueError(f"make_stream: no event of {ds.name} in [{test_start}, {end or 'the end'})")
-    n_users, n_items = split.n_users, split.n_items
-    n_before = np.bincount(tl["u"].to_numpy()[~stream], minlength=n_users)
-    first = ~tl.duplicated(["u", "i"]).to_numpy()
-    arrival = np.full(n_items, np.inf)
-    np.minimum.at(arrival, tl["i"].to_numpy(), tl["t"].to_numpy())
-    tl["stream"], tl["first"] = stream, first
-    tl["target"] = stream & first & (n_before[tl["u"].to_numpy()] > 0)
-    tl["new_item"] = arrival[tl["i"].to_numpy()] >= t0
-    offsets = np.r_[0, np.cumsum(np.bincount(tl["u"].to_numpy(), minlength=n_users))]
-    return Stream(ds, split, tl, offsets, n_before, arrival, v0, t0, t1)
-
-
-def replay(stream: Stream, start: float, end: float) -> Stream:
-    """The same log, split and fitted indices, replayed over ``[start, end)`` instead (Unix seconds, ``end``
-    at most ``stream.end``): targets are first touches in that window by users with an event before
-    ``start``. ``replay(stream, stream.valid_start, stream.test_start)`` is the **validation stream**: the
-    window the models did not train on, asked the test stream's question with many targets per user (the
-    split's validation stage holds one per user), for choosing a model on validation."""
-    if not stream.timeline["t"].min() < start < end <= stream.end:
-        raise ValueError(f"replay: need {stream.timeline['t'].min()} < start ({start}) < end ({end}) <= {stream.end}")
-    tl = stream.timeline
-    tl = tl[tl["t"].to_numpy() < end].reset_index(drop=True)
-    u, t = tl["u"].to_numpy(), tl["t"].to_numpy()
-    n_users = stream.split.n_users
-    inside = t >= start
-    n_before = np.bincount(u[~inside], minlength=n_users)
-    arrival = np.full(stream.split.n_items, np.inf)
-    np.minimum.at(arrival, tl["i"].to_numpy(), t)
-    tl["stream"] = inside
-    tl["target"] = inside & tl["first"].to_numpy() & (n_before[u] > 0)
-    tl["new_item"] = arrival[tl["i"].to_numpy()] >= start
-    offsets = np.r_[0, np.cumsum(np.bincount(u, minlength=n_users))]
-    return Stream(stream.dataset, stream.split, tl, offsets, n_before, arrival, stream.valid_start, start, end)
-
-
-def snapshot(stream: Stream, rows: np.ndarray, stale: bool = False) -> Split:
-    """A :class:`Split` whose user ``k`` is the moment just before timeline row ``rows[k]``: history = the
-    user's earlier events (``stale``: only those before ``test_start``), test target = that row's item.
-    Valid and test stages read the same history; every event type is a target type, so the whole
-    history is masked at ranking."""
-    tl, base = stream.timeline, stream.split
-    rows = np.asarray(rows, dtype=np.int64)
-    u = tl["u"].to_numpy()[rows]
-    lo = stream.offsets[u]
-    hi = lo + stream.n_before[u] if stale else rows
-    lengths = hi - lo
-    ends = np.cumsum(lengths)
-    idx = np.arange(ends[-1] if len(ends) else 0) - np.repeat(ends - lengths - lo, lengths)
-    k = np.arange(len(rows))
-    pick = np.r_[idx, rows]
-    frame = pd.DataFrame({"u": np.r_[np.repeat(k, lengths), k], "i": tl["i"].to_numpy()[pick],
-                          "event": tl["event"].to_numpy()[pick], "t": tl["t"].to_numpy()[pick], "v": 1.0,
-                          "is_target": np.r_[np.zeros(len(idx), bool), np.ones(len(rows), bool)]})
-    frame = frame.iloc[np.lexsort((frame["is_target"].to_numpy(), frame["u"].to_numpy()))].reset_index(drop=True)
-    frame["role"] = pd.Categorical(np.where(frame.pop("is_target").to_numpy(), "test", "train"), categories=list(ROLES))
-    none = np.zeros(0, dtype=np.int64)
-    return Split(f"{base.name} stream", k, base.item_ids, frame, base.targets, none, none, k,
-                 tl["i"].to_numpy()[rows], base.item_category, base.categories,
-                 f"stream snapshot ({'stale: history frozen at test_start' if stale else 'updated: every earlier event'})")
-
+from . import env
+from .data.stream import HOUR, Stream, refit_split, snapshot, target_table
+from .evaluate import bootstrap_ci, evaluate
+from .models.base import Fitted
+from .models.baselines import EASE, ItemKNN
+from .models.sequence import SequenceRecommender, gap_buckets
 
 class _Scores:
     """A scorer that reads a model bound to one snapshot (its input history) while :func:`evaluate` masks
@@ -214,7 +55,7 @@ class _Scores:
         return self.model.score(users, stage=stage)  # type: ignore[attr-defined]
 
 
-def stream_ndcg(models: dict[str, object], stream: Stream, rows: np.ndarray, stale: bool = False,
+def stream_ndcg(models: dict[str, Fitted], stream: Stream, rows: np.ndarray, stale: bool = False,
                 chunk: int = 2000, progress: bool = False) -> dict[str, np.ndarray]:
     """NDCG@10 of each fitted model at each target ``rows`` (timeline rows): ``{name: array (len(rows),)}``.
     Each chunk of ``chunk`` targets becomes one :func:`snapshot`, to which every model is rebound and
@@ -227,12 +68,12 @@ def stream_ndcg(models: dict[str, object], stream: Stream, rows: np.ndarray, sta
         snap = snapshot(stream, rows[b:b + chunk])
         inputs = snapshot(stream, rows[b:b + chunk], stale=True) if stale else snap
         for name, model in models.items():
-            out[name][b:b + chunk] = evaluate(_Scores(rebind(model, inputs)), snap, "test",
+            out[name][b:b + chunk] = evaluate(_Scores(model.bind(inputs)), snap, "test",
                                               ks=(10,)).per_user["ndcg@10"].to_numpy()
     return out
 
 
-def compare_states(stream: Stream, models: dict[str, object], progress: bool = False) -> pd.DataFrame:
+def compare_states(stream: Stream, models: dict[str, Fitted], progress: bool = False) -> pd.DataFrame:
     """Per target, :func:`target_table` and for each model the NDCG@10 of its ``updated`` and ``stale`` state
     (columns ``"<name> updated"``, ``"<name> stale"``)."""
     out = target_table(stream)
@@ -243,31 +84,7 @@ def compare_states(stream: Stream, models: dict[str, object], progress: bool = F
     return out[list(out.columns[:7]) + [f"{n} {s}" for n in models for s in ("updated", "stale")]]
 
 
-def target_table(stream: Stream) -> pd.DataFrame:
-    """The targets in time order: timeline ``row``, ``u``, ``i``, ``t``, ``new_item``, ``item age hours``
-    (since the item's first event in the log; 0 when the target is that first event) and ``trained`` (the
-    item has train events in ``stream.split``)."""
-    rows = stream.targets()
-    tl = stream.timeline
-    i, t = tl["i"].to_numpy()[rows], tl["t"].to_numpy()[rows]
-    trained = np.asarray(stream.split.train.sum(axis=0)).ravel() > 0
-    return pd.DataFrame({"row": rows, "u": tl["u"].to_numpy()[rows], "i": i, "t": t,
-                         "new_item": tl["new_item"].to_numpy()[rows],
-                         "item age hours": (t - stream.arrival[i]) / HOUR, "trained": trained[i]})
-
-
-def refit_split(stream: Stream, at: float) -> Split:
-    """What a refit at time ``at`` (Unix seconds) trains on: every event before ``at`` (the stream's
-    included) is a train event; no validation target (the hyperparameters stay those chosen before the
-    stream, so nothing after ``at`` is read); same user and item indices as ``stream.split``."""
-    stamp = pd.Timestamp(at, unit="s", tz="UTC")
-    split = time_cut_split(stream.dataset, stamp, stamp)
-    if not (np.array_equal(split.item_ids, stream.split.item_ids) and np.array_equal(split.user_ids, stream.split.user_ids)):
-        raise AssertionError("refit_split: the refit split indexes users or items differently from the stream")
-    return split
-
-
-def periodic_refit(stream: Stream, make: Callable[[], object], model: object, every_hours: float,
+def periodic_refit(stream: Stream, make: Callable[[], Fitted], model: Fitted, every_hours: float,
                    progress: bool = False) -> tuple[np.ndarray, pd.DataFrame]:
     """Refit ``make()`` (a model with its hyperparameters fixed, e.g. the λ the start model chose on
     validation) on :func:`refit_split` every ``every_hours`` hours of log time after ``test_start``
@@ -291,7 +108,7 @@ def periodic_refit(stream: Stream, make: Callable[[], object], model: object, ev
         if k:
             t0 = time.perf_counter()
             split = refit_split(stream, bounds[k])
-            current = make().fit(split)  # type: ignore[attr-defined]
+            current = make().fit(split)
             log.append({"at": bounds[k], "train events": int((split.events["role"] == "train").sum()),
                         "stream events": int(((all_t >= stream.test_start) & (all_t < bounds[k])).sum()),
                         "fit seconds": time.perf_counter() - t0})
@@ -515,5 +332,5 @@ def latency_summary(frame: pd.DataFrame) -> pd.DataFrame:
                          "n": g.size()}).reset_index()
 
 
-__all__ = ["Stream", "make_stream", "replay", "snapshot", "stream_ndcg", "compare_states", "target_table", "refit_split", "periodic_refit",
-           "fold_in_items", "one_hot", "over_time", "FoldIn", "latency", "latency_summary"]
+__all__ = ["stream_ndcg", "compare_states", "periodic_refit", "fold_in_items", "one_hot", "over_time", "FoldIn",
+           "latency", "latency_summary"]
