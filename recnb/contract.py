@@ -167,8 +167,9 @@ CONTRACTS: dict[str, Contract] = {
     "07": Contract(**MODELS, event_types=("purchase",), own_log=True,
                    why="the case study predicts the next purchase"),
     "08": Contract(**MODELS, why="personas and anomaly scores are fitted on the users' behaviour"),
-    "09": Contract(**MODELS, why="the text and generative models rank the prepared split"),
-    "10": Contract(**MODELS, why="federated and private training split the prepared log over clients"),
+    "09": Contract(**MODELS, why="the text models rank the prepared split"),
+    "10": Contract(**MODELS, why="the generative model and the scaling grid's SASRec rank the prepared split"),
+    "11": Contract(**MODELS, why="federated and private training split the prepared log over clients"),
 }
 """The contract of each notebook, by its two-digit number."""
 

@@ -8,7 +8,7 @@ table of per-profile values of its own (a test checks that).
 * ``smoke``: every cell runs on ML-100K in a couple of minutes (epochs of 2-3); its numbers are not results.
 * ``quick``: the study at a reduced budget (one seed, shorter training, smaller sweeps); shop logs included.
 * ``full``: the study as reported (three seeds, full sweeps, the softmax models on the shop catalogues).
-* ``gpu``: ``full`` plus what only a GPU does in time (``--device cuda``): notebook 09's S3-Rec Amazon logs with
+* ``gpu``: ``full`` plus what only a GPU does in time (``--device cuda``): notebook 10's S3-Rec Amazon logs with
   every user and its large scaling grid on them and the MovieLens-1M head. A CPU run never starts it by default.
 """
 
@@ -48,33 +48,34 @@ class Profile:
             GRU carry their own caps, :data:`recnb.recipes.SHOP`).
         analytics_ae_epochs: 08, epoch cap of the feature autoencoders (personas, prediction, anomalies).
         attack_intents, attack_shares: 08, the shilling attacks injected (every kind, for each intent and share).
-        text_items: 09, the catalogue cut to its most popular items before the text study (0 = every item).
+        text_items: 09 and 10, the catalogue cut to its most popular items before the text study (0 = every item).
         text_seq_epochs: 09, epoch cap of the ID-only, ID + text and text-only SASRec (as ``seq_epochs``, so that
-            the ID-only SASRec is notebook 04's fit, served by the model cache).
-        cold_seeds: 09, the draws of cold items the cold-item study is repeated over.
-        fl_clients, fl_rounds, fl_schemes: 10, the federations (clients, FedAvg rounds, partition schemes; the
+            the ID-only SASRec is notebook 04's fit, served by the model cache); 10 reuses their first seed.
+        cold_seeds: 09, the draws of cold items the cold-item study is repeated over (10: the first draw).
+        fl_clients, fl_rounds, fl_schemes: 11, the federations (clients, FedAvg rounds, partition schemes; the
             centralised comparator trains as many epochs as there are rounds). Scheme ``user`` is one client per
             user, of which ``fl_user_fraction`` are sampled per round (Flower's ``fraction_train``).
-        dp_epochs, dp_epsilons: 10, epochs of every DP-SGD (and non-private) run and the target epsilons.
-        stream_hours, stream_events, stream_seq_epochs, stream_refit_hours: 10, the replayed stream (its last
+        dp_epochs, dp_epsilons: 11, epochs of every DP-SGD (and non-private) run and the target epsilons.
+        stream_hours, stream_events, stream_seq_epochs, stream_refit_hours: 11, the replayed stream (its last
             hours of log time), the events timed for latency, the GRU's epoch cap, the periodic refit interval.
-        stream_signal_hours: 10, the length of the stream with signal (MovieLens-1M head) and of its validation
-            replay just before it, cut where returning users act most (:func:`recnb.analysis.realtime.busiest_cuts`).
-        dp_shadows: 10, shadow models of the likelihood-ratio membership attack (LiRA; even and at least 4, each user
+        stream_signal_hours: 11, the length of the stream with signal (MovieLens-1M head) and of its validation
+            replay just before it, cut where returning users act most (:func:`recnb.analysis.stream_study.busiest_cuts`).
+        dp_shadows: 11, shadow models of the likelihood-ratio membership attack (LiRA; even and at least 4, each user
             in half of them).
-        gen_epochs: 09, epoch cap of the generative recommender (semantic IDs); 0 = not run in this profile
+        gen_epochs: 10, epoch cap of the generative recommender (semantic IDs); 0 = not run in this profile
             (its budget would not lift it off popularity; the notebook says so).
-        gen_beam: 09, beam width of its constrained beam search (= length of its ranked list).
-        semantic_codebook: 09, clusters per level of the residual k-means semantic IDs.
-        scale_depths, scale_widths, scale_fractions: 09, the SASRec scaling grid (layers x width x share
+        gen_beam: 10, beam width of its constrained beam search (= length of its ranked list).
+        semantic_codebook: 10, clusters per level of the residual k-means semantic IDs.
+        scale_depths, scale_widths, scale_fractions: 10, the SASRec scaling grid (layers x width x share
             of training users); with ``scale_epochs`` = ``seq_epochs`` its whole-data points are notebook 04's
             width sweep, served by the model cache.
-        scale_epochs: 09, epoch cap of each point of the scaling grid (a point that reaches it is flagged and left
+        scale_epochs: 10, epoch cap of each point of the scaling grid (a point that reaches it is flagged and left
             out of the law's fit).
-        gen_datasets: 09, the logs of part 2 besides the notebook's own (the S3-Rec Amazon logs: profile ``gpu``).
-        gen_amazon_users: 09, users sampled from each of them (0 = every user).
-        gen_seq_epochs: 09, epoch cap of SASRec and SASRec + text in part 2.
-        scale_datasets: 09, the logs of the scaling grid (none: the notebook's own split).
+        gen_datasets: 10, the logs of the generative comparison besides the notebook's own (the S3-Rec Amazon
+            logs: profile ``gpu``).
+        gen_amazon_users: 10, users sampled from each of them (0 = every user).
+        gen_seq_epochs: 10, epoch cap of SASRec and SASRec + text on the logs besides the notebook's own.
+        scale_datasets: 10, the logs of the scaling grid (none: the notebook's own split).
     """
 
     name: str
