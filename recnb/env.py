@@ -60,8 +60,7 @@ def tune_allocator() -> bool:
     comes from the heap (``M_MMAP_MAX`` = 0, no ``mmap`` per large block) and up to 1 GiB of free heap top
     is kept (``M_TRIM_THRESHOLD``). Torch's CPU tensors are ``malloc``ed; by default each block over 32 MiB
     (a (2,048 x 10,685) float32 score block is 87 MiB) is ``mmap``ed and unmapped on free, so every new one
-    page-faults its way into memory again, which takes nearly as long as the matrix product that fills it
-    (``python -m recnb bench``: SASRec's validation on ML-100K about 40% faster). Values and their order of
+    page-faults its way into memory again (``docs/performance.md`` has what that cost). Values and their order of
     computation do not change. Once per process (called when :mod:`recnb` is imported); a no-op (False) off
     glibc or with ``RECNB_MALLOC=system``. Returns whether it applied."""
     if os.environ.get(MALLOC, "reuse").strip().lower() == "system" or not sys.platform.startswith("linux"):

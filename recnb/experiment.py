@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .evaluate.names import NDCG10
 from .data import Dataset, load_dataset
 from .data.fetch import processed_dir
 from .data.preprocess import clean
@@ -30,11 +31,6 @@ from .models.base import Fitted
 from .models.graph import relation_matrix
 from .profile import Profile
 from .recipes import fit_baselines
-
-RESULT_SOURCES = ("recnb.models.baselines", "recnb.models.ease", "recnb.recipes", "recnb.modelcache")
-"""Modules whose source code is part of a cached baseline result's key, beside
-:data:`recnb.modelcache.CACHE_SOURCES`: editing any of them refits."""
-
 
 NEW_ITEM_TARGETS: dict[str, str] = {
     "retailrocket": "the providers (SSLRec) held out one purchase per user of an item the user never touched "
@@ -94,7 +90,8 @@ def baseline_evaluations(split: Split, cfg: Profile, seed: int = 0, stage: str =
     """Per-user results of the four baselines of :func:`~recnb.recipes.fit_baselines` on ``split`` (cached on
     disk; fitted when missing, or evaluated as given when ``models`` are passed already fitted)."""
     key = result_key(split, {"seed": seed, "bpr": cfg.bpr_epochs, "ease": cfg.ease_items, "stage": stage,
-                             "name": split.name}, RESULT_SOURCES)
+                             "name": split.name},
+                     ("recnb.models.baselines", "recnb.models.ease", "recnb.recipes", "recnb.modelcache"))
     path = processed_dir() / "runs" / f"baselines-{split.name}-{key}.pkl"
     if not cache:
         return evaluate_all(models or fit_baselines(split, cfg, seed=seed), split, stage)
@@ -162,7 +159,7 @@ def mean_evaluation(evals: list[Evaluation], name: str | None = None) -> Evaluat
     return Evaluation(name or first.model, first.users, mean, first.topk, first.beyond)
 
 
-def seed_spread(per_seed: pd.DataFrame, metric: str = "ndcg@10") -> pd.DataFrame:
+def seed_spread(per_seed: pd.DataFrame, metric: str = NDCG10) -> pd.DataFrame:
     """Mean and standard deviation over seeds of ``metric`` per model."""
     g = per_seed.groupby("model")[metric]
     return pd.DataFrame({f"{metric} mean over seeds": g.mean(), "std": g.std(ddof=0), "seeds": g.size()})
@@ -175,6 +172,6 @@ def available_shops(data_path: str | None = None) -> list[str]:
     return [s for s in ("taobao", "retailrocket") if locate(s, data_path or None) is not None]
 
 
-__all__ = ["RESULT_SOURCES", "NEW_ITEM_TARGETS", "SeedRuns", "prepare", "prepare_dataset", "prepare_social", "baseline_evaluations", "run_seeds",
+__all__ = ["NEW_ITEM_TARGETS", "SeedRuns", "prepare", "prepare_dataset", "prepare_social", "baseline_evaluations", "run_seeds",
            "mean_evaluation", "seed_spread",
            "available_shops"]

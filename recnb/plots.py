@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
+from .evaluate.names import NDCG10, VALID_NDCG10
 
 
 def set_theme() -> None:
@@ -36,7 +37,7 @@ def ecdf(values: dict[str, pd.Series], ax: Axes | None = None, xlabel: str = "",
     return ax
 
 
-def metric_bars(summary: pd.DataFrame, metric: str = "ndcg@10", ax: Axes | None = None,
+def metric_bars(summary: pd.DataFrame, metric: str = NDCG10, ax: Axes | None = None,
                 title: str | None = None) -> Axes:
     """Horizontal bars of one metric per model with 95% CI whiskers (``summary`` from
     :func:`recnb.evaluate.tidy`), best model on top."""
@@ -98,7 +99,7 @@ def latent_2d(vectors: np.ndarray, labels: pd.Series | np.ndarray, ax: Axes | No
     return ax
 
 
-def training_curves(histories: dict[str, pd.DataFrame], column: str = "valid ndcg@10", ax: Axes | None = None) -> Axes:
+def training_curves(histories: dict[str, pd.DataFrame], column: str = VALID_NDCG10, ax: Axes | None = None) -> Axes:
     """One line per model of ``column`` against epoch (histories from ``FitResult.history``)."""
     ax = ax or plt.gca()
     for name, h in histories.items():

@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 import pandas as pd
+from .evaluate.names import HR10, NDCG10
 
 VERSION = 2
 SOURCES = ("published", "peer")
@@ -77,27 +78,27 @@ REFERENCES: tuple[Reference, ...] = (
     *(Reference("published", _TIGER, _TIGER_SHORT, ds, _TIGER_PROTOCOL, "SASRec", metric, value, _TIGER_WHERE)
       for ds, metric, value in [
           ("amazon-sports", "hr@5", 0.0233), ("amazon-sports", "ndcg@5", 0.0154),
-          ("amazon-sports", "hr@10", 0.0350), ("amazon-sports", "ndcg@10", 0.0192),
+          ("amazon-sports", HR10, 0.0350), ("amazon-sports", NDCG10, 0.0192),
           ("amazon-toys", "hr@5", 0.0463), ("amazon-toys", "ndcg@5", 0.0306),
-          ("amazon-toys", "hr@10", 0.0675), ("amazon-toys", "ndcg@10", 0.0374)]),
+          ("amazon-toys", HR10, 0.0675), ("amazon-toys", NDCG10, 0.0374)]),
     # --- published: ICLRec (a SASRec encoder with intent contrastive learning), official checkpoints ---
     *(Reference("published", _ICL, _ICL_SHORT, ds, _ICL_PROTOCOL, "ICLRec", metric, value, _ICL_WHERE)
       for ds, metric, value in [
-          ("amazon-sports", "hr@10", 0.0437), ("amazon-sports", "ndcg@10", 0.0238),
+          ("amazon-sports", HR10, 0.0437), ("amazon-sports", NDCG10, 0.0238),
           ("amazon-sports", "hr@20", 0.0646), ("amazon-sports", "ndcg@20", 0.0291),
-          ("amazon-toys", "hr@10", 0.0834), ("amazon-toys", "ndcg@10", 0.0480),
+          ("amazon-toys", HR10, 0.0834), ("amazon-toys", NDCG10, 0.0480),
           ("amazon-toys", "hr@20", 0.1138), ("amazon-toys", "ndcg@20", 0.0557)]),
     # --- peer: RecBole 1.2.1 on ML-100K, run by this project ---
     Reference("peer", _RECBOLE + " on 2 CPU cores", "RecBole 1.2.1, CPU run", "ml-100k", _RECBOLE_PROTOCOL,
-              "GRU4Rec", "ndcg@10", 0.0481, "notebook 04, cell 6 of commit 7ccf592"),
+              "GRU4Rec", NDCG10, 0.0481, "notebook 04, cell 6 of commit 7ccf592"),
     Reference("peer", _RECBOLE + " on 2 CPU cores", "RecBole 1.2.1, CPU run", "ml-100k", _RECBOLE_PROTOCOL,
-              "SASRec", "ndcg@10", 0.0581, "notebook 04, cell 6 of commit 7ccf592",
+              "SASRec", NDCG10, 0.0581, "notebook 04, cell 6 of commit 7ccf592",
               note="stopped by a time limit while validation was still improving"),
     Reference("peer", _RECBOLE + " on one H200 GPU", "RecBole 1.2.1, GPU run", "ml-100k", _RECBOLE_PROTOCOL,
-              "GRU4Rec", "ndcg@10", 0.0557, "issue 17 (speed), 'Measured anchors'",
+              "GRU4Rec", NDCG10, 0.0557, "issue 17 (speed), 'Measured anchors'",
               note="early stopping after 34 epochs"),
     Reference("peer", _RECBOLE + " on one H200 GPU", "RecBole 1.2.1, GPU run", "ml-100k", _RECBOLE_PROTOCOL,
-              "SASRec", "ndcg@10", 0.0589, "issue 17 (speed), 'Measured anchors'",
+              "SASRec", NDCG10, 0.0589, "issue 17 (speed), 'Measured anchors'",
               note="early stopping after 33 epochs"),
 )
 

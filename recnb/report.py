@@ -254,11 +254,30 @@ def _write_site(profile: str, out_dir: Path, results: list[dict[str, Any]], mani
     return not problems
 
 
+def start_order(names: list[str], previous: dict[str, float]) -> list[int]:
+    """Indices of ``names`` (notebook stems ``NN_name``) in the order a pool starts them: longest first by
+    ``previous`` (wall seconds of the last run into the same folder), so that the workers finish together
+    (Graham's longest-processing-time rule); a notebook without a previous time starts before those with
+    one, and among equals the higher number first (the later chapters run longest and take the earlier
+    chapters' models from the model cache, whichever fits them first)."""
+    return sorted(range(len(names)), key=lambda i: (-previous.get(names[i], float("inf")), -int(names[i][:2])))
+
+
+def previous_times(out_dir: Path) -> dict[str, float]:
+    """``{notebook: wall seconds}`` from the manifest a previous run left in ``out_dir`` (empty when none)."""
+    try:
+        return {n["notebook"]: float(n["wall_s"]) for n in json.loads((out_dir / "manifest.json").read_text())
+                ["notebooks"] if n.get("wall_s")}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
 def _run_all(sources: list[tuple[Path, Path]], out_dir: Path, params: dict[str, Any], kernel: str | None,
              jobs: int, desc: str) -> list[dict[str, Any]]:
-    """Execute ``(notebook to run, its folder)`` pairs, ``jobs`` at a time in number order: with one job in
-    this process, with more in a pool of ``jobs`` worker processes, each notebook's kernel with an equal share
-    of the cores (:func:`recnb.env.notebook_threads`); results in the input order.
+    """Execute ``(notebook to run, its folder)`` pairs, ``jobs`` at a time: with one job in this process in
+    number order, with more in a pool of ``jobs`` worker processes started in :func:`start_order`, each
+    notebook's kernel with an equal share of the cores (:func:`recnb.env.notebook_threads`); results in the
+    input order.
 
     Notebooks that need the same fitted model or baseline results wait for each other through the caches'
     locks (:mod:`recnb.filelock`), so each is computed once whatever the order."""
@@ -284,8 +303,9 @@ def _run_all(sources: list[tuple[Path, Path]], out_dir: Path, params: dict[str, 
     else:
         threads = env.notebook_threads(jobs)
         with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn")) as pool:
-            futures = {pool.submit(_run_one, source, out_dir, params, kernel, folder, threads): i
-                       for i, (source, folder) in enumerate(sources)}
+            order = start_order([source.stem for source, _ in sources], previous_times(out_dir))
+            futures = {pool.submit(_run_one, sources[i][0], out_dir, params, kernel, sources[i][1], threads): i
+                       for i in order}
             for fut in as_completed(futures):
                 done(futures[fut], fut.result())
     bar.close()

@@ -37,6 +37,7 @@ import scipy.sparse as sp
 import torch
 from tqdm.auto import tqdm
 
+from .evaluate.names import NDCG10
 from . import env
 from .data.stream import HOUR, Stream, refit_split, snapshot, target_table
 from .evaluate import bootstrap_ci, evaluate
@@ -69,7 +70,7 @@ def stream_ndcg(models: dict[str, Fitted], stream: Stream, rows: np.ndarray, sta
         inputs = snapshot(stream, rows[b:b + chunk], stale=True) if stale else snap
         for name, model in models.items():
             out[name][b:b + chunk] = evaluate(_Scores(model.bind(inputs)), snap, "test",
-                                              ks=(10,)).per_user["ndcg@10"].to_numpy()
+                                              ks=(10,)).per_user[NDCG10].to_numpy()
     return out
 
 
@@ -179,7 +180,7 @@ def over_time(frame: pd.DataFrame, columns: list[str], window_hours: float = 3.0
         part = frame[w == win]
         for c in columns:
             lo, hi = bootstrap_ci(part[c].to_numpy(), n_boot, seed)
-            rows.append({"window": float(win), "policy": c, "targets": len(part), "ndcg@10": float(part[c].mean()),
+            rows.append({"window": float(win), "policy": c, "targets": len(part), NDCG10: float(part[c].mean()),
                          "ci_low": lo, "ci_high": hi})
     return pd.DataFrame(rows)
 

@@ -27,6 +27,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
+from .evaluate.names import NDCG10, VALID_NDCG10
 from .data.split import Split
 from .env import show_progress
 from .evaluate.ranking import Scorer, evaluate
@@ -47,7 +48,7 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def validation_score(model: Scorer, split: Split, metric: str = "ndcg@10") -> float:
+def validation_score(model: Scorer, split: Split, metric: str = NDCG10) -> float:
     """Mean ``metric`` on the validation targets (the early-stopping criterion of the ranking models)."""
     return float(evaluate(model, split, "valid", ks=(10,), name="valid").per_user[metric].mean())
 
@@ -92,7 +93,7 @@ def _clock() -> float:
 def fit_loop(module: torch.nn.Module, epoch_fn: Callable[[int], float], validate: Callable[[], float],
              max_epochs: int = 100, patience: int = 10, desc: str = "train", progress: bool = True,
              maximise: bool = True, min_delta: float = 0.0, loss_name: str = "loss",
-             score_name: str = "valid ndcg@10") -> FitResult:
+             score_name: str = VALID_NDCG10) -> FitResult:
     """Train with early stopping and restore the best weights.
 
     Each epoch runs ``epoch_fn(epoch)`` in train mode, then ``validate()`` in eval mode. An epoch is the new
@@ -200,7 +201,7 @@ class Trainer:
         if self.world == 1:
             return validation_score(model, split)  # type: ignore[arg-type]
         users = split.target("valid")[0][self.rank::self.world]
-        ndcg = evaluate(model, split, "valid", ks=(10,), users=users).per_user["ndcg@10"].to_numpy()  # type: ignore[arg-type]
+        ndcg = evaluate(model, split, "valid", ks=(10,), users=users).per_user[NDCG10].to_numpy()  # type: ignore[arg-type]
         total = torch.tensor([ndcg.sum(), len(ndcg)], dtype=torch.float64, device=next(model.parameters()).device)
         dist.all_reduce(total)
         return float(total[0] / total[1])

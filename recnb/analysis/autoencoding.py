@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..evaluate.names import NDCG10, VALID_NDCG10
 from ..data.features import numeric_matrix, user_features
 from ..data.split import Split
 from ..evaluate import Evaluation, evaluate, results_table
@@ -72,7 +73,7 @@ def unusual_features(fp: FeatureProfile, share: float = 0.05) -> tuple[pd.DataFr
     return table, sentence
 
 
-def best_baseline(split: Split, cfg: Profile, seed: int = 0, metric: str = "ndcg@10") -> tuple[str, pd.Series]:
+def best_baseline(split: Split, cfg: Profile, seed: int = 0, metric: str = NDCG10) -> tuple[str, pd.Series]:
     """The baseline with the best validation ``metric`` and every baseline's validation value."""
     valid = baseline_evaluations(split, cfg, seed, stage="valid")
     scores = pd.Series({m: e.per_user[metric].mean() for m, e in valid.items()}, name=f"valid {metric}")
@@ -86,8 +87,8 @@ def latent_sweep(split: Split, sizes: tuple[int, ...], max_epochs: int, seed: in
     rows = []
     for d in sizes:
         m = cached_fit(MultVAE(latent=d, seed=seed, max_epochs=max_epochs, patience=patience), split)
-        rows.append({"latent": d, "valid ndcg@10": evaluate(m, split, stage="valid").per_user["ndcg@10"].mean(),
-                     "ndcg@10": evaluate(m, split).per_user["ndcg@10"].mean(), "best epoch": m.fit_.best_epoch})
+        rows.append({"latent": d, VALID_NDCG10: evaluate(m, split, stage="valid").per_user[NDCG10].mean(),
+                     NDCG10: evaluate(m, split).per_user[NDCG10].mean(), "best epoch": m.fit_.best_epoch})
     return pd.DataFrame(rows)
 
 

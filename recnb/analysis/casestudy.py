@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from ..evaluate.names import HR10, NDCG10, VALID_NDCG10
 from .. import experiment
 from ..experiment import SeedRuns
 from ..data import Dataset, load_dataset
@@ -175,8 +176,8 @@ def run_summary(name: str, run: ShopRun) -> str:
 def shop_selection_table(run: ShopRun) -> pd.DataFrame:
     """One row per model: its role (baseline, encoder, fusion), validation and test NDCG@10, and which were
     chosen (on validation)."""
-    return pd.DataFrame([{"model": m, "role": selection_role(m), "valid ndcg@10": run.valid[m],
-                          "ndcg@10": run.test[m].per_user["ndcg@10"].mean(),
+    return pd.DataFrame([{"model": m, "role": selection_role(m), VALID_NDCG10: run.valid[m],
+                          NDCG10: run.test[m].per_user[NDCG10].mean(),
                           "chosen": m in run.best.values()} for m in run.models])
 
 
@@ -264,7 +265,7 @@ def plot_new_user(study: NewUserStudy, metrics: list[str], title: str) -> plt.Fi
     return fig
 
 
-def curve_value(study: NewUserStudy, model: str, n: int, metric: str = "ndcg@10") -> float:
+def curve_value(study: NewUserStudy, model: str, n: int, metric: str = NDCG10) -> float:
     """Mean ``metric`` of ``model`` after ``n`` events known."""
     c = study.curve
     return float(c[(c["model"] == model) & (c["metric"] == metric) & (c["events known"] == n)]["mean"].iloc[0])
@@ -301,7 +302,7 @@ def explain_example(split: Split, run: ShopRun, history_len: int = 15) -> tuple[
     neighbours)``."""
     name = run.best["encoder"]
     e, model = run.test[name], run.models[name]
-    hits = np.flatnonzero(e.per_user["hr@10"].to_numpy() > 0)
+    hits = np.flatnonzero(e.per_user[HR10].to_numpy() > 0)
     lengths = np.diff(split.history("test").indptr)[e.users]
     row = int(hits[np.argmin(np.abs(lengths[hits] - history_len))]) if len(hits) else 0
     u = int(e.users[row])
@@ -327,7 +328,7 @@ def explain_example(split: Split, run: ShopRun, history_len: int = 15) -> tuple[
 def beyond_accuracy(evals: dict[str, Evaluation]) -> pd.DataFrame:
     """:func:`~recnb.analysis.shop.beyond_table` with each model's test NDCG@10 in front."""
     bt = beyond_table(evals)
-    bt.insert(0, "ndcg@10", [evals[m].per_user["ndcg@10"].mean() for m in bt.index])
+    bt.insert(0, NDCG10, [evals[m].per_user[NDCG10].mean() for m in bt.index])
     return bt
 
 
@@ -335,9 +336,9 @@ def plot_beyond(tables: dict[str, pd.DataFrame]) -> plt.Figure:
     """Accuracy against catalogue coverage, one panel per log."""
     fig, axes = plt.subplots(1, len(tables), figsize=(6.5 * len(tables), 3.8), squeeze=False)
     for ax, (name, bt) in zip(axes[0], tables.items()):
-        ax.scatter(bt["coverage@10"], bt["ndcg@10"])
+        ax.scatter(bt["coverage@10"], bt[NDCG10])
         for m, row in bt.iterrows():
-            ax.annotate(m, (row["coverage@10"], row["ndcg@10"]), fontsize=8)
+            ax.annotate(m, (row["coverage@10"], row[NDCG10]), fontsize=8)
         ax.set(xscale="log", xlabel="catalogue coverage@10 (log)", ylabel="NDCG@10", title=f"{name}: accuracy vs coverage")
     fig.tight_layout()
     return fig
@@ -347,7 +348,7 @@ def shop_verdict(name: str, run: ShopRun, effect: pd.DataFrame, verdict: str) ->
     """The verdict lines of one log: the chosen models' test NDCG@10 next to ``seen`` and EASE, the family
     verdict of :func:`~recnb.evaluate.compare` (``verdict``), and what views and carts add to the chosen fusion."""
     b = run.best
-    nd = {m: e.per_user["ndcg@10"].mean() for m, e in run.test.items()}
+    nd = {m: e.per_user[NDCG10].mean() for m, e in run.test.items()}
     eff = effect.set_index("model").loc[b["fusion"]]
     return [f"- **{name}** (choices on validation NDCG@10, validation targets as stated in section 2): "
             f"test NDCG@10 of the chosen fusion {b['fusion']} {num(nd[b['fusion']], 4)}, of the chosen encoder "

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..evaluate.names import HR10, NDCG10, VALID_NDCG10
 from ..data.split import Split
 from ..evaluate import Evaluation, evaluate, power_law, results_table
 from ..experiment import SeedRuns, baseline_evaluations, mean_evaluation, prepare, run_seeds
@@ -47,18 +48,18 @@ def fit_cells(split: Split, seeds: int, seed: int = 0, cells: tuple[str, ...] = 
         vals = [evaluate(m, split, stage="valid", name=cell) for m in models]
         test[cell], valid[cell] = ev, mean_evaluation(vals, cell)
         epochs = np.array([m.fit_.history["epoch"].max() for m in models], dtype=float)
-        rows.append(ps.assign(**{"valid ndcg@10": [v.per_user["ndcg@10"].mean() for v in vals],
+        rows.append(ps.assign(**{VALID_NDCG10: [v.per_user[NDCG10].mean() for v in vals],
                                  "seconds per epoch": ps["seconds"].to_numpy() / np.maximum(epochs, 1)}))
         hist[cell], first[cell] = models[0].fit_.history, models[0]
-    return SeedRuns(test=test, valid={c: float(e.per_user["ndcg@10"].mean()) for c, e in valid.items()},
+    return SeedRuns(test=test, valid={c: float(e.per_user[NDCG10].mean()) for c, e in valid.items()},
                     valid_users=valid, per_seed=pd.concat(rows, ignore_index=True), histories=hist, models=first)
 
 
-def cell_selection_table(valid: dict[str, Evaluation], test: dict[str, Evaluation], metric: str = "ndcg@10",
+def cell_selection_table(valid: dict[str, Evaluation], test: dict[str, Evaluation], metric: str = NDCG10,
                          n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
     """One row per model: ``valid <metric>`` (the selection criterion) next to the test ``metric`` and its 95%
     CI, sorted by validation (the first row is the one chosen). Input of :func:`recnb.prose.winner_sentence`."""
-    table = results_table([test[m] for m in valid], metrics=(metric, "hr@10"), n_boot=n_boot, seed=seed)
+    table = results_table([test[m] for m in valid], metrics=(metric, HR10), n_boot=n_boot, seed=seed)
     table.insert(1, f"valid {metric}", table["model"].map({m: e.per_user[metric].mean() for m, e in valid.items()}))
     return table.sort_values(f"valid {metric}", ascending=False, kind="stable").reset_index(drop=True)
 
@@ -70,13 +71,13 @@ def input_ablation(split: Split, seed: int = 0, cell: str = "gru", **model_kw: A
     for label, kw in ABLATIONS.items():
         m = cached_fit(SequenceRecommender(cell, seed=seed, **model_kw, **kw), split)
         v, t = evaluate(m, split, stage="valid", name=label), evaluate(m, split, name=label)
-        rows.append({"inputs": label, "valid ndcg@10": v.per_user["ndcg@10"].mean(),
-                     "ndcg@10": t.per_user["ndcg@10"].mean(), "hr@10": t.per_user["hr@10"].mean(),
+        rows.append({"inputs": label, VALID_NDCG10: v.per_user[NDCG10].mean(),
+                     NDCG10: t.per_user[NDCG10].mean(), HR10: t.per_user[HR10].mean(),
                      "best epoch": m.fit_.best_epoch})
     return pd.DataFrame(rows)
 
 
-def by_history_length(split: Split, evals: dict[str, Evaluation], metric: str = "ndcg@10",
+def by_history_length(split: Split, evals: dict[str, Evaluation], metric: str = NDCG10,
                       groups: int = 4) -> pd.DataFrame:
     """Mean test ``metric`` of each model in ``evals`` by quantile group of the test users' history length
     (index: the length interval; one column per model, plus ``users``). All evaluations must share users."""
@@ -117,11 +118,11 @@ def scaling_sweep(split: Split, cells: tuple[str, ...], widths: tuple[int, ...],
             m = cached_fit(SequenceRecommender(cell, dim=w, heads=2 if w >= 16 else 1, seed=seed, **model_kw), split)
             rows.append({"cell": cell, "dim": w, "parameters": non_embedding_parameters(m),
                          "valid loss": m.target_loss(split, "valid"),
-                         "valid ndcg@10": evaluate(m, split, stage="valid").per_user["ndcg@10"].mean()})
+                         VALID_NDCG10: evaluate(m, split, stage="valid").per_user[NDCG10].mean()})
     return pd.DataFrame(rows)
 
 
-def size_verdict(sweep: pd.DataFrame, metric: str = "valid ndcg@10", n_boot: int = 1000,
+def size_verdict(sweep: pd.DataFrame, metric: str = VALID_NDCG10, n_boot: int = 1000,
                  seed: int = 0) -> tuple[pd.DataFrame, str]:
     """Does size pay? Per cell: the power-law exponent ``b`` of ``metric`` against non-embedding parameters
     (``metric`` ∝ N^b, :func:`recnb.evaluate.power_law`) with a 95% bootstrap interval over the

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..evaluate.names import NDCG10, VALID_NDCG10
 from .. import experiment
 from ..experiment import SeedRuns
 from ..data.split import Split
@@ -76,13 +77,13 @@ def fit_fusions(split: Split, cfg: Profile, seeds: int, seed: int = 0, epochs: i
         for name, model in fitted.items():
             test_runs.setdefault(name, []).append(test := evaluate(model, split, name=name))
             valid_runs.setdefault(name, []).append(valid := evaluate(model, split, stage="valid", name=name))
-            per_seed.append({"model": name, "seed": s, "valid ndcg@10": valid.per_user["ndcg@10"].mean(),
-                             "ndcg@10": test.per_user["ndcg@10"].mean()})
+            per_seed.append({"model": name, "seed": s, VALID_NDCG10: valid.per_user[NDCG10].mean(),
+                             NDCG10: test.per_user[NDCG10].mean()})
         if s == seed:
             runs.models, runs.encoders = fitted, dict(encoders)
     runs.test = {n: experiment.mean_evaluation(r, n) for n, r in test_runs.items()}
     runs.valid_users = {n: experiment.mean_evaluation(r, n) for n, r in valid_runs.items()}
-    runs.valid = {n: e.per_user["ndcg@10"].mean() for n, e in runs.valid_users.items()}
+    runs.valid = {n: e.per_user[NDCG10].mean() for n, e in runs.valid_users.items()}
     runs.per_seed, runs.timing = pd.DataFrame(per_seed), pd.DataFrame(timing)
     return runs
 
@@ -92,11 +93,11 @@ def fusion_selection_table(runs: FusionRuns, n_boot: int = 1000, seed: int = 0) 
     :func:`results_table` with their 95% CIs (``ndcg@10``, ``ndcg@10 CI``, ...) and ``chosen`` (best on validation within its kind: single encoder or all three),
     sorted by validation NDCG@10."""
     test = results_table(list(runs.test.values()), n_boot=n_boot, seed=seed)
-    table = test.assign(kind=test["model"].map(kind), **{"valid ndcg@10": test["model"].map(valid_ndcg(runs))})
+    table = test.assign(kind=test["model"].map(kind), **{VALID_NDCG10: test["model"].map(valid_ndcg(runs))})
     chosen = choose(runs)
     table["chosen"] = table["model"].isin(chosen.values())
-    cols = ["model", "kind", "valid ndcg@10", *[c for c in test.columns if c != "model"], "chosen"]
-    return table[cols].sort_values("valid ndcg@10", ascending=False, ignore_index=True)
+    cols = ["model", "kind", VALID_NDCG10, *[c for c in test.columns if c != "model"], "chosen"]
+    return table[cols].sort_values(VALID_NDCG10, ascending=False, ignore_index=True)
 
 
 def choose(runs: FusionRuns, candidates: tuple[str, ...] = ALL_THREE) -> dict[str, str]:
@@ -123,14 +124,14 @@ def summary_lines(runs: FusionRuns, baselines: dict[str, Evaluation], tests: pd.
     """Markdown bullets closing the notebook: the fusions ranked on validation with their test numbers, the chosen
     single encoder and EASE on test, the chosen fusion's tests, and the learned fusions that beat the ensemble on
     validation."""
-    valid, test = valid_ndcg(runs), pd.Series({n: e.per_user["ndcg@10"].mean() for n, e in runs.test.items()})
+    valid, test = valid_ndcg(runs), pd.Series({n: e.per_user[NDCG10].mean() for n, e in runs.test.items()})
     ranked = [c for c in sorted(candidates, key=lambda c: -valid.get(c, -np.inf)) if c in runs.valid]
     learned = [c for c in ranked if c != "ensemble" and "ensemble" in valid and valid[c] > valid["ensemble"]]
     lines = ["- Fusions over all three encoders, ranked on validation NDCG@10 (test in brackets): "
              + ", ".join(f"{c} {num(valid[c], 4)} ({num(test[c], 4)})" for c in ranked) + ".",
              f"- Chosen on validation: **{chosen['fusion']}** (test {num(test[chosen['fusion']], 4)}); best single "
              f"encoder on validation: {chosen['single']} (test {num(test[chosen['single']], 4)})"
-             + (f"; EASE on test: {num(baselines['ease'].per_user['ndcg@10'].mean(), 4)}." if "ease" in baselines else "."),
+             + (f"; EASE on test: {num(baselines['ease'].per_user[NDCG10].mean(), 4)}." if "ease" in baselines else "."),
              *[f"- {v}" for v in tests["verdict"]],
              f"- Learned fusions above the simple ensemble on validation: {listing(learned) or 'none'}."]
     return "\n".join(lines)
@@ -146,7 +147,7 @@ def shop_fusions(name: str, split: Split, cfg: Profile, seed: int = 0
     runs = fit_fusions(split, cfg, 1, seed, epochs=cfg.shop_epochs, progress=False, shop=True, **SHOP_FUSIONS)
     candidates = tuple(c for c in ALL_THREE if c in runs.test)
     table = results_table([*base.values(), *runs.test.values()], n_boot=cfg.n_boot, seed=seed)
-    table.insert(1, "valid ndcg@10", table["model"].map(valid_ndcg(runs)))
+    table.insert(1, VALID_NDCG10, table["model"].map(valid_ndcg(runs)))
     tests, verdict, _ = compare_chosen(runs, base, cfg.n_boot, seed, candidates)
     note = restriction_note(split, cfg.ease_items)
     verdict += f" ({note})" if note else ""

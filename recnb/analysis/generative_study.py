@@ -25,6 +25,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.linalg import svds
 
+from ..evaluate.names import HR10, NDCG10
 from ..data.schema import Dataset
 from ..data.split import Split
 from ..models.generative import GenerativeRecommender
@@ -240,7 +241,7 @@ def leaf_bias(model: GenerativeRecommender, cold: np.ndarray) -> dict[str, float
     return {"cold": float(bias[cold].mean()), "warm": float(bias[~cold].mean())}
 
 
-def published_table(runs: dict[str, dict[str, object]], profile: str, metrics: tuple[str, ...] = ("hr@10", "ndcg@10")
+def published_table(runs: dict[str, dict[str, object]], profile: str, metrics: tuple[str, ...] = (HR10, NDCG10)
                     ) -> pd.DataFrame:
     """This run's test numbers beside the published ones (:func:`recnb.reference.reference`, source
     ``published``) on the same datasets. ``runs``: ``{dataset: {model: Evaluation}}``. One row per
@@ -260,7 +261,7 @@ def published_table(runs: dict[str, dict[str, object]], profile: str, metrics: t
 
 
 def published_gap(table: pd.DataFrame, dataset: str, model: str = "SASRec", ours: str = "sasrec",
-                  metric: str = "ndcg@10") -> dict[str, float] | None:
+                  metric: str = NDCG10) -> dict[str, float] | None:
     """This run's ``ours`` against the published ``model`` on ``dataset``: ``ours``, ``published``, ``ratio``
     (None when either is missing)."""
     t = table[(table["dataset"] == dataset) & (table["metric"] == metric)]

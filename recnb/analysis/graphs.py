@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from ..evaluate.names import NDCG10, VALID_NDCG10
 from ..data.split import Split
 from ..evaluate import Evaluation, activity_groups, by_group, compare, evaluate
 from ..modelcache import cached_fit
@@ -45,11 +46,11 @@ def fit_variants(split: Split, variants: dict[str, dict[str, object]], seeds: in
         ev, ps, ms = experiment.run_seeds(
             lambda s: GraphRecommender(layers=layers, dim=dim, lr=lr, max_epochs=epochs, patience=patience, seed=s,
                                        **kw), split, seeds, name, seed)
-        frames.append(ps.assign(**{"valid ndcg@10": [m.fit_.best_score for m in ms],
+        frames.append(ps.assign(**{VALID_NDCG10: [m.fit_.best_score for m in ms],
                                    "seconds per epoch": ps["seconds"] / ms[0].fit_.history["epoch"].max()}))
         runs.test[name], runs.histories[name], runs.models[name] = ev, ms[0].fit_.history, ms[0]
     runs.per_seed = pd.concat(frames, ignore_index=True)
-    runs.valid = runs.per_seed.groupby("model", sort=False)["valid ndcg@10"].mean().to_dict()
+    runs.valid = runs.per_seed.groupby("model", sort=False)[VALID_NDCG10].mean().to_dict()
     return runs
 
 
@@ -63,10 +64,10 @@ def depth_sweep(split: Split, depths: tuple[int, ...], seed: int = 0, dim: int =
         m = cached_fit(GraphRecommender(layers=depth, dim=dim, lr=lr, max_epochs=epochs, patience=patience, seed=seed),
                        split)
         e = evaluate(m, split, name=f"L={depth}")
-        rows.append({"layers": depth, "valid ndcg@10": m.fit_.best_score, "test ndcg@10": e.per_user["ndcg@10"].mean(),
+        rows.append({"layers": depth, VALID_NDCG10: m.fit_.best_score, f"test {NDCG10}": e.per_user[NDCG10].mean(),
                      "user cosine (last layer)": mean_cosine(m.embeddings("test")[0]), "best epoch": m.fit_.best_epoch})
     table = pd.DataFrame(rows)
-    table["chosen"] = np.arange(len(table)) == int(table["valid ndcg@10"].to_numpy().argmax())
+    table["chosen"] = np.arange(len(table)) == int(table[VALID_NDCG10].to_numpy().argmax())
     return table
 
 
@@ -74,7 +75,7 @@ def depth_sentence(table: pd.DataFrame) -> str:
     """The depth chosen on validation, its test NDCG@10, and the over-smoothing gauge at both ends of the sweep."""
     best = table[table["chosen"]].iloc[0]
     cos = table["user cosine (last layer)"]
-    return (f"**L = {int(best['layers'])}** is chosen on validation NDCG@10 ({num(best['valid ndcg@10'], 4)}); its "
+    return (f"**L = {int(best['layers'])}** is chosen on validation NDCG@10 ({num(best[VALID_NDCG10], 4)}); its "
             f"test NDCG@10 is {num(best['test ndcg@10'], 4)}. The mean cosine of user embeddings goes from "
             f"{num(cos.iloc[0], 2)} at L = {int(table['layers'].iloc[0])} to {num(cos.iloc[-1], 2)} at "
             f"L = {int(table['layers'].iloc[-1])}.")

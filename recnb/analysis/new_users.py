@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..evaluate.names import NDCG10
 from ..data.split import Split
 from ..evaluate import Evaluation, bootstrap_ci, evaluate
 from ..models.base import Fitted
@@ -123,7 +124,7 @@ def new_user_curve(nu: NewUsers, models: Mapping[str, Fitted], n_boot: int = 100
         for name, model in models.items():
             ev = evaluate(model.bind(revealed), revealed, name=name)
             evals[(name, n)] = ev
-            for metric, values in (("ndcg@10", ev.per_user["ndcg@10"].to_numpy()),
+            for metric, values in ((NDCG10, ev.per_user[NDCG10].to_numpy()),
                                    ("category precision@10", category_precision(ev, revealed, nu.targets))):
                 lo, hi = bootstrap_ci(values, n_boot, seed)
                 rows.append({"model": name, "events known": n, "metric": metric, "mean": values.mean(),

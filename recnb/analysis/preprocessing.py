@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..evaluate.names import NDCG10, VALID_NDCG10
 from .. import experiment
 from ..data.preprocess import minmax, zscore
 from ..data.split import Split, leakage_checks, stage_likeness
@@ -61,10 +62,10 @@ def baseline_table(models: dict[str, Fitted], split: Split, evals: dict[str, Eva
     ``valid users`` and ``test users``; sorted by validation NDCG@10 (the order of selection)."""
     valid = evaluate_all(models, split, stage="valid")
     table = results_table(list(evals.values()), n_boot=n_boot, seed=seed)
-    table.insert(1, "valid ndcg@10", table["model"].map({k: v.per_user["ndcg@10"].mean() for k, v in valid.items()}))
+    table.insert(1, VALID_NDCG10, table["model"].map({k: v.per_user[NDCG10].mean() for k, v in valid.items()}))
     table["valid users"] = len(split.valid_users)
     table["test users"] = len(split.test_users)
-    return table.sort_values("valid ndcg@10", ascending=False, kind="stable").reset_index(drop=True)
+    return table.sort_values(VALID_NDCG10, ascending=False, kind="stable").reset_index(drop=True)
 
 
 def choices(models: dict[str, Fitted]) -> pd.DataFrame:
@@ -73,16 +74,16 @@ def choices(models: dict[str, Fitted]) -> pd.DataFrame:
     rows = []
     if "ease" in models:
         m = models["ease"]
-        rows.append({"model": "ease", "setting": "λ", "chosen": f"{m.lambda_:g}", "valid ndcg@10": m.scores_[m.lambda_],
+        rows.append({"model": "ease", "setting": "λ", "chosen": f"{m.lambda_:g}", VALID_NDCG10: m.scores_[m.lambda_],
                      "candidates": len(m.scores_)})
     if "itemknn" in models:
         m = models["itemknn"]
         rows.append({"model": "itemknn", "setting": "k, shrink", "chosen": f"{m.k_}, {m.shrink_:g}",
-                     "valid ndcg@10": m.scores_[(m.k_, m.shrink_)], "candidates": len(m.scores_)})
+                     VALID_NDCG10: m.scores_[(m.k_, m.shrink_)], "candidates": len(m.scores_)})
     if "bpr" in models:
         fit = models["bpr"].fit_
         rows.append({"model": "bpr", "setting": "epoch", "chosen": str(fit.best_epoch),
-                     "valid ndcg@10": fit.best_score,
+                     VALID_NDCG10: fit.best_score,
                      "candidates": len(fit.history)})
     return pd.DataFrame(rows)
 
@@ -99,12 +100,12 @@ def stage_sentence(split: Split, table: pd.DataFrame, tolerance: float = STAGE_T
            f"test targets were already in the user's history (tolerance {tolerance:.0%})."]
     if "validation stage" in split.info:
         out.append(f"Validation targets: {split.info['validation stage']}.")
-    chosen = table.loc[table["valid ndcg@10"].idxmax(), "model"]
-    best_test = table.loc[table["ndcg@10"].idxmax(), "model"]
+    chosen = table.loc[table[VALID_NDCG10].idxmax(), "model"]
+    best_test = table.loc[table[NDCG10].idxmax(), "model"]
     same = "also the best on test NDCG@10" if chosen == best_test else f"not the best on test NDCG@10 ({best_test} is)"
     out.append(f"The model chosen on validation NDCG@10, **{chosen}**, is {same}; "
                f"Spearman correlation of the models' validation and test NDCG@10: "
-               f"{num(table['valid ndcg@10'].corr(table['ndcg@10'], method='spearman'), 2)}.")
+               f"{num(table[VALID_NDCG10].corr(table[NDCG10], method='spearman'), 2)}.")
     return " ".join(out)
 
 

@@ -21,6 +21,7 @@ import torch
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
+from ..evaluate.names import NDCG10, VALID_NDCG10
 from ..bench.flops import model_flops
 from ..data.split import Split
 from ..env import show_progress
@@ -190,7 +191,7 @@ def scaling_grid(split: Split, depths: tuple[int, ...], widths: tuple[int, ...],
                      "params total": sum(p.numel() for p in m.parameters()),
                      "flops per epoch": float(per_epoch), "best epoch": m.fit_.best_epoch,
                      "train flops": float(per_epoch) * m.fit_.best_epoch,
-                     "valid loss": target_loss(m, split, "valid"), "valid ndcg@10": m.fit_.best_score,
-                     "test ndcg@10": float(evaluate(m, split, "test", ks=(10,)).per_user["ndcg@10"].mean()),
+                     "valid loss": target_loss(m, split, "valid"), VALID_NDCG10: m.fit_.best_score,
+                     f"test {NDCG10}": float(evaluate(m, split, "test", ks=(10,)).per_user[NDCG10].mean()),
                      "seconds": m.fit_.seconds, "capped": not m.fit_.stopped_early})
     return pd.DataFrame(rows)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..evaluate.names import NDCG10
 from ..data.split import Split
 from ..evaluate import Evaluation, paired_test
 from ..models.base import Fitted
@@ -90,8 +91,8 @@ def input_effect(multi: dict[str, Evaluation], purchases: dict[str, Evaluation],
         if name not in purchases:
             continue
         t = paired_test(multi[name], purchases[name], n_boot=n_boot, seed=seed)
-        rows.append({"model": name, "all behaviours": multi[name].per_user["ndcg@10"].mean(),
-                     "purchases only": purchases[name].per_user["ndcg@10"].mean(), "difference": t["diff"],
+        rows.append({"model": name, "all behaviours": multi[name].per_user[NDCG10].mean(),
+                     "purchases only": purchases[name].per_user[NDCG10].mean(), "difference": t["diff"],
                      "CI low": t["ci_low"], "CI high": t["ci_high"], "p": t["p_wilcoxon"]})
     return pd.DataFrame(rows)
 

@@ -16,6 +16,7 @@ import time
 import numpy as np
 import pandas as pd
 
+from ..evaluate.names import NDCG10, VALID_NDCG10
 from ..data.schema import Dataset, epoch_seconds
 from ..data.stream import HOUR, Stream, make_stream
 from ..evaluate import bootstrap_ci, evaluate
@@ -90,8 +91,8 @@ def fit_stream_models(stream: Stream, seq_epochs: int, ease_items: int, seed: in
         t0 = time.perf_counter()
         models[name] = make().fit(stream.split)
         seconds = time.perf_counter() - t0
-        valid = evaluate(models[name], stream.split, "valid", ks=(10,)).per_user["ndcg@10"].mean()
-        rows.append({"model": name, "valid ndcg@10": float(valid), "fit seconds": seconds})
+        valid = evaluate(models[name], stream.split, "valid", ks=(10,)).per_user[NDCG10].mean()
+        rows.append({"model": name, VALID_NDCG10: float(valid), "fit seconds": seconds})
     return models, pd.DataFrame(rows)
 
 
@@ -152,8 +153,8 @@ def new_item_study(model: SequenceRecommender, stream: Stream, n_boot: int = 100
         v = scores[name]["test"]
         lo, hi = bootstrap_ci(v, n_boot, seed) if len(v) else (np.nan, np.nan)
         dlo, dhi = bootstrap_ci(v - base, n_boot, seed) if len(v) else (np.nan, np.nan)
-        out.append({"variant": name, "valid targets": len(scores[name]["valid"]), "valid ndcg@10": valid[name],
-                    "targets": len(v), "ndcg@10": float(v.mean()) if len(v) else np.nan, "ci_low": lo, "ci_high": hi,
+        out.append({"variant": name, "valid targets": len(scores[name]["valid"]), VALID_NDCG10: valid[name],
+                    "targets": len(v), NDCG10: float(v.mean()) if len(v) else np.nan, "ci_low": lo, "ci_high": hi,
                     "minus as trained": float((v - base).mean()) if len(v) else np.nan, "minus low": dlo,
                     "minus high": dhi, "fold-in seconds": seconds[name], "chosen": name == chosen})
     return pd.DataFrame(out)
@@ -194,7 +195,7 @@ def versus_popularity(stream: Stream, validation: Stream, models: dict[str, obje
         for name, v in per.items():
             lo, hi = bootstrap_ci(v, n_boot, seed)
             dlo, dhi = bootstrap_ci(v - pop, n_boot, seed)
-            rows.append({"stage": stage, "model": name, "targets": len(v), "ndcg@10": float(v.mean()), "ci_low": lo,
+            rows.append({"stage": stage, "model": name, "targets": len(v), NDCG10: float(v.mean()), "ci_low": lo,
                          "ci_high": hi, "minus popularity": float((v - pop).mean()), "low": dlo, "high": dhi,
                          "chosen": name == chosen})
     return pd.DataFrame(rows), chosen, scores.get("test", {})
@@ -210,8 +211,8 @@ def versus_sentences(table: pd.DataFrame, chosen: str) -> str:
         verdict = difference_word(r["low"], r["high"], "above", "below", "not distinguishable from")
         word = {"valid": "Validation", "test": "Test"}.get(stage, stage)
         out.append(f"{word} stream: **{chosen}** (chosen on validation) "
-                   f"{estimate(r['ndcg@10'], r['ci_low'], r['ci_high'], 4)} vs popularity "
-                   f"{estimate(p['ndcg@10'], p['ci_low'], p['ci_high'], 4)} NDCG@10 over {count(r['targets'], 'target')}: "
+                   f"{estimate(r[NDCG10], r['ci_low'], r['ci_high'], 4)} vs popularity "
+                   f"{estimate(p[NDCG10], p['ci_low'], p['ci_high'], 4)} NDCG@10 over {count(r['targets'], 'target')}: "
                    f"{verdict} popularity (paired difference {estimate(r['minus popularity'], r['low'], r['high'], 4)}).")
     return "\n\n".join(out)
 
@@ -247,11 +248,11 @@ def federated_table(runs: list[FederatedRun], n_boot: int = 1000, seed: int = 0)
     NDCG@10, its test NDCG@10 with CI, the total traffic in MB and the wall seconds."""
     out = []
     for r in runs:
-        s = r.evaluation.summary(n_boot, seed).set_index("metric").loc["ndcg@10"]
+        s = r.evaluation.summary(n_boot, seed).set_index("metric").loc[NDCG10]
         traffic = float((r.rounds["bytes down"] + r.rounds["bytes up"]).sum()) / 1e6
         out.append({"setting": r.name, "clients per round": int(r.rounds["clients"].max()),
                     "rounds": int(r.rounds["round"].max()), "best round (validation)": r.best_round,
-                    "ndcg@10": s["mean"], "ci_low": s["ci_low"], "ci_high": s["ci_high"], "total MB": traffic,
+                    NDCG10: s["mean"], "ci_low": s["ci_low"], "ci_high": s["ci_high"], "total MB": traffic,
                     "seconds": r.seconds})
     return pd.DataFrame(out)
 

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ..evaluate.names import NDCG10, VALID_NDCG10
 from ..data.schema import Dataset
 from ..data.split import Split
 from ..evaluate import Evaluation, bootstrap_ci, evaluate, results_table
@@ -109,8 +110,8 @@ def fits_table(fits: Fits, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
     """One row per model: ``valid ndcg@10`` (what choices read) and the test metrics with their 95% CIs
     (:func:`~recnb.evaluate.results_table`), sorted by validation."""
     table = results_table(list(fits.test.values()), n_boot=n_boot, seed=seed)
-    table.insert(1, "valid ndcg@10", table["model"].map(fits.valid))
-    return table.sort_values("valid ndcg@10", ascending=False).reset_index(drop=True)
+    table.insert(1, VALID_NDCG10, table["model"].map(fits.valid))
+    return table.sort_values(VALID_NDCG10, ascending=False).reset_index(drop=True)
 
 
 def effect(table: pd.DataFrame, other: str) -> str:
@@ -128,7 +129,7 @@ def validation_ndcg(model: object, split: Split) -> float:
     fit = getattr(model, "fit_", None)
     if fit is not None:
         return float(fit.best_score)
-    return float(evaluate(model, split, stage="valid").per_user["ndcg@10"].mean())
+    return float(evaluate(model, split, stage="valid").per_user[NDCG10].mean())
 
 
 def sequence_variants(split: Split, emb: np.ndarray, cfg: Profile, seed: int = 0, fits: Fits | None = None,
@@ -210,7 +211,7 @@ def split_by_target(evals: dict[str, Evaluation], study: ColdStudy) -> dict[str,
             "cold target": {k: e.subset(is_cold) for k, e in evals.items()}}
 
 
-def cold_seed_table(studies: list[ColdStudy], metric: str = "ndcg@10") -> pd.DataFrame:
+def cold_seed_table(studies: list[ColdStudy], metric: str = NDCG10) -> pd.DataFrame:
     """Test ``metric`` of every cold-task model per draw of cold items (rows: models; columns: cold seeds,
     then the mean and the standard deviation over draws)."""
     frame = pd.DataFrame({s.items.seed: {k: e.per_user[metric].mean() for k, e in s.cold.test.items()}
@@ -239,7 +240,7 @@ def floor_check(evals: dict[str, Evaluation], split: Split, models: dict[str, ob
         table, _ = compare(pool, name, others=["random", pop], n_boot=n_boot, seed=seed)
         t = table.set_index("b")
         fit = getattr(models.get(name), "fit_", None)
-        rows.append({"model": name, "ndcg@10": float(ev.per_user["ndcg@10"].mean()),
+        rows.append({"model": name, NDCG10: float(ev.per_user[NDCG10].mean()),
                      "above random": bool(t.loc["random", "significant"] and t.loc["random", "diff"] > 0),
                      "below pop": bool(t.loc[pop, "significant"] and t.loc[pop, "diff"] < 0),
                      "at cap": bool(fit is not None and not fit.stopped_early)})

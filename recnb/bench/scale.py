@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..evaluate.names import NDCG10
 from .child import peak_rss_mb, run_in_child
 
 EVENTS_PER_CHUNK = 2_000_000
@@ -86,7 +87,7 @@ def child_evaluate(prepared: str, cap_bytes: int) -> dict[str, float]:
     ev = evaluate_capped(MostPopular().fit(split), split, "test", cap_bytes=cap_bytes)
     return {"read_seconds": t1 - t0, "seconds": time.perf_counter() - t1, "users": len(ev.users),
             "items": split.n_items, "batch": batch_for_cap(split.n_items, cap_bytes), "cap_mb": cap_bytes / 2**20,
-            "ndcg@10": float(ev.per_user["ndcg@10"].mean()), "peak_rss_after_read_mb": rss_split,
+            NDCG10: float(ev.per_user[NDCG10].mean()), "peak_rss_after_read_mb": rss_split,
             "peak_rss_mb": peak_rss_mb()}
 
 

@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .names import NDCG10
+
 if TYPE_CHECKING:
     from .ranking import Evaluation
 
@@ -65,7 +67,7 @@ def power_law(x: np.ndarray, y: np.ndarray, grid: np.ndarray | None = None, n_bo
             "b_low": float(np.quantile(slopes, 0.025)), "b_high": float(np.quantile(slopes, 0.975))}
 
 
-def paired_test(a: Evaluation, b: Evaluation, metric: str = "ndcg@10", n_boot: int = 1000,
+def paired_test(a: Evaluation, b: Evaluation, metric: str = NDCG10, n_boot: int = 1000,
                 seed: int = 0) -> dict[str, float | str]:
     """Compare two models on the same users: mean difference (a - b), its 95% bootstrap CI, and the
     two-sided p-values of the Wilcoxon signed-rank test and the paired t-test."""
@@ -96,7 +98,7 @@ def paired_verdict(test: dict[str, float | str] | pd.Series, alpha: float = 0.05
 
 
 def best_against(evals: dict[str, Evaluation], candidates: list[str], reference: str,
-                 metric: str = "ndcg@10", n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+                 metric: str = NDCG10, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
     """Paired tests of ``reference`` against each of ``candidates`` (rows: one comparison each), p-values
     not adjusted; :func:`compare` adds the Holm adjustment and a verdict."""
     return pd.DataFrame([paired_test(evals[reference], evals[c], metric, n_boot, seed) for c in candidates
@@ -123,7 +125,7 @@ def holm(pvalues: np.ndarray | list[float]) -> np.ndarray:
     return out
 
 
-def compare(evals: dict[str, Evaluation], reference: str, metric: str = "ndcg@10",
+def compare(evals: dict[str, Evaluation], reference: str, metric: str = NDCG10,
             others: list[str] | None = None, n_boot: int = 1000, seed: int = 0, alpha: float = 0.05,
             chosen_on: str | None = None) -> tuple[pd.DataFrame, str]:
     """Paired tests of ``reference`` against each of ``others`` (default: every other model of ``evals``)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .names import HEADLINE, NDCG10
 from ..data.split import Split
 from .ranking import Evaluation
 
 
-def results_table(evals: list[Evaluation], metrics: tuple[str, ...] = ("ndcg@10", "hr@10", "mrr@10"),
+def results_table(evals: list[Evaluation], metrics: tuple[str, ...] = HEADLINE,
                   n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
     """One row per model, ``metric`` and ``metric CI`` columns, sorted by the first metric."""
     rows = []
@@ -39,7 +40,7 @@ def activity_groups(split: Split, users: np.ndarray, stage: str = "test",
     return pd.Series(pd.Categorical(labels, categories=[f"few (≤{lo:.0f})", "medium", f"many (>{hi:.0f})"]))
 
 
-def by_group(evals: dict[str, Evaluation], groups: pd.Series, metric: str = "ndcg@10") -> pd.DataFrame:
+def by_group(evals: dict[str, Evaluation], groups: pd.Series, metric: str = NDCG10) -> pd.DataFrame:
     """Mean ``metric`` per group (rows) and model (columns); ``groups`` labels the evaluated users in
     the order of every evaluation (all must share their users), with a ``users`` count column."""
     first = next(iter(evals.values()))

@@ -12,7 +12,7 @@ disambiguation code). The model reads a history and *writes* the next item's tup
   position t it predicts from; the code tables again, plus a step embedding), attends to itself causally
   and to the encoder states up to position t, and gives logits over the codebook of level j+1 (tied to
   that level's code table, plus a bias). Adding h_t to BOS gives the decoder the summary of the history
-  directly (it learnt several times faster than through cross-attention alone on the simulator).
+  directly, not only through cross-attention.
 * **Training**: teacher forcing, the summed cross-entropy of the C codes of the next item at every history
   position, padding masked; :class:`recnb.train.Trainer` stops on validation NDCG@10 of the generated lists.
 * **Generation** (:meth:`GenerativeRecommender.generate`): beam search of width ``beam`` restricted to valid
@@ -38,6 +38,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..evaluate.names import NDCG10
 from ..data.split import Split
 from ..evaluate.ranking import evaluate
 from ..train import FitResult, Trainer
@@ -265,7 +266,7 @@ class GenerativeRecommender(nn.Module, Fitted):
             return ((items[b],) for b in trainer.order(len(users), self.batch_size))
 
         def validate() -> float:
-            return float(evaluate(self, split, "valid", ks=(10,), users=vu).per_user["ndcg@10"].mean())
+            return float(evaluate(self, split, "valid", ks=(10,), users=vu).per_user[NDCG10].mean())
 
         self.fit_: FitResult = trainer.fit(self, batches, validate, lr=self.lr, max_epochs=self.max_epochs,
                                            patience=self.patience, desc="TIGER", progress=self.progress, loss_name="code loss")

@@ -119,7 +119,7 @@ def attention_mask(pad: torch.Tensor, heads: int) -> torch.Tensor:
     return ((causal[None] | pad[:, None, :]) & ~eye[None]).repeat_interleave(heads, 0)
 
 
-class _Encoder(nn.Module):
+class SequenceEncoder(nn.Module):
     def __init__(self, cell: str, n_items: int, dim: int, max_len: int, layers: int, heads: int,
                  dropout: float, use_event: bool, use_gap: bool) -> None:
         super().__init__()
@@ -244,7 +244,7 @@ class SequenceRecommender(Recommender):
 
     def _make_encoder(self, split: Split) -> nn.Module:
         """The encoder built at the start of :meth:`fit` (a hook: subclasses may swap its ``item`` table)."""
-        return _Encoder(self.cell, split.n_items, self.dim, self.max_len, self.layers, self.heads, self.dropout,
+        return SequenceEncoder(self.cell, split.n_items, self.dim, self.max_len, self.layers, self.heads, self.dropout,
                         self.use_event, self.use_gap)
 
     def item_logits(self, h: torch.Tensor) -> torch.Tensor:

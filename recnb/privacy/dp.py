@@ -30,6 +30,7 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
+from ..evaluate.names import NDCG10
 from ..data.split import Split
 from ..evaluate import Evaluation, evaluate
 from ..models.autoencoder import MultVAE
@@ -150,9 +151,9 @@ def privacy_table(runs: list[PrivateRun], n_boot: int = 1000, seed: int = 0) -> 
     seconds and seconds per epoch."""
     out = []
     for r in runs:
-        s = r.evaluation.summary(n_boot, seed).set_index("metric").loc["ndcg@10"]
+        s = r.evaluation.summary(n_boot, seed).set_index("metric").loc[NDCG10]
         out.append({"model": r.name, "target epsilon": r.target_epsilon, "epsilon spent": r.epsilon,
-                    "delta": r.delta, "noise multiplier": r.noise_multiplier, "ndcg@10": s["mean"],
+                    "delta": r.delta, "noise multiplier": r.noise_multiplier, NDCG10: s["mean"],
                     "ci_low": s["ci_low"], "ci_high": s["ci_high"], "train seconds": r.seconds,
                     "seconds per epoch": r.seconds / max(len(r.history), 1)})
     return pd.DataFrame(out)

@@ -44,6 +44,7 @@ import pandas as pd
 import scipy.sparse as sp
 import torch
 
+from ..evaluate.names import NDCG10, VALID_NDCG10
 from ..data.split import Split
 from ..evaluate import Evaluation, evaluate
 from ..models.autoencoder import MultVAE
@@ -255,14 +256,14 @@ class _Tracker:
     def __call__(self, server_round: int, state: dict[str, torch.Tensor]) -> tuple[float, float]:
         t0 = time.perf_counter()
         self.model.load_state_dict(state)
-        v = float(evaluate(self.model, self.split, "valid", ks=(10,)).per_user["ndcg@10"].mean())
-        t = float(evaluate(self.model, self.split, "test", ks=(10,)).per_user["ndcg@10"].mean())
+        v = float(evaluate(self.model, self.split, "valid", ks=(10,)).per_user[NDCG10].mean())
+        t = float(evaluate(self.model, self.split, "test", ks=(10,)).per_user[NDCG10].mean())
         if v > self.best:
             self.best, self.best_round = v, server_round
             self.best_state = {k: x.clone() for k, x in self.model.state_dict().items()}
         n, down, up = self.traffic.get(server_round, (0, 0, 0))
         now = time.perf_counter()
-        self.rows.append({"round": server_round, "clients": n, "valid ndcg@10": v, "test ndcg@10": t,
+        self.rows.append({"round": server_round, "clients": n, VALID_NDCG10: v, f"test {NDCG10}": t,
                           "bytes down": down, "bytes up": up,
                           "train seconds": t0 - self.clock if server_round else 0.0, "eval seconds": now - t0})
         self.clock = now
@@ -382,7 +383,7 @@ def run_federated(split: Split, federations: Federation | list[Federation], conf
 
             def evaluate_fn(server_round: int, arrays: ArrayRecord, tracker: _Tracker = tracker) -> MetricRecord:
                 v, t = tracker(server_round, arrays.to_torch_state_dict())
-                return MetricRecord({"valid ndcg@10": v, "test ndcg@10": t})
+                return MetricRecord({VALID_NDCG10: v, f"test {NDCG10}": t})
 
             SeededFedAvg(fed, slots, tracker).start(
                 grid=grid, initial_arrays=ArrayRecord(initial), num_rounds=fed.rounds, timeout=timeout,

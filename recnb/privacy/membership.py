@@ -32,6 +32,7 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.metrics import roc_curve
 
+from ..evaluate.names import NDCG10
 from ..data.split import Split
 from ..evaluate import binary_metrics
 from ..models.autoencoder import MultVAE
@@ -71,8 +72,8 @@ def attack_runs(runs: list[PrivateRun], split: Split, nonmembers: np.ndarray, n_
         member_loss = user_losses(r.model, split.train, r.members)
         other_loss = user_losses(r.model, split.train, nonmembers)
         attack = threshold_attack(-member_loss, -other_loss, n_boot, seed)
-        s = r.evaluation.summary(n_boot, seed).set_index("metric").loc["ndcg@10"]
-        rows.append({"model": r.name, "epsilon": r.target_epsilon, "ndcg@10": s["mean"], "ndcg ci_low": s["ci_low"],
+        s = r.evaluation.summary(n_boot, seed).set_index("metric").loc[NDCG10]
+        rows.append({"model": r.name, "epsilon": r.target_epsilon, NDCG10: s["mean"], "ndcg ci_low": s["ci_low"],
                      "ndcg ci_high": s["ci_high"], "auc": attack["auc"], "auc_low": attack["auc_low"],
                      "auc_high": attack["auc_high"], "advantage": attack["advantage"],
                      "member loss": float(member_loss.mean()), "non-member loss": float(other_loss.mean())})
@@ -92,13 +93,13 @@ def privacy_verdict(table: pd.DataFrame) -> str:
         return (f"AUC {row['auc']:.3f} [{row['auc_low']:.3f}, {row['auc_high']:.3f}], "
                 f"{'better than chance' if row['auc_low'] > 0.5 else 'not distinguishable from chance'}")
 
-    lines = [f"Without privacy: NDCG@10 {b['ndcg@10']:.4f}; the membership attack reaches {beats(b)}."]
+    lines = [f"Without privacy: NDCG@10 {b[NDCG10]:.4f}; the membership attack reaches {beats(b)}."]
     for _, r in table[~np.isinf(table["epsilon"].to_numpy(float))].sort_values("epsilon").iterrows():
-        lost = b["ndcg@10"] - r["ndcg@10"]
-        share = lost / b["ndcg@10"] if b["ndcg@10"] > 0 else np.nan
+        lost = b[NDCG10] - r[NDCG10]
+        share = lost / b[NDCG10] if b[NDCG10] > 0 else np.nan
         saved = (b["auc"] - 0.5) - (r["auc"] - 0.5)
         edge = b["auc"] - 0.5
-        lines.append(f"ε = {r['epsilon']:g}: NDCG@10 {r['ndcg@10']:.4f}, {lost:+.4f} lost ({share:.0%} of the "
+        lines.append(f"ε = {r['epsilon']:g}: NDCG@10 {r[NDCG10]:.4f}, {lost:+.4f} lost ({share:.0%} of the "
                      f"non-private utility); attack {beats(r)}, {saved:+.3f} AUC removed"
                      f"{f' ({saved / edge:.0%} of its edge over chance)' if edge > 0 else ''}.")
     return "\n".join(lines)
@@ -251,13 +252,13 @@ def lira_runs(runs: list[PrivateRun], split: Split, nonmembers: np.ndarray, shad
         o_phi = member_statistic(r.model, split.train, nonmembers)
         scores = {"loss threshold": (m_phi, o_phi),
                   "LiRA": (shadows.likelihood_ratio(m_phi, r.members), shadows.likelihood_ratio(o_phi, nonmembers))}
-        s = r.evaluation.summary(n_boot, seed).set_index("metric").loc["ndcg@10"]
+        s = r.evaluation.summary(n_boot, seed).set_index("metric").loc[NDCG10]
         for attack, (ms, os_) in scores.items():
             private = not np.isinf(r.target_epsilon)
             a = attack_metrics(ms, os_, n_boot, seed, fpr, baseline=base[attack] if private else None)
             if not private:
                 base[attack] = (ms, os_)
-            row = {"model": r.name, "epsilon": r.target_epsilon, "attack": attack, "ndcg@10": s["mean"],
+            row = {"model": r.name, "epsilon": r.target_epsilon, "attack": attack, NDCG10: s["mean"],
                    "ndcg ci_low": s["ci_low"], "ndcg ci_high": s["ci_high"], "auc": a["auc"], "auc_low": a["auc_low"],
                    "auc_high": a["auc_high"], "tpr@fpr": a["tpr@fpr"], "tpr_low": a["tpr_low"],
                    "tpr_high": a["tpr_high"], "advantage": a["advantage"]}

@@ -37,6 +37,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from ..evaluate.names import HR10, NDCG10
 from ..data.split import Split
 from ..evaluate.ranking import evaluate
 from ..train import DataParallel
@@ -119,7 +120,7 @@ def main_train(args: argparse.Namespace) -> int:
               f"{hist['seconds'].diff().fillna(hist['seconds']).median():.2f} s per epoch (median), "
               f"replicas identical: {same}")
         table = evaluate(model, split, "test", name=name).summary()
-        print(table[table["metric"].isin(["hr@10", "ndcg@10"])].to_string(index=False, float_format=lambda x: f"{x:.4f}"))
+        print(table[table["metric"].isin([HR10, NDCG10])].to_string(index=False, float_format=lambda x: f"{x:.4f}"))
         if args.save:
             torch.save(model.state_dict(), args.save)
     if dist.is_initialized():

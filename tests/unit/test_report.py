@@ -84,3 +84,19 @@ def test_jobs_setting(monkeypatch):
     monkeypatch.delenv(env.JOBS)
     assert env.report_jobs() == (2 if (os.cpu_count() or 1) >= 2 else 1)
     assert env.notebook_threads(1) is None and env.notebook_threads(64) == 1
+
+
+def test_start_order_is_longest_first_and_unknown_first_by_descending_number():
+    from recnb.report import start_order
+    names = ["01_a", "02_b", "03_c", "04_d"]
+    assert start_order(names, {}) == [3, 2, 1, 0]
+    assert start_order(names, {"01_a": 5.0, "02_b": 50.0, "03_c": 20.0}) == [3, 1, 2, 0]
+
+
+def test_previous_times_reads_the_last_manifest_and_tolerates_none(tmp_path):
+    import json
+    from recnb.report import previous_times
+    assert previous_times(tmp_path) == {}
+    (tmp_path / "manifest.json").write_text(json.dumps({"notebooks": [{"notebook": "01_a", "wall_s": 3.5},
+                                                                      {"notebook": "02_b", "wall_s": None}]}))
+    assert previous_times(tmp_path) == {"01_a": 3.5}

@@ -7,7 +7,7 @@ import pytest
 
 from recnb.analysis.scaling_law import non_embedding_parameters
 from recnb.evaluate import power_law
-from recnb.models.sequence import _Encoder
+from recnb.models.sequence import SequenceEncoder
 
 
 def test_power_law_recovers_exponent():
@@ -19,7 +19,7 @@ def test_power_law_recovers_exponent():
 
 
 def test_non_embedding_parameters_excludes_embeddings():
-    enc = _Encoder("rnn", n_items=1000, dim=8, max_len=10, layers=1, heads=1, dropout=0.0, use_event=True, use_gap=True)
+    enc = SequenceEncoder("rnn", n_items=1000, dim=8, max_len=10, layers=1, heads=1, dropout=0.0, use_event=True, use_gap=True)
     assert non_embedding_parameters(enc) == 8 * 8 + 8 * 8 + 8  # W_x, W_h, b_h
 
 
