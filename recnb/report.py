@@ -38,6 +38,7 @@ from typing import Any
 
 import pandas as pd
 
+from .evaluate.names import HEADLINE
 from . import env
 from .profile import get_profile
 
@@ -64,7 +65,7 @@ def record(name: str, value: float) -> float:
     return v
 
 
-METRICS = ("ndcg@10", "hr@10", "mrr@10")
+METRICS = HEADLINE
 """The accuracy metrics a notebook records per model by default."""
 
 
