@@ -13,6 +13,6 @@ def test_graph_notebook_runs_on_a_canonical_log_with_string_ids(tmp_path, monkey
     monkeypatch.setenv("RECNB_DATA_PATH", str(tmp_path / "no-data-here"))  # no Last.fm or Ciao: section 4 skips
     log, _ = string_id_log(tmp_path, n_users=300, n_items=120, mean_views=12, p_purchase=0.6, seed=3)
     metrics, _, html = run_own_log(tmp_path, "05", log)
-    assert "canonical/lightgcn/ndcg@10" in metrics and "canonical/lightgcn/best_layers" in metrics
+    assert "mylog/lightgcn/ndcg@10" in metrics and "mylog/lightgcn/best_layers" in metrics
     assert not any(k.startswith(("lastfm/", "ciao/")) for k in metrics)
     assert "not available" in html
