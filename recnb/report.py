@@ -38,8 +38,8 @@ from typing import Any
 
 import pandas as pd
 
-from .evaluate.names import HEADLINE
 from . import env
+from .evaluate.names import HEADLINE
 from .profile import get_profile
 
 PACKAGES = ("recnb", "torch", "torch_geometric", "numpy", "scipy", "pandas", "pyarrow", "scikit-learn",
