@@ -13,10 +13,11 @@ PIP := $(PY) -m pip --disable-pip-version-check
 SHARED := $(wildcard ../shared/data)
 export RECNB_DATA_PATH := $(RECNB_DATA_PATH)$(if $(SHARED),$(if $(RECNB_DATA_PATH),:,)$(abspath $(SHARED)),)
 
-.PHONY: venv data reports check-offline test fuzz lab clean-reports help
+.PHONY: venv data reports benchmark check-offline test fuzz lab clean-reports help
 help:
 	@echo "make reports [PROFILE=smoke|quick|full] [EDITION=teacher|student] [JOBS=n]"
 	@echo "                                          data + all notebooks -> reports/PROFILE[-student]/index.html"
+	@echo "make benchmark [DEVICE=cuda]            notebook 12 on every user of the S3-Rec Amazon files -> reports/benchmark/"
 	@echo "make check-offline [PROFILE=...]          open reports/PROFILE in headless Chromium, network cut"
 	@echo "make test                                 the test suite (as CI runs it)"
 	@echo "make fuzz [FUZZ_SCALE=n]                  the long property-based sweep of generated and malformed logs"
@@ -38,6 +39,12 @@ data: venv
 reports: data
 	$(PY) -m recnb report --profile $(PROFILE) --edition $(EDITION) $(if $(JOBS),--jobs $(JOBS),)
 	@echo "open reports/$(PROFILE)$(if $(filter student,$(EDITION)),-student,)/index.html"
+
+# Notebook 12 alone, every user of the S3-Rec Amazon files (its own profile; outside `make reports`).
+DEVICE ?=
+benchmark: data
+	$(PY) -m recnb report --profile benchmark $(if $(DEVICE),--device $(DEVICE),) $(if $(JOBS),--jobs $(JOBS),)
+	@echo "open reports/benchmark/index.html"
 
 # Every page of reports/$(PROFILE) from file:// with no network: requests, images, equations (needs chromium).
 check-offline: venv

@@ -170,6 +170,7 @@ CONTRACTS: dict[str, Contract] = {
     "09": Contract(**MODELS, why="the text models rank the prepared split"),
     "10": Contract(**MODELS, why="the generative model and the scaling grid's SASRec rank the prepared split"),
     "11": Contract(**MODELS, why="federated and private training split the prepared log over clients"),
+    "12": Contract(**MODELS, order=True, why="the benchmark's SASRec and GRU read each user's items in order"),
 }
 """The contract of each notebook, by its two-digit number."""
 

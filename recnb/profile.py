@@ -9,7 +9,10 @@ table of per-profile values of its own (a test checks that).
 * ``quick``: the study at a reduced budget (one seed, shorter training, smaller sweeps); shop logs included.
 * ``full``: the study as reported (three seeds, full sweeps, the softmax models on the shop catalogues).
 * ``gpu``: ``full`` plus what only a GPU does in time (``--device cuda``): notebook 10's S3-Rec Amazon logs with
-  every user and its large scaling grid on them and the MovieLens-1M head. A CPU run never starts it by default.
+  every user and its large scaling grid on them and the MovieLens-1M head, and notebook 12 with three seeds and every
+  fusion. A CPU run never starts it by default.
+* ``benchmark``: ``full`` under its own name, the profile of ``make benchmark``: it runs notebook 12 alone (every
+  user of the S3-Rec Amazon files), which no other profile's run starts unless asked (``--only 12``).
 """
 
 from __future__ import annotations
@@ -76,6 +79,15 @@ class Profile:
         gen_amazon_users: 10, users sampled from each of them (0 = every user).
         gen_seq_epochs: 10, epoch cap of SASRec and SASRec + text on the logs besides the notebook's own.
         scale_datasets: 10, the logs of the scaling grid (none: the notebook's own split).
+        bench_datasets: 12, the benchmark files (the S3-Rec Amazon logs; a reader's sequence file replaces them).
+        bench_users: 12, users sampled from each of them (0 = every user, as the published tables use).
+        bench_seeds: 12, seeds of every trained model.
+        bench_seq_epochs: 12, epoch cap of SASRec and the GRU; bench_epochs: of Mult-VAE, LightGCN and the trained
+            fusions (each early-stopped on validation NDCG@10 well before the cap in the ``benchmark`` profile).
+        bench_patience: 12, early-stopping patience of every trained single model there (epochs of 20-40 s each on
+            Amazon Sports on two cores).
+        bench_fusions: 12, the fusions over the three encoders that compete (notebook 06's candidates; the
+            trained ones, ``late`` and ``cascade``, in profile ``gpu``).
     """
 
     name: str
@@ -125,6 +137,13 @@ class Profile:
     gen_amazon_users: int
     gen_seq_epochs: int
     scale_datasets: tuple[str, ...]
+    bench_datasets: tuple[str, ...] = ("amazon-sports", "amazon-toys")
+    bench_users: int = 0
+    bench_seeds: int = 1
+    bench_seq_epochs: int = 30
+    bench_epochs: int = 25
+    bench_patience: int = 5
+    bench_fusions: tuple[str, ...] = ("ensemble", "gated")
 
     def as_dict(self) -> dict[str, object]:
         """The fields as a plain dict (for ``manifest.json`` and for display in a notebook)."""
@@ -144,7 +163,7 @@ PROFILES: dict[str, Profile] = {
         stream_signal_hours=12.0, dp_shadows=4,
         gen_epochs=1, gen_beam=20, semantic_codebook=16, scale_depths=(1,), scale_widths=(8, 16),
         scale_fractions=(1.0,), scale_epochs=2, gen_datasets=(), gen_amazon_users=500, gen_seq_epochs=1,
-        scale_datasets=()),
+        scale_datasets=(), bench_users=300, bench_seq_epochs=2, bench_epochs=3),
     "quick": Profile(
         name="quick", n_boot=1000, seeds=1, bpr_epochs=30, ease_items=3000, shops=True, shops_softmax=False,
         feature_ae_epochs=300, ae_epochs=60, ae_latent_sweep=(16, 64, 200),
@@ -158,7 +177,8 @@ PROFILES: dict[str, Profile] = {
         stream_signal_hours=24.0, dp_shadows=4,
         gen_epochs=0, gen_beam=20, semantic_codebook=32, scale_depths=(1,), scale_widths=(16, 32, 64),
         scale_fractions=(0.25, 0.5, 1.0), scale_epochs=40, gen_datasets=(),
-        gen_amazon_users=0, gen_seq_epochs=100, scale_datasets=()),
+        gen_amazon_users=0, gen_seq_epochs=100, scale_datasets=(), bench_users=3000, bench_seq_epochs=30,
+        bench_epochs=40),
     "full": Profile(
         name="full", n_boot=2000, seeds=3, bpr_epochs=200, ease_items=5000, shops=True, shops_softmax=True,
         feature_ae_epochs=300, ae_epochs=300, ae_latent_sweep=(8, 16, 32, 64, 128, 200, 400),
@@ -179,7 +199,9 @@ PROFILES: dict[str, Profile] = {
 PROFILES["gpu"] = replace(
     PROFILES["full"], name="gpu", gen_epochs=100, semantic_codebook=64, gen_datasets=("amazon-sports", "amazon-toys"),
     scale_depths=(1, 2, 3, 4), scale_widths=(32, 64, 128, 256, 512), scale_fractions=(0.1, 0.3, 1.0),
-    scale_datasets=("amazon-sports", "movielens-1m-head"))
+    scale_datasets=("amazon-sports", "movielens-1m-head"), bench_seeds=3,
+    bench_fusions=("ensemble", "gated", "late", "cascade"))
+PROFILES["benchmark"] = replace(PROFILES["full"], name="benchmark")
 
 
 def get_profile(name: str) -> Profile:

@@ -53,10 +53,12 @@ def listing(names: Iterable[str], last: str = "and") -> str:
     return f"{', '.join(names[:-1])} {last} {names[-1]}"
 
 
-def seeds_banner(cfg: Profile, dataset: str) -> str:
+def seeds_banner(cfg: Profile, dataset: str, seeds: int | None = None) -> str:
     """The sentence every report opens with: profile, dataset and how many seeds each neural number
-    averages (per-user metrics are averaged over the seeds, so CIs and paired tests use every run)."""
-    seeds = f"{cfg.seeds} seed{'s' if cfg.seeds != 1 else ''}"
+    averages (``cfg.seeds``, or ``seeds`` for a notebook with its own setting; per-user metrics are averaged
+    over the seeds, so CIs and paired tests use every run)."""
+    n = cfg.seeds if seeds is None else seeds
+    seeds = f"{n} seed{'s' if n != 1 else ''}"
     return (f"**Run profile `{cfg.name}` on `{dataset}`.** Every neural model's number averages "
             f"{seeds} (per-user metrics averaged over the seeds before CIs and paired tests); baselines "
             f"are deterministic or seeded once. Intervals are 95% bootstrap CIs over users "

@@ -122,13 +122,15 @@ def fit_encoders(split: Split, cfg: Profile, seed: int = 0, epochs: int | None =
 
 def fusion_variants(encoders: Mapping[str, Recommender], epochs: int, seed: int = 0, pairs: bool = True,
                     finetune: bool = True, cascade: bool = True, max_len: int = 30, cascade_batch: int = 64,
-                    progress: bool = True) -> dict[str, Fitted]:
+                    progress: bool = True, fit_users: int | None = None) -> dict[str, Fitted]:
     """Unfitted fusion models over fitted ``encoders``: ``ensemble``, ``gated``, ``late`` (frozen),
     ``late-ft`` (fine-tuned; patience 5) and ``cascade`` over all three (its RNN reads the last ``max_len``
     events, ``cascade_batch`` users a step), and with ``pairs`` the ensemble and the gate over every pair, named
     like ``gated(ae+seq)`` (the two fusions that reuse the encoders' scores as they are; a late fusion per pair
-    would train three more decoders per seed). ``epochs`` caps each trained fusion."""
-    out: dict[str, Fitted] = {"ensemble": ScoreEnsemble(encoders), "gated": GatedFusion(encoders, seed=seed),
+    would train three more decoders per seed). ``epochs`` caps each trained fusion; ``fit_users`` bounds the
+    validation users the ensemble and the gate are fitted on (None: all)."""
+    out: dict[str, Fitted] = {"ensemble": ScoreEnsemble(encoders, fit_users=fit_users, seed=seed),
+                              "gated": GatedFusion(encoders, seed=seed, fit_users=fit_users),
                               "late": LateFusion(encoders, max_epochs=epochs, seed=seed, progress=progress)}
     if finetune:
         out["late-ft"] = LateFusion(encoders, finetune=True, max_epochs=epochs, patience=5, seed=seed,

@@ -90,6 +90,11 @@ def recorded() -> dict[str, float]:
     return dict(_recorded)
 
 
+SEPARATE: dict[str, str] = {"12": "benchmark"}
+"""Notebooks a run leaves out unless asked (``--only 12``) or run in their own profile, which runs them alone:
+notebook 12 (every user of the S3-Rec benchmark files) is ``make benchmark``, outside ``make reports``."""
+
+
 def notebooks(folder: Path, only: list[str] | None = None) -> list[Path]:
     """The numbered notebooks of ``folder`` in order, restricted to the prefixes in ``only``."""
     found = sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
@@ -97,6 +102,16 @@ def notebooks(folder: Path, only: list[str] | None = None) -> list[Path]:
         wanted = {o.strip().zfill(2) for o in only if o.strip()}
         found = [p for p in found if p.name[:2] in wanted]
     return found
+
+
+def selected(folder: Path, profile: str, only: list[str] | None) -> list[Path]:
+    """The notebooks a run of ``profile`` executes: those of ``only`` when given; else, for a :data:`SEPARATE`
+    profile its own notebooks alone, for any other every notebook not in :data:`SEPARATE`."""
+    found = notebooks(folder, only)
+    if only:
+        return found
+    own = [p for p in found if SEPARATE.get(p.name[:2]) == profile]
+    return own or [p for p in found if p.name[:2] not in SEPARATE]
 
 
 def _git(root: Path, *args: str) -> str:
@@ -337,7 +352,7 @@ def run_report(profile: str = "full", only: list[str] | None = None, notebooks_d
     out_dir = (Path(out_root) if out_root else root / "reports") / (
         profile if edition == "teacher" else f"{profile}-{edition}")
     out_dir.mkdir(parents=True, exist_ok=True)
-    todo = notebooks(nb_dir, only)
+    todo = selected(nb_dir, profile, only)
     if not todo:
         raise FileNotFoundError(f"no notebooks NN_*.ipynb in {nb_dir}" + (f" matching {only}" if only else ""))
     params = {"profile": profile, "dataset": dataset, "seed": seed, "data_path": data_path}

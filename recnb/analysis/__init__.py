@@ -25,7 +25,9 @@ Every module of the package:
 * :mod:`~recnb.analysis.generative_study`: generative retrieval over semantic IDs, the scaling grid, published
   numbers (10);
 * :mod:`~recnb.analysis.stream_study`: the streams' cuts, updated vs stale states, refits, new items and the
-  federated tables (11).
+  federated tables (11);
+* :mod:`~recnb.analysis.benchmark`: the line-up on the S3-Rec benchmark files beside the published tables, the
+  best model and the fusion chosen on validation and tested (12).
 
 Models are in :mod:`recnb.models`, splits in :mod:`recnb.data` (the stream split: :mod:`recnb.data.stream`),
 serving on a stream in :mod:`recnb.serving`, the result type of seeded runs in :mod:`recnb.experiment`.

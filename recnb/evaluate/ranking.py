@@ -169,12 +169,15 @@ def evaluate(model: Scorer, split: Split, stage: str = "test", ks: tuple[int, ..
 
 
 def mixture_ndcg(stacked: torch.Tensor, weights: np.ndarray, split: Split, stage: str = "valid",
-                 k: int = 10) -> np.ndarray:
+                 k: int = 10, users: np.ndarray | None = None) -> np.ndarray:
     """Mean NDCG@``k`` at ``stage`` of each mixture Σ_j w_j stacked[j], one per row w of ``weights`` (m, J):
     the numbers :func:`evaluate` gives the mixed scores (the same masking, counts and tie-aware metric), without
     what a grid search does not read (top-K lists, other metrics). ``stacked`` (J, n, n_items) holds the
-    scores of the ``n`` users of ``split.target(stage)``, in that order. Returns shape (m,)."""
-    users, items = split.target(stage)
+    scores of the ``n`` users of ``split.target(stage)``, in that order (or of ``users``, a sorted subset of
+    them). Returns shape (m,)."""
+    all_users, items = split.target(stage)
+    keep = np.ones(len(all_users), bool) if users is None else np.isin(all_users, users)
+    users, items = all_users[keep], items[keep]
     if stacked.shape[1] != len(users):
         raise ValueError(f"mixture_ndcg: expected scores of the {len(users)} {stage} users, got {stacked.shape[1]}")
     masked = stacked.clone()

@@ -12,7 +12,7 @@ from recnb.report import run_report
 
 
 def test_every_profile_is_a_frozen_profile_named_by_its_key():
-    assert list(PROFILES) == ["smoke", "quick", "full", "gpu"]
+    assert list(PROFILES) == ["smoke", "quick", "full", "gpu", "benchmark"]
     for name, cfg in PROFILES.items():
         assert isinstance(cfg, Profile) and cfg.name == name and get_profile(name) is cfg
         with pytest.raises(dataclasses.FrozenInstanceError):
@@ -23,8 +23,15 @@ def test_the_gpu_profile_is_full_plus_what_only_a_gpu_does_in_time():
     full, gpu = PROFILES["full"], PROFILES["gpu"]
     differ = {f.name for f in dataclasses.fields(Profile) if getattr(full, f.name) != getattr(gpu, f.name)}
     assert differ <= {"name", "gen_epochs", "semantic_codebook", "gen_datasets", "scale_depths", "scale_widths",
-                      "scale_fractions", "scale_datasets"}, differ
+                      "scale_fractions", "scale_datasets", "bench_seeds", "bench_fusions"}, differ
     assert gpu.gen_datasets and not full.gen_datasets and not PROFILES["quick"].gen_datasets
+    assert gpu.bench_seeds == 3 and set(full.bench_fusions) < set(gpu.bench_fusions)
+
+
+def test_the_benchmark_profile_is_full_under_its_own_name_with_every_user():
+    full, bench = PROFILES["full"], PROFILES["benchmark"]
+    assert dataclasses.replace(bench, name="full") == full
+    assert bench.bench_users == 0 and 0 < PROFILES["quick"].bench_users and 0 < PROFILES["smoke"].bench_users
 
 
 def test_budgets_grow_from_smoke_to_full():

@@ -48,6 +48,15 @@ class FixedScores:
         return self.scores[torch.from_numpy(self.row[users]).to(self.scores.device)]
 
 
+def fit_users(users: np.ndarray, limit: int | None, seed: int = 0) -> np.ndarray:
+    """Positions into ``users`` (the validation users) that a fusion is fitted on: all of them when ``limit`` is
+    None or at least their number, else a seeded sample of ``limit`` positions, sorted. Bounds the memory of the
+    (encoders, users, items) score stack on a large log; a small one is fitted on every user, as before."""
+    if limit is None or limit >= len(users):
+        return np.arange(len(users))
+    return np.sort(np.random.default_rng(seed).choice(len(users), limit, replace=False))
+
+
 def simplex_grid(k: int, step: float = 0.1) -> np.ndarray:
     """All weight vectors of length ``k`` on the simplex with the given step, shape (n, k)."""
     n = round(1 / step)
@@ -55,4 +64,4 @@ def simplex_grid(k: int, step: float = 0.1) -> np.ndarray:
     return np.array(rows, dtype=np.float64) / n
 
 
-__all__ = ["standardise", "concat_vectors", "stacked_scores", "FixedScores", "simplex_grid"]
+__all__ = ["standardise", "concat_vectors", "stacked_scores", "FixedScores", "fit_users", "simplex_grid"]

@@ -11,16 +11,18 @@ from torch.nn import functional as F
 from ...data.split import Split
 from ...evaluate.ranking import mixture_ndcg
 from ..base import Fitted, Recommender
-from .common import simplex_grid, stacked_scores
+from .common import fit_users, simplex_grid, stacked_scores
 
 
 class ScoreEnsemble(Fitted):
     """Weighted sum of the encoders' standardised scores; weights chosen on validation NDCG@10 from the
-    simplex grid of step ``step``. Any scorer can take part (a re-find baseline, say); :meth:`user_vectors`
-    needs encoders that have user vectors."""
+    simplex grid of step ``step``, on at most ``fit_users`` validation users (a seeded sample, :func:`fit_users`;
+    None: all). Any scorer can take part (a re-find baseline, say); :meth:`user_vectors` needs encoders that have
+    user vectors."""
 
-    def __init__(self, encoders: Mapping[str, Fitted], step: float = 0.1) -> None:
-        self.encoders, self.step = dict(encoders), step
+    def __init__(self, encoders: Mapping[str, Fitted], step: float = 0.1, fit_users: int | None = None,
+                 seed: int = 0) -> None:
+        self.encoders, self.step, self.fit_users, self.seed = dict(encoders), step, fit_users, seed
 
     def rebuild(self, split: Split) -> None:
         """Bind every encoder to ``split`` as well."""
@@ -29,8 +31,10 @@ class ScoreEnsemble(Fitted):
     def fit(self, split: Split) -> ScoreEnsemble:
         self.split_ = split
         users, _ = split.target("valid")
+        users = users[fit_users(users, self.fit_users, self.seed)]
         grid = simplex_grid(len(self.encoders), self.step)
-        self.grid_scores_ = mixture_ndcg(stacked_scores(self.encoders, users, "valid"), grid, split, "valid")
+        self.grid_scores_ = mixture_ndcg(stacked_scores(self.encoders, users, "valid"), grid, split, "valid",
+                                         users=users)
         self.weights_ = dict(zip(self.encoders, grid[int(np.argmax(self.grid_scores_))]))
         return self
 

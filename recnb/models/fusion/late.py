@@ -16,7 +16,7 @@ from ...train import FitResult, Trainer
 from ..base import Fitted, Recommender, multi_hot
 from ..dropout import Dropout
 from ..softmax import interaction_cross_entropy
-from .common import concat_vectors, stacked_scores
+from .common import concat_vectors, fit_users, stacked_scores
 
 
 class LateFusion(Recommender):
@@ -90,17 +90,19 @@ class LateFusion(Recommender):
 class GatedFusion(nn.Module, Fitted):
     """Per-user gate over the encoders: w(u) = softmax(W [z; h; g] + b), score = τ Σ_k w_k(u) standardise(s_k).
 
-    Fitted on a seeded 80% of the validation targets (cross-entropy of the target item), early-stopped on the
+    Fitted on a seeded 80% of the validation targets (of at most ``fit_users`` validation users, :func:`fit_users`) (cross-entropy of the target item), early-stopped on the
     other 20% (held-out cross-entropy, ``patience`` epochs, :class:`~recnb.train.Trainer` minimising); full-batch
     Adam. The gate has few parameters, and the validation targets are the only data where all encoders predict
     something they have not been trained on. :meth:`weights` shows which users lean on which encoder.
     """
 
     def __init__(self, encoders: Mapping[str, Recommender], lr: float = 1e-2, weight_decay: float = 1e-3,
-                 max_epochs: int = 500, patience: int = 20, holdout: float = 0.2, seed: int = 0) -> None:
+                 max_epochs: int = 500, patience: int = 20, holdout: float = 0.2, seed: int = 0,
+                 fit_users: int | None = None) -> None:
         super().__init__()
         self.encoders, self.lr, self.weight_decay = dict(encoders), lr, weight_decay
         self.max_epochs, self.patience, self.holdout, self.seed = max_epochs, patience, holdout, seed
+        self.fit_users = fit_users
 
     def rebuild(self, split: Split) -> None:
         """Bind every encoder to ``split`` as well."""
@@ -110,7 +112,8 @@ class GatedFusion(nn.Module, Fitted):
         trainer = Trainer(self.seed)
         self.split_ = split
         dev = env.device()
-        users, items = split.valid_users, torch.from_numpy(split.valid_items).to(dev)
+        keep = fit_users(split.valid_users, self.fit_users, self.seed)
+        users, items = split.valid_users[keep], torch.from_numpy(split.valid_items[keep]).to(dev)
         feats = concat_vectors(self.encoders, users, "valid")
         self.mean_, self.std_ = feats.mean(0), feats.std(0).clamp_min(1e-6)
         feats = (feats - self.mean_) / self.std_
