@@ -17,7 +17,7 @@ export RECNB_DATA_PATH := $(RECNB_DATA_PATH)$(if $(SHARED),$(if $(RECNB_DATA_PAT
 help:
 	@echo "make reports [PROFILE=smoke|quick|full] [EDITION=teacher|student] [JOBS=n]"
 	@echo "                                          data + all notebooks -> reports/PROFILE[-student]/index.html"
-	@echo "make benchmark [DEVICE=cuda]            notebook 12 on every user of the S3-Rec Amazon files -> reports/benchmark/"
+	@echo "make benchmark [DEVICE=cuda]              notebook 12 on every user of the S3-Rec Amazon files -> reports/benchmark/"
 	@echo "make check-offline [PROFILE=...]          open reports/PROFILE in headless Chromium, network cut"
 	@echo "make test                                 the test suite (as CI runs it)"
 	@echo "make fuzz [FUZZ_SCALE=n]                  the long property-based sweep of generated and malformed logs"

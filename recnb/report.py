@@ -65,12 +65,8 @@ def record(name: str, value: float) -> float:
     return v
 
 
-METRICS = HEADLINE
-"""The accuracy metrics a notebook records per model by default."""
-
-
 def record_metrics(prefix: str, results: Mapping[str, Any] | pd.DataFrame,
-                   metrics: tuple[str, ...] = METRICS) -> dict[str, float]:
+                   metrics: tuple[str, ...] = HEADLINE) -> dict[str, float]:
     """Record the mean of each of ``metrics`` for every model of ``results`` as ``{prefix}/{model}/{metric}``.
 
     ``results`` is ``{model name: Evaluation}`` (the mean over users of each per-user metric is recorded), or

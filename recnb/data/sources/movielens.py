@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ...filelock import exclusive
 from ..fetch import ChecksumError, download, extract_members, pip_download, raw_dir, verify
 from ..readers import read_delimited
 from ..schema import Dataset, parse_ids, parse_timestamps, validate_events
@@ -43,14 +44,17 @@ def fetch(dest: Path | None = None, source: str = "pypi") -> Path:
     ``source="grouplens"`` downloads the official zip.
     """
     dest = dest or raw_dir() / "ml-100k"
-    if source == "grouplens":
-        archive = download(GROUPLENS_URL, dest / "ml-100k.zip", md5=GROUPLENS_MD5)
-        extract_members(archive, {f"ml-100k/{f}": f for f in GROUPLENS_FILES}, dest, {})
-        return dest
-    wheel = pip_download(WHEEL, dest / ".wheel", WHEEL_SHA256)
-    prefix = "recbole/dataset_example/ml-100k/"
-    extract_members(wheel, {prefix + f: f for f in FILES}, dest, FILES)
-    wheel.unlink()
+    with exclusive(dest):  # two processes fetching at once (parallel tests, two reports): one fetches, one waits
+        if source == "grouplens":
+            archive = download(GROUPLENS_URL, dest / "ml-100k.zip", md5=GROUPLENS_MD5)
+            extract_members(archive, {f"ml-100k/{f}": f for f in GROUPLENS_FILES}, dest, {})
+            return dest
+        if all((dest / f).exists() for f in FILES):  # placed only after its digest was checked
+            return dest
+        wheel = pip_download(WHEEL, dest / ".wheel", WHEEL_SHA256)
+        prefix = "recbole/dataset_example/ml-100k/"
+        extract_members(wheel, {prefix + f: f for f in FILES}, dest, FILES)
+        wheel.unlink()
     return dest
 
 
