@@ -26,7 +26,7 @@ import pandas as pd
 from .. import experiment
 from ..contract import FILE_SOURCES
 from ..data.split import Split
-from ..evaluate import Evaluation, compare, evaluate
+from ..evaluate import compare, evaluate
 from ..evaluate.names import HR10, NDCG10, VALID_NDCG10
 from ..experiment import SeedRuns
 from ..modelcache import cached_fit
