@@ -50,8 +50,10 @@ benchmark: data
 check-offline: venv
 	$(PY) tools/offline_check.py reports/$(PROFILE)
 
+# Test processes at once (pytest-xdist; 1 runs them in this process). Each worker's torch uses one thread.
+TEST_JOBS ?= 2
 test: venv
-	$(PY) -m pytest
+	$(PY) -m pytest $(if $(filter-out 1,$(TEST_JOBS)),-n $(TEST_JOBS) --dist worksteal,)
 
 # The long Hypothesis sweep of tests/fuzz (random seeds, many examples; FUZZ_SCALE multiplies their number).
 FUZZ_SCALE ?= 1
