@@ -30,14 +30,26 @@ def real(name: str):
     return load_dataset(name)
 
 
+# What a notebook kernel started by a test inherits: its torch, OpenBLAS and MKL thread pools.
+KERNEL_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def torch_threads():
-    """One torch thread unless RECNB_TEST_THREADS says otherwise: the test models are small, and on two cores
-    kept busy by other processes two threads spend most of their time waiting for each other."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(int(os.environ.get("RECNB_TEST_THREADS", "1")))
+    """One torch thread unless RECNB_TEST_THREADS says otherwise, in the test process and in every notebook
+    kernel it starts: the test models are small, ``make test`` runs two test processes at once (pytest-xdist),
+    and on two cores more threads than cores spend most of their time waiting for each other."""
+    n = os.environ.get("RECNB_TEST_THREADS", "1")
+    before, saved = torch.get_num_threads(), {k: os.environ.get(k) for k in KERNEL_THREADS}
+    torch.set_num_threads(int(n))
+    os.environ.update(dict.fromkeys(KERNEL_THREADS, n))
     yield
     torch.set_num_threads(before)
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
 
 
 @pytest.fixture(scope="session", autouse=True)
