@@ -49,10 +49,10 @@ MIN_DAY_VIEWS = 200
 
 def shop_logs(dataset: str, data_path: str = "", seed: int = 0) -> tuple[dict[str, Dataset], str]:
     """The logs the case study runs on, and one Markdown sentence saying which: the reader's own file when
-    ``dataset == "canonical"`` (``data_path`` names it), else the shop logs (Taobao, Retailrocket) found on
-    the search path, else the simulator's shop (said first, and never silently)."""
-    if dataset == "canonical" or (data_path and Path(data_path).is_file()):
-        ds = load_dataset("canonical", data_path=data_path)
+    ``dataset`` is ``"canonical"`` or ``"sequences"`` (``data_path`` names it, read in that format), else the shop
+    logs (Taobao, Retailrocket) found on the search path, else the simulator's shop (said first, never silently)."""
+    if dataset in ("canonical", "sequences") or (data_path and Path(data_path).is_file()):
+        ds = load_dataset(dataset if dataset == "sequences" else "canonical", data_path=data_path)
         return {ds.name: ds}, f"**Data: your own log** `{ds.name}` (from `{Path(data_path).name}`)."
     shops = experiment.available_shops(data_path)
     if shops:

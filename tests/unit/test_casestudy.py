@@ -40,3 +40,16 @@ def test_ledger_sentences_list_only_rules_that_removed_rows():
     lines = ledger_sentences("x", led)
     assert len(lines) == 1 and "3 rows removed" in lines[0] and "range" in lines[0]
     assert "no ledger rule" in ledger_sentences("x", led.iloc[[1]])[0]
+
+
+def test_the_case_study_reads_a_readers_sequence_file_in_its_own_format(tmp_path):
+    """``--dataset sequences --data-path F`` (found by ``make fuzz``): notebook 07 read the file as a canonical CSV
+    and stopped on a missing ``user_id`` column."""
+    from recnb.analysis.casestudy import shop_logs
+
+    path = tmp_path / "seqs.txt"
+    path.write_text("u1 i1 i2 i3\nu2 i2 i3\n")
+    data, source = shop_logs("sequences", str(path))
+    (ds,) = data.values()
+    assert len(ds.events) == 5 and set(ds.events["event"].astype(str)) == {"purchase"}
+    assert "your own log" in source
