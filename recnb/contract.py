@@ -19,10 +19,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
+from .data.cache import FILE_SOURCES
 from .data.schema import Dataset
-
-FILE_SOURCES = ("canonical", "sequences")
-"""Datasets that are a reader's own file (see :func:`recnb.data.load_dataset`)."""
 
 
 class Refused(ValueError):
@@ -57,12 +55,6 @@ class Facts:
     def kept(self) -> str:
         """What cleaning left, in words: ``0 of 300 users and 0 of 98 items``."""
         return f"{self.users:,} of {self.raw_users:,} users and {self.items:,} of {self.raw_items:,} items"
-
-    def user_rule(self) -> str:
-        """Which users cleaning keeps, in words."""
-        if self.target is not None:
-            return f"users with a {self.target} to predict"
-        return f"users with {self.user_k} distinct items"
 
 
 def _facts(ds: Dataset) -> Facts:
@@ -137,7 +129,8 @@ class Contract:
 
     def needs_text(self, f: Facts) -> str:
         """``20 users with 5 distinct items and 20 items``: the sizes this contract asks of the prepared split."""
-        return f"{self.users:,} {f.user_rule()} and {self.items:,} items"
+        kept = f"with a {f.target} to predict" if f.target is not None else f"with {f.user_k} distinct items"
+        return f"{self.users:,} users {kept} and {self.items:,} items"
 
     def applies(self, dataset: str) -> bool:
         """Whether the contract is checked for ``dataset``."""
@@ -145,12 +138,8 @@ class Contract:
 
     def reason(self, f: Facts, dataset: str) -> str | None:
         """``None`` when the notebook can run on ``f``; otherwise one sentence saying why not."""
-        if not self.applies(dataset):
-            return None
-        why = self.reasons(f)
-        if not why:
-            return None
-        return f"{'; '.join(why)}{f' ({self.why})' if self.why else ''}."
+        why = self.reasons(f) if self.applies(dataset) else []
+        return f"{'; '.join(why)}{f' ({self.why})' if self.why else ''}." if why else None
 
 
 MODELS = dict(users=20, items=20)

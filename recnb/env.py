@@ -10,21 +10,15 @@ elsewhere in the package:
 * ``RECNB_DATA_PATH`` (:data:`DATA_PATH`): extra folders searched for raw data (``os.pathsep``-separated);
 * ``RECNB_ROOT`` (:data:`ROOT`): the checkout root, when the current directory is not inside it;
 * ``TQDM_DISABLE`` (:data:`NO_PROGRESS`): set by the runner so that progress bars do not flood the HTML;
-* ``RECNB_DEVICE`` (:data:`DEVICE`): where models train, score and evaluate: ``auto`` (default: CUDA when
-  available, else the CPU), ``cpu`` or ``cuda`` (``cuda:N`` too); read by :func:`device`, set by
+* ``RECNB_DEVICE`` (:data:`DEVICE`): where models train, score and evaluate (:func:`device`), set by
   ``--device`` of ``python -m recnb report`` and ``bench``;
-* ``RECNB_FIT_LOG`` (:data:`FIT_LOG`): where :func:`recnb.modelcache.cached_fit` appends one line per model
-  (class, seconds, epochs, whether the cache served it): the manifest's time per model;
+* ``RECNB_FIT_LOG`` (:data:`FIT_LOG`): where :func:`recnb.modelcache.cached_fit` appends one line per model;
 * ``RECNB_MODEL_CACHE`` (:data:`MODEL_CACHE`): ``0`` turns off the cache of fitted models
-  (:mod:`recnb.modelcache`); anything else, or unset, leaves it on;
-* ``RECNB_JOBS`` (:data:`JOBS`): how many notebooks the report runner executes at once (default
-  :func:`report_jobs`), set by ``--jobs`` of ``python -m recnb report``;
-* ``OMP_NUM_THREADS`` (:data:`THREADS`): the threads of each notebook's torch, set by the runner to an
-  equal share of the cores per parallel notebook (torch reads it when it starts);
-* ``RECNB_BF16`` (:data:`BF16`): ``auto`` (default), ``1`` or ``0``: whether the fused softmax loss of a large
-  catalogue multiplies in bfloat16 (:func:`bf16_matmul`);
-* ``RECNB_MALLOC`` (:data:`MALLOC`): ``reuse`` (default) or ``system``: whether :func:`tune_allocator` keeps
-  freed memory for reuse (read when :mod:`recnb` is imported).
+  (:func:`model_cache_enabled`);
+* ``RECNB_JOBS`` (:data:`JOBS`): notebooks the report runner executes at once (:func:`report_jobs`);
+* ``OMP_NUM_THREADS`` (:data:`THREADS`): the threads of each notebook's torch (:func:`notebook_threads`);
+* ``RECNB_BF16`` (:data:`BF16`): ``auto``, ``1`` or ``0`` (:func:`bf16_matmul`);
+* ``RECNB_MALLOC`` (:data:`MALLOC`): ``reuse`` or ``system`` (:func:`tune_allocator`).
 """
 
 from __future__ import annotations
@@ -116,7 +110,7 @@ def report_jobs(jobs: int | None = None) -> int:
     one after the other with two), else 1. ``ValueError`` for a value below 1."""
     value = jobs if jobs is not None else os.environ.get(JOBS)
     if value is None or str(value).strip() == "":
-        return 2 if (os.cpu_count() or 1) >= 2 else 1
+        return min(2, os.cpu_count() or 1)
     try:
         n = int(value)
     except ValueError:
@@ -146,12 +140,11 @@ def parse_device(name: str | None) -> torch.device:
             dev = torch.device(value)
         except RuntimeError:
             dev = None
-        if dev is None or dev.type != "cuda":
-            raise ValueError(f"{DEVICE}={name!r}: expected one of {', '.join(DEVICE_CHOICES)} (or cuda:N)")
-        if not torch.cuda.is_available():
-            raise RuntimeError(f"{DEVICE}={name!r} but torch {torch.__version__} sees no CUDA device; "
-                               "use cpu or auto")
-        return dev
+        if dev is not None and dev.type == "cuda":
+            if not torch.cuda.is_available():
+                raise RuntimeError(f"{DEVICE}={name!r} but torch {torch.__version__} sees no CUDA device; "
+                                   "use cpu or auto")
+            return dev
     raise ValueError(f"{DEVICE}={name!r}: expected one of {', '.join(DEVICE_CHOICES)} (or cuda:N)")
 
 

@@ -1,11 +1,7 @@
 """Shared experiment steps of the notebooks: prepared splits, cached baseline results, runs over seeds.
 
 Settings come from a :class:`~recnb.profile.Profile`; which models are fitted is a recipe
-(:mod:`recnb.recipes`).
-
-Baselines are refitted by several notebooks on the same split; their per-user results are cached on disk
-under ``data/processed/runs/`` keyed by the split's contents, the settings, the seed and the source code of
-the modules that produce them, so a cached result is never stale. Writes are atomic.
+(:mod:`recnb.recipes`). The baselines' per-user results are cached on disk (:func:`baseline_evaluations`).
 """
 
 from __future__ import annotations
@@ -172,6 +168,5 @@ def available_shops(data_path: str | None = None) -> list[str]:
     return [s for s in ("taobao", "retailrocket") if locate(s, data_path or None) is not None]
 
 
-__all__ = ["NEW_ITEM_TARGETS", "SeedRuns", "prepare", "prepare_dataset", "prepare_social", "baseline_evaluations", "run_seeds",
-           "mean_evaluation", "seed_spread",
-           "available_shops"]
+__all__ = ["NEW_ITEM_TARGETS", "SeedRuns", "prepare", "prepare_dataset", "prepare_social", "baseline_evaluations",
+           "run_seeds", "mean_evaluation", "seed_spread", "available_shops"]

@@ -2,26 +2,17 @@
 
 Notebooks 03-07 train the same encoders on the same splits (the Mult-VAE of 03, the GRU of 04 and the
 LightGCN of 05 are the encoders that 06 fuses; the baselines are evaluated everywhere). :func:`cached_fit`
-fits a model once per *content*: the key is a SHA-256 over
+fits a model once per *content*: the key (:func:`model_key`) hashes the unfitted model's settings
+(:func:`digest`), the split's contents, the source of the modules the model is built from and of
+:data:`CACHE_SOURCES` (:func:`source_digest`: an edit refits), torch's version, the device and
+:func:`recnb.env.bf16_matmul`.
 
-* the unfitted model: its class and every attribute set in its constructor (hyperparameters, seed, epoch
-  cap, patience; arrays, tensors and sub-modules by their bytes), see :func:`digest`;
-* the split's contents (users, items, events, stages) and name;
-* the source code of every ``recnb`` module the model's class is built from (its class hierarchy) and of
-  :data:`CACHE_SOURCES` (the training loop, the split, the ranking metrics used for early stopping), so an
-  edit to the code refits instead of serving a stale model;
-* the torch version, the device (CPU and CUDA results differ in the last bits) and whether the fused loss
-  multiplies in bfloat16 (:func:`recnb.env.bf16_matmul`).
-
-A hit returns the pickled fitted model reading the caller's split object (the split is not stored; the
-contents are equal by the key), with the fit's own timing in ``fit_`` (the seconds it took when it was trained). Entries are
-written atomically under ``data/processed/models/``; an unreadable entry is refitted with a warning.
-Models larger than :data:`MAX_ENTRY_BYTES` are not stored. ``RECNB_MODEL_CACHE=0``
-(:data:`recnb.env.MODEL_CACHE`) turns the cache off.
-
-The module keeps the other content-keyed results too: :func:`result_key` (a result on a split, such as the
-baselines' per-user evaluations of :func:`recnb.experiment.baseline_evaluations`) and
-:func:`cached_embeddings` (the text encoder's item embeddings, kept out of the model).
+A hit returns the pickled fitted model reading the caller's split object (the split is not stored), with
+the seconds of the fit that made it. Entries are written atomically under ``data/processed/models/``; an
+unreadable entry is refitted with a warning; models larger than :data:`MAX_ENTRY_BYTES` are not stored;
+``RECNB_MODEL_CACHE=0`` (:data:`recnb.env.MODEL_CACHE`) turns the cache off. :func:`result_key` keys other
+results on a split (the baselines of :func:`recnb.experiment.baseline_evaluations`) and
+:func:`cached_embeddings` keeps the text encoder's item embeddings.
 """
 
 from __future__ import annotations
@@ -284,6 +275,5 @@ def cached_fit(model: F, split: Split, cache: bool = True) -> F:
         return fitted
 
 
-__all__ = ["CACHE_SOURCES", "digest", "split_fingerprint", "modules_digest", "source_digest", "model_key", "result_key",
-           "cached_embeddings", "cache_path",
-           "log_fit", "timed_fit", "cached_fit"]
+__all__ = ["CACHE_SOURCES", "digest", "split_fingerprint", "modules_digest", "source_digest", "model_key",
+           "result_key", "cached_embeddings", "cache_path", "log_fit", "timed_fit", "cached_fit"]

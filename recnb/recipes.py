@@ -1,27 +1,11 @@
 """Recipes: which models a notebook fits, with which settings and which :class:`~recnb.profile.Profile` fields.
 
 ``recnb.models`` holds models only; the choices of the study (each encoder's settings and patience, the
-patience of each fusion, which pairs of encoders are fused) live here, once:
-
-==========================  =====================  =================================================
-recipe                      notebooks              profile fields
-==========================  =====================  =================================================
-:func:`fit_baselines`       02-07 (through         ``bpr_epochs``, ``ease_items``
-                            :func:`~recnb.experiment.baseline_evaluations`)
-:func:`encoder`             03-07                  ``ae_epochs``, ``seq_epochs``, ``graph_epochs``
-                                                   (``shop_epochs`` on shop logs)
-:func:`fit_encoders`        06, 07                 as :func:`encoder`
-:func:`shop_encoder`        03, 04, 06, 07         ``shop_epochs`` (:data:`SHOP`)
-:func:`fusion_variants`     06, 07                 ``fusion_epochs`` (``shop_epochs`` on shop logs,
-                                                   with :data:`SHOP_FUSIONS`)
-==========================  =====================  =================================================
-
-On a shop log every notebook trains the same encoders (:func:`shop_encoder`) and the same fusions
-(:data:`SHOP_FUSIONS`), so a model notebook 03, 04 or 06 fitted on a shop split is served to notebook 07 by the
-model cache instead of being trained again.
-
-The case study's next-purchase line-up is :func:`recnb.analysis.shop.next_purchase_models` (it uses
-:func:`fit_encoders`).
+patience of each fusion, which pairs of encoders are fused) live here, once; each recipe's docstring names the
+profile fields it reads (:func:`fusion_variants` is given ``fusion_epochs``, or ``shop_epochs`` on a shop
+log). On a shop log every notebook trains the same encoders (:func:`shop_encoder`) and fusions
+(:data:`SHOP_FUSIONS`), so the model cache serves notebook 07 what 03, 04 or 06 fitted. The case study's
+line-up is :func:`recnb.analysis.shop.next_purchase_models`.
 """
 
 from __future__ import annotations

@@ -9,14 +9,10 @@ and writes, under ``reports/P/``:
   :func:`record_metrics`) calls;
 * ``manifest.json``: git commit and dirty flag, Python and package versions, SHA-256 of every data file
   a notebook loaded, the parameters, every setting of the profile and the wall seconds per notebook;
-* ``index.html``: per notebook its status (failures in red with the failing cell), an abstract from its
-  first Markdown cell and its recorded numbers; links to each report, the docs rendered to HTML
-  (``glossary.html``, ``course.html`` ...), ``metrics.json`` and ``manifest.json``;
+* ``index.html``: the entry page (:func:`recnb.site.index_html`) and the docs rendered to HTML beside it;
 * ``mathjax/``: MathJax, copied once, so that every page works offline (see :mod:`recnb.site`).
 
-Before any notebook starts, each one's data contract (:mod:`recnb.contract`) is checked on the prepared log:
-a notebook it rules out is ``skipped`` with the reason (``status`` and ``reason`` of its manifest entry,
-shown in the index), and a log too small for every notebook asked for is refused in one sentence.
+Notebooks whose data contract (:mod:`recnb.contract`) fails on the log are skipped (:func:`run_report`).
 A failing notebook does not stop the others; the run then returns a non-zero exit code. The runner talks to
 the notebooks' kernels through the environment variables of :mod:`recnb.env`.
 """
@@ -134,12 +130,6 @@ def _read_lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def _to_html(ipynb: Path, target: Path) -> None:
-    from .site import install_mathjax, notebook_html
-
-    notebook_html(ipynb, target, install_mathjax(target.parent))
-
-
 def _run_one(nb: Path, out_dir: Path, params: dict[str, Any], kernel: str | None,
              cwd: Path | None = None, threads: int | None = None) -> dict[str, Any]:
     """Execute one notebook into ``out_dir`` (``threads``: torch threads of its kernel, default torch's)."""
@@ -178,18 +168,17 @@ def _run_one(nb: Path, out_dir: Path, params: dict[str, Any], kernel: str | None
     finally:
         for var in (env.RECORD_FILE, env.DATA_LOG, env.FIT_LOG, env.NO_PROGRESS):
             os.environ.pop(var, None)
-        if old_threads is None:
-            os.environ.pop(env.THREADS, None)
-        else:
-            os.environ[env.THREADS] = old_threads
-        if old_path is None:
-            os.environ.pop("PYTHONPATH", None)
-        else:
-            os.environ["PYTHONPATH"] = old_path
+        for var, old in ((env.THREADS, old_threads), ("PYTHONPATH", old_path)):
+            if old is None:
+                os.environ.pop(var, None)
+            else:
+                os.environ[var] = old
     status["wall_s"] = round(time.perf_counter() - t0, 2)
     if executed.exists():
         try:
-            _to_html(executed, out_dir / f"{stem}.html")
+            from .site import install_mathjax, notebook_html
+
+            notebook_html(executed, out_dir / f"{stem}.html", install_mathjax(out_dir))
             status["html"] = f"{stem}.html"
         except Exception as err:  # noqa: BLE001
             status.update(ok=False, error=status["error"] or {"cell": None, "ename": type(err).__name__,
@@ -372,14 +361,11 @@ def run_report(profile: str = "full", only: list[str] | None = None, notebooks_d
                                       if run else [])}
     results = [ran[nb.stem] if nb.stem in ran else skipped(nb, out_dir, skips[nb.stem]) for nb in todo
                if nb.stem in ran or nb.stem in skips]
-    metrics = {r["notebook"]: r["metrics"] for r in results}
     metrics_path = out_dir / "metrics.json"
     old = json.loads(metrics_path.read_text()) if only and metrics_path.exists() else {}
-    metrics = {**old, **metrics}
-    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=1, sort_keys=True))
-    data: dict[str, dict[str, str]] = {}
-    for r in results:
-        data.update(r["data"])
+    metrics = {**old, **{r["notebook"]: r["metrics"] for r in results}}
+    metrics_path.write_text(json.dumps(metrics, indent=1, sort_keys=True))
+    data = {dataset: files for r in results for dataset, files in r["data"].items()}
     manifest = {
         "profile": profile, "edition": edition, "settings": cfg.as_dict(), "parameters": params, "started": started.isoformat(timespec="seconds"),
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -9,20 +9,10 @@ A user's state at a target:
   nightly batches. The seen-filter is the same as the updated state's (every earlier event of the user is
   masked), so updated vs stale measures the state alone, not a refreshed filter.
 
-Two paths compute the same thing. :func:`stream_ndcg` binds each fitted model to a
-:func:`~recnb.data.stream.snapshot` of the targets (:meth:`~recnb.models.base.Fitted.bind`) and scores
-them with its own code, batched, for quality (the study's NDCG@10, :func:`recnb.evaluate.evaluate`).
-:class:`FoldIn` applies the events one at a time, as a server would, for latency per event and per
-recommendation request on one thread (:func:`latency`); the tests check both paths agree.
-
-Item side. **New items** have no event before ``test_start``: a model trained before never saw them.
-:func:`fold_in_items` makes them recommendable by the sequence model without retraining: their (tied)
-embedding and output bias are set from content (a ridge map from content features, such as a category or
-a text embedding, to the trained items' embeddings) or from co-occurrence (the mean embedding of the items
-viewed just before them in the stream so far). :func:`periodic_refit` is the other answer: refit the model
-every N hours of log time on every event before the refit time (:func:`~recnb.data.stream.refit_split`),
-with the hyperparameters chosen once on the validation window before the stream. :func:`over_time`
-summarises per window of log time.
+Two paths compute the same scores: :func:`stream_ndcg` (batched, for quality) and :class:`FoldIn` (one event
+at a time, as a server would, for :func:`latency`); the tests check they agree. Items new since
+``test_start`` are made recommendable by :func:`fold_in_items` (no retraining) or :func:`periodic_refit`;
+:func:`over_time` summarises per window of log time.
 """
 
 from __future__ import annotations
@@ -45,16 +35,6 @@ from .models.base import Fitted
 from .models.baselines import EASE, ItemKNN
 from .models.sequence import SequenceRecommender, gap_buckets
 
-class _Scores:
-    """A scorer that reads a model bound to one snapshot (its input history) while :func:`evaluate` masks
-    with another snapshot of the same moments (the seen-filter)."""
-
-    def __init__(self, model: object) -> None:
-        self.model = model
-
-    def score(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
-        return self.model.score(users, stage=stage)  # type: ignore[attr-defined]
-
 
 def stream_ndcg(models: dict[str, Fitted], stream: Stream, rows: np.ndarray, stale: bool = False,
                 chunk: int = 2000, progress: bool = False) -> dict[str, np.ndarray]:
@@ -69,8 +49,8 @@ def stream_ndcg(models: dict[str, Fitted], stream: Stream, rows: np.ndarray, sta
         snap = snapshot(stream, rows[b:b + chunk])
         inputs = snapshot(stream, rows[b:b + chunk], stale=True) if stale else snap
         for name, model in models.items():
-            out[name][b:b + chunk] = evaluate(_Scores(model.bind(inputs)), snap, "test",
-                                              ks=(10,)).per_user[NDCG10].to_numpy()
+            ev = evaluate(model.bind(inputs), snap, "test", ks=(10,))
+            out[name][b:b + chunk] = ev.per_user[NDCG10].to_numpy()
     return out
 
 

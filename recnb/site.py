@@ -1,19 +1,11 @@
 """The report folder as an offline site: every page opens from ``file://`` with no network.
 
 nbconvert's HTML pages load MathJax and require.js from a CDN, so on a machine without internet (a classroom,
-an exam room) equations stay raw LaTeX. Here:
-
-* :func:`install_mathjax` copies MathJax 2.7 once from the PyPI package ``jupyter-server-mathjax`` (the
-  Jupyter project's own packaging of it) into ``<report folder>/mathjax/``; every page loads it by a
-  relative URL;
-* :func:`notebook_html` exports an executed notebook with nbconvert's ``lab`` template, MathJax pointing at
-  that copy, and without require.js, the Mermaid loader and the widget loader: the study's outputs are
-  text, tables and PNG figures, which need none of them, and each would fetch from a CDN;
-* :func:`write_docs` renders ``docs/*.md`` (glossary, course guide, article map ...) to HTML pages beside
-  the reports, with links to a notebook pointing at its report and the named section;
-* :func:`index_html` is the entry page: per notebook its status, a short abstract taken from its first
-  Markdown cell, the numbers it recorded, and links to every report, the docs, ``metrics.json`` and
-  ``manifest.json``.
+an exam room) equations stay raw LaTeX. Here :func:`install_mathjax` copies MathJax 2.7 once from the PyPI
+package ``jupyter-server-mathjax`` into ``<report folder>/mathjax/``, which every page loads by a relative URL;
+:func:`notebook_html` leaves out require.js, the Mermaid loader and the widget loader (the study's outputs are
+text, tables and PNG figures, which need none of them, and each would fetch from a CDN); :func:`write_docs`
+renders ``docs/*.md`` beside the reports and :func:`index_html` writes the entry page.
 
 Figures are PNGs embedded in the pages. Their labels are English only (matplotlib's bundled DejaVu fonts
 have no CJK glyphs and no kept Python package ships a CJK font); Chinese terms appear in the Markdown text,

@@ -1,12 +1,8 @@
-"""The trainer every trained model fits with (the design of RecBole's ``Trainer``: the trainer owns the loop,
-the model owns its loss): optimiser (:func:`adam`), batch order, ``zero_grad``/``backward``/``step``, the
-data-parallel hook (:class:`DataParallel`, DDP), timing and early stopping (:func:`fit_loop`, :class:`FitResult`).
+"""The trainer every trained model fits with (RecBole's design: the trainer owns the loop, the model its loss;
+see ``docs/architecture.md``) and early stopping (:func:`fit_loop`, :class:`FitResult`).
 
 A model's ``fit`` makes a :class:`Trainer` from its seed first (so that its initial weights come from the
-seed), builds its layers and calls :meth:`Trainer.fit` with ``batches()``, one epoch's batches in the order
-of :meth:`Trainer.order`; the model's :meth:`Trainable.batch_loss` gives each batch's loss. Ranking models
-stop on :func:`validation_score` (NDCG@10 on the validation targets, history = train); the feature
-autoencoder and the gated fusion on a held-out loss. Deterministic on CPU for a given seed.
+seed), builds its layers and calls :meth:`Trainer.fit`. Deterministic on CPU for a given seed.
 """
 
 from __future__ import annotations

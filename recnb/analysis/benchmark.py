@@ -2,18 +2,9 @@
 
 The S3-Rec Amazon files (Zhou et al., CIKM 2020; Sports and Toys) are the logs of a long line of papers: each
 user's last item is the test target, the one before it the validation target, and every item of the catalogue
-is ranked. This module fits one line-up on such a file, the same recipe on every file:
-
-* :func:`benchmark_logs`: the files (the profile's, or a reader's own sequence file), prepared as every notebook
-  prepares a log, sampled to ``cfg.bench_users`` users where the profile says so, with a sentence that says so;
-* :func:`line_up`: popularity and exact EASE; SASRec and the GRU with full-softmax cross-entropy; Mult-VAE and
-  LightGCN; the article's fusions over the three encoders (notebook 06's candidates, ``cfg.bench_fusions``); and
-  an ensemble of every trained model's scores (``ensemble of all``);
-* :func:`fit_benchmark`: the line-up over ``cfg.bench_seeds`` seeds, each model evaluated on the validation and
-  the test targets (:class:`~recnb.experiment.SeedRuns`) with what it was given and used (:class:`BenchRuns`);
-* :func:`choose`: the best recnb model and the best fusion, by validation NDCG@10 only;
-* :func:`published_table`, :func:`published_verdict`, :func:`fusion_verdict`: this run beside the published rows
-  of :mod:`recnb.reference`, and the two sentences the notebook closes with, rendered from the values.
+is ranked. This module fits one line-up (:func:`line_up`) on such a file, the same recipe on every file, over
+the profile's seeds (:func:`fit_benchmark`), chooses on validation NDCG@10 only (:func:`choose`) and sets this
+run beside the published rows of :mod:`recnb.reference`, with the sentences the notebook closes with.
 """
 
 from __future__ import annotations
@@ -41,6 +32,7 @@ from ..prose import best_by, count, listing, num
 from ..recipes import SHOP, fusion_variants
 from ..reference import reference
 from .generative_study import user_sample
+from .text_study import fits_table as results
 
 ENCODERS: dict[str, str] = {"ae": "multvae", "seq": "gru", "graph": "lightgcn"}
 """The article's three encoders (:data:`recnb.recipes.ENCODERS`) by their name in this notebook."""
@@ -162,16 +154,6 @@ def choose(runs: SeedRuns, fusions: tuple[str, ...]) -> dict[str, str]:
     valid = pd.Series(runs.valid)
     return {"best": best_by(valid.drop("pop")), "single": best_by(valid[list(SINGLES)]),
             "fusion": best_by(valid[[f for f in fusions if f in valid]])}
-
-
-def results(runs: SeedRuns, n_boot: int, seed: int = 0) -> pd.DataFrame:
-    """One row per model: validation NDCG@10 (what the choices read), then the test metrics with 95% CIs
-    (:func:`~recnb.evaluate.results_table`), sorted by validation NDCG@10."""
-    from ..evaluate import results_table
-
-    table = results_table(list(runs.test.values()), n_boot=n_boot, seed=seed)
-    table.insert(1, VALID_NDCG10, table["model"].map(runs.valid))
-    return table.sort_values(VALID_NDCG10, ascending=False, ignore_index=True)
 
 
 def published_table(log: str, runs: SeedRuns, chosen: dict[str, str], n_boot: int, seed: int = 0,

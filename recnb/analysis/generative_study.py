@@ -2,18 +2,8 @@
 
 The models live in :mod:`recnb.models.semantic_ids`, :mod:`recnb.models.generative` and
 :mod:`recnb.models.sequence`; the scaling grid in :mod:`recnb.analysis.scaling_law`. This module holds the
-notebook's glue that is more than glue:
-
-* :func:`user_sample`: a log cut to a seeded sample of its users (the quick profile's Amazon budget);
-* :func:`attribute_embeddings`: the stand-in embedding of items without text (Amazon: brand and category
-  attributes, TF-IDF weighted, reduced by a truncated SVD);
-* :func:`semantic_ids`: the codes of a split's items with a sentence saying what was quantised;
-* :func:`fit_sasrec`, :func:`fit_generative`: the two next-item models of the comparison, early-stopped on
-  validation NDCG@10 (:func:`recnb.train.fit_loop`);
-* :func:`model_family`: generative, SASRec (ID), SASRec + text (where there is text) and EASE on one split;
-* :func:`first_seed`, :func:`budget_table`: a one-seed comparison and what each model was given and used;
-* :func:`leaf_bias`: the generative model's learned leaf biases of cold and warm items;
-* :func:`published_table`: this run's numbers beside the published ones of :mod:`recnb.reference`.
+notebook's glue: the logs and their semantic IDs (a stand-in embedding where the items have no text), the model
+family compared on one split, what each model was given and used, and this run beside :mod:`recnb.reference`.
 """
 
 from __future__ import annotations

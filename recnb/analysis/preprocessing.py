@@ -1,14 +1,8 @@
 """Preprocessing, the evaluation protocol and the baselines to beat (notebook 02, article section 3.2.2).
 
 Tidy tables and rendered sentences around :mod:`recnb.data.preprocess`, :mod:`recnb.data.split` and the
-baselines of :func:`recnb.recipes.fit_baselines`:
-
-* :func:`normalisation`: a rating column raw, Z-scored and min-maxed, summarised;
-* :func:`baseline_table`: validation and test NDCG@10 side by side for each fitted model (the model is
-  chosen on validation: :func:`recnb.prose.winner_sentence`);
-* :func:`choices`: each baseline's hyperparameter or epoch chosen on validation, with its candidates;
-* :func:`shop_study` and :func:`stage_sentence`: the next-purchase task on a shop log, and whether its
-  validation stage asks the test stage's question (:func:`recnb.data.split.stage_likeness`).
+baselines of :func:`recnb.recipes.fit_baselines`: normalisation, the baselines chosen on validation, and the
+next-purchase task on a shop log with whether its validation stage asks the test stage's question.
 """
 
 from __future__ import annotations

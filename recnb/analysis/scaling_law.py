@@ -1,14 +1,8 @@
 """Power laws for the article's "large model" claim: does quality keep improving with parameters and data?
 
-* :func:`non_embedding_parameters`: the parameter count of the scaling papers (the plain log-log fit
-  y = a · x^b is :func:`recnb.evaluate.power_law`).
-* :func:`fit_saturating_law` fits the saturating law of the scaling papers, L(C) = E + A · C^(−α), E >= 0 (an
-  irreducible loss E plus a power law in training compute C; Kaplan et al. 2020, Hoffmann et al. 2022), with a
-  bootstrap CI on α over the points.
-* :func:`scaling_grid` trains SASRec over depth x width x share of training users, each early-stopped on
-  validation, and returns one tidy row per point with its training compute (:mod:`recnb.bench.flops`) and
-  whether it stopped at its epoch cap (``capped``: such a point is not converged and is left out of a fit).
-* :func:`scaling_law`: the law over a grid's uncapped points, and what it supports.
+The parameter count of the scaling papers, the saturating law L(C) = E + A · C^(−α) of loss against training
+compute (Kaplan et al. 2020, Hoffmann et al. 2022; the plain log-log fit is :func:`recnb.evaluate.power_law`),
+and the SASRec grid over depth x width x share of training users it is fitted to (:func:`scaling_grid`).
 """
 
 from __future__ import annotations
@@ -64,10 +58,6 @@ def _profile_fit(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.stack([e[rows, best], a[rows, best], ALPHAS[best]], 1)
 
 
-def _law(x: np.ndarray, e: float, a: float, alpha: float) -> np.ndarray:
-    return e + a * np.exp(-alpha * x)
-
-
 def fit_saturating_law(compute: np.ndarray, loss: np.ndarray, n_boot: int = 1000, seed: int = 0) -> dict:
     """Fit L(C) = E + A · C^(−α) (E >= 0) to points (compute C > 0, loss L) by least squares on L, with C in
     units of its geometric mean (so A is the reducible loss there), profiled over a fine grid of α
@@ -93,7 +83,8 @@ def fit_saturating_law(compute: np.ndarray, loss: np.ndarray, n_boot: int = 1000
     gx = np.log(grid / ref)
     idx = np.random.default_rng(seed).integers(0, len(x), (n_boot, len(x)))
     idx = idx[[len(np.unique(x[i])) >= 3 for i in idx]]
-    out.update(alpha=float(alpha), E=float(e), A=float(a), fit=_law(gx, e, a, alpha), boot_ok=len(idx) / max(n_boot, 1))
+    out.update(alpha=float(alpha), E=float(e), A=float(a), fit=e + a * np.exp(-alpha * gx),
+               boot_ok=len(idx) / max(n_boot, 1))
     if len(idx):
         boots = np.concatenate([_profile_fit(x[b], y[b]) for b in np.array_split(idx, max(1, len(idx) // 250))])
         curves = boots[:, :1] + boots[:, 1:2] * np.exp(-boots[:, 2:3] * gx[None, :])

@@ -1,16 +1,8 @@
 """Notebook 09: what a pretrained sentence encoder reading the items buys a recommender.
 
 The models live in :mod:`recnb.models.text`, :mod:`recnb.models.cold` and :mod:`recnb.models.fusion`, the
-cold-item protocol in :mod:`recnb.analysis.cold_items`; this module holds the notebook's glue that is more than glue:
-
-* :func:`text_subset`: the catalogue cut to its most popular items (the smoke profile's tiny subset);
-* :func:`nearest_titles`, :func:`text_map`, :func:`overlap_summary`: a look at the embedding space;
-* :func:`sequence_variants`: the ID-only, ID + text and text-only SASRec (Kang & McAuley, ICDM 2018;
-  text as in UniSRec, Hou et al., KDD 2022), fitted for the profile's seeds, with validation scores;
-* :func:`cold_study` / :func:`cold_seed_table`: the cold-item task (text models against
-  popularity-by-genre and a random ranker) and the mixed catalogue with the ID + text hybrid, for one
-  draw of cold items, and the spread of the headline numbers over several draws;
-* :func:`no_text_reasons`: why the shop logs have no text, in :func:`recnb.models.text.dataset_texts`'s words.
+cold-item protocol in :mod:`recnb.analysis.cold_items`; this module holds the notebook's glue: a look at the
+embedding space, the three SASRec variants (:data:`SEQUENCE_VARIANTS`) and the cold-item study.
 """
 
 from __future__ import annotations
@@ -106,7 +98,7 @@ class Fits(SeedRuns):
         self.models[name] = fitted[0]
 
 
-def fits_table(fits: Fits, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+def fits_table(fits: SeedRuns, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
     """One row per model: ``valid ndcg@10`` (what choices read) and the test metrics with their 95% CIs
     (:func:`~recnb.evaluate.results_table`), sorted by validation."""
     table = results_table(list(fits.test.values()), n_boot=n_boot, seed=seed)

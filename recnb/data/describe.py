@@ -84,12 +84,9 @@ def category_shares(ds: Dataset, top: int = 15) -> pd.DataFrame:
 def funnel(ds: Dataset) -> pd.DataFrame:
     """The view -> cart -> purchase funnel: users and events per stage and conversion from the stage
     before (events: purchases / carts; users: share of the previous stage's users who reach it)."""
-    stages = [e for e in ("view", "fav", "cart", "purchase") if (ds.events["event"] == e).any()]
-    rows = []
-    for e in stages:
-        sub = ds.events[ds.events["event"] == e]
-        rows.append({"stage": e, "events": len(sub), "users": sub["user_id"].nunique()})
-    table = pd.DataFrame(rows)
+    subs = {e: ds.events[ds.events["event"] == e] for e in ("view", "fav", "cart", "purchase")}
+    table = pd.DataFrame([{"stage": e, "events": len(sub), "users": sub["user_id"].nunique()}
+                          for e, sub in subs.items() if len(sub)])
     if len(table):
         table["event conversion"] = table["events"] / table["events"].shift(1)
         table["user conversion"] = table["users"] / table["users"].shift(1)

@@ -74,10 +74,5 @@ def export_split(split: Split, out: str | Path, fmt: str = "parquet") -> list[Pa
 
 def read_recbole(folder: str | Path, name: str) -> dict[str, pd.DataFrame]:
     """Read the three benchmark files back (for checks): ``{"train": ..., "valid": ..., "test": ...}``."""
-    folder = Path(folder)
-    out = {}
-    for part in ("train", "valid", "test"):
-        f = pd.read_csv(folder / f"{name}.{part}.inter", sep="\t")
-        f.columns = [c.split(":")[0] for c in f.columns]
-        out[part] = f
-    return out
+    return {part: pd.read_csv(Path(folder) / f"{name}.{part}.inter", sep="\t").rename(
+        columns=lambda c: c.split(":")[0]) for part in ("train", "valid", "test")}

@@ -42,10 +42,9 @@ def user_features(events: pd.DataFrame, items: pd.DataFrame | None = None, top_t
     if ts.notna().any():
         timed = ev[ts.notna()]
         tg = timed.groupby("user_id")["timestamp"]
-        end = timed["timestamp"].max()
-        out["active_days"] = timed.groupby("user_id")["timestamp"].agg(lambda s: s.dt.floor("D").nunique())
+        out["active_days"] = tg.agg(lambda s: s.dt.floor("D").nunique())
         out["tenure_days"] = (tg.max() - tg.min()).dt.total_seconds() / 86400
-        out["recency_days"] = (end - tg.max()).dt.total_seconds() / 86400
+        out["recency_days"] = (timed["timestamp"].max() - tg.max()).dt.total_seconds() / 86400
         srt = timed.sort_values(["user_id", "timestamp"], kind="stable")
         gap = srt.groupby("user_id")["timestamp"].diff().dt.total_seconds()
         out["gap_seconds_median"] = gap.groupby(srt["user_id"]).median()

@@ -17,6 +17,7 @@ import tempfile
 import urllib.request
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from ..env import DATA_PATH, ROOT
 
@@ -58,17 +59,16 @@ def search_path(extra: str | Path | list[str | Path] | None = None) -> list[Path
         parts += [Path(p) for p in items if str(p)]
     parts += [Path(p) for p in os.environ.get(DATA_PATH, "").split(os.pathsep) if p]
     parts.append(raw_dir())
-    seen: list[Path] = []
-    for p in parts:
-        p = p.expanduser().resolve()
-        if p not in seen:
-            seen.append(p)
-    return seen
+    return list(dict.fromkeys(p.expanduser().resolve() for p in parts))
 
 
 def sha256_file(path: str | Path, algorithm: str = "sha256") -> str:
     """Hex digest of a file, read in 1 MiB blocks."""
-    h = hashlib.new(algorithm)
+    return _hash_file(hashlib.new(algorithm), path)
+
+
+def _hash_file(h: Any, path: str | Path) -> str:
+    """The hex digest of ``h`` (a :mod:`hashlib` object) updated with the file's bytes, 1 MiB at a time."""
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
@@ -78,11 +78,7 @@ def sha256_file(path: str | Path, algorithm: str = "sha256") -> str:
 def git_blob_sha1(path: str | Path) -> str:
     """The id Git gives the file's content (``git hash-object``): SHA-1 of ``blob <size>\\0`` + bytes.
     Lets a file be pinned by the blob id of a public repository that holds it."""
-    h = hashlib.sha1(f"blob {Path(path).stat().st_size}\0".encode())
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    return _hash_file(hashlib.sha1(f"blob {Path(path).stat().st_size}\0".encode()), path)
 
 
 def verify(path: str | Path, expected: str | None, algorithm: str = "sha256", delete: bool = False) -> str:

@@ -47,9 +47,7 @@ def _decode_error(path: Path, raw: bytes, encoding: str, sep: str, names: list[s
 
 
 def _read_bytes(path: Path, first_column: str) -> bytes:
-    raw = path.read_bytes()
-    if raw.startswith(_BOM):
-        raw = raw[len(_BOM):]
+    raw = path.read_bytes().removeprefix(_BOM)
     if not raw or raw.isspace():  # (raw.strip() would copy the whole file)
         raise DataValidationError(str(path), 1, first_column, raw.decode("latin-1"),
                                   "a first line with data (the file is empty)", "empty file, found")
@@ -75,7 +73,7 @@ def _nonblank_lines(raw: bytes) -> np.ndarray:
     return np.flatnonzero(~blank) + 1
 
 
-def _record_lines(raw: bytes, text_encoding: str, sep: str, quote: bool, n_records: int | None) -> np.ndarray:
+def _record_lines(raw: bytes, encoding: str, sep: str, quote: bool, n_records: int | None) -> np.ndarray:
     """The line on which each non-blank record starts (1-based), shape (n_records,).
 
     Without quoted line breaks a record is a non-blank line (found with numpy); otherwise Python's
@@ -84,6 +82,7 @@ def _record_lines(raw: bytes, text_encoding: str, sep: str, quote: bool, n_recor
     lines = _nonblank_lines(raw)
     if not quote or b'"' not in raw or (n_records is not None and len(lines) == n_records):
         return lines
+    text_encoding = "utf-8" if encoding.lower().replace("-", "") == "utf8" else encoding
     reader = csv.reader(io.StringIO(raw.decode(text_encoding), newline=""), delimiter=sep)
     starts, line = [], 1
     for fields in reader:
@@ -119,8 +118,7 @@ def _parse(path: Path, raw: bytes, sep: str, names: list[str], encoding: str, qu
             raise DataValidationError(str(path), None, None, str(err), "a well-formed delimited file",
                                       "unreadable file:") from None
         row = bad[0]
-        text_encoding = "utf-8" if encoding.lower().replace("-", "") == "utf8" else encoding
-        lines = _record_lines(raw, text_encoding, sep, quote, None)
+        lines = _record_lines(raw, encoding, sep, quote, None)
         line = int(lines[row.number - 1]) if row.number and row.number <= len(lines) else row.number
         text = row.text.replace(sep, shown_sep) if sep != shown_sep else row.text
         _wrong_separator(path, line, text, shown_sep, len(names), names, row.actual_columns)
@@ -157,8 +155,7 @@ def read_delimited(path: str | Path, sep: str, names: list[str], header: bool,
         raw = raw.replace(sep.encode(), _UNIT_SEPARATOR)
         arrow_sep = _UNIT_SEPARATOR.decode()
     table = _parse(path, raw, arrow_sep, names, encoding, quote, threads=True, shown_sep=sep)
-    text_encoding = "utf-8" if encoding.lower().replace("-", "") == "utf8" else encoding
-    lines = _record_lines(raw, text_encoding, arrow_sep, quote, table.num_rows)
+    lines = _record_lines(raw, encoding, arrow_sep, quote, table.num_rows)
     frame = table.to_pandas()
     first = 0
     if header:
@@ -170,9 +167,7 @@ def read_delimited(path: str | Path, sep: str, names: list[str], header: bool,
             raise DataValidationError(str(path), int(lines[0]), names[bad], got[bad],
                                       f"the header {sep.join(header_names or names)!r}", "unexpected header field")
         first = 1
-        repeated = np.ones(len(frame) - 1, dtype=bool)
-        for name, value in zip(names, got):
-            repeated &= (frame[name].iloc[1:] == value).to_numpy()
+        repeated = (frame[names].iloc[1:] == got).all(axis=1).to_numpy()
         if repeated.any():
             i = int(np.flatnonzero(repeated)[0]) + 1
             raise DataValidationError(str(path), int(lines[i]), names[0], sep.join(got),
@@ -192,9 +187,7 @@ def read_header(path: str | Path, sep: str, quote: bool = True, encoding: str = 
     """The fields of the first non-blank line (BOM removed, RFC 4180 quotes undone when ``quote``)."""
     path = Path(path)
     with open(path, "rb") as f:
-        head = f.read(1 << 16)
-    if head.startswith(_BOM):
-        head = head[len(_BOM):]
+        head = f.read(1 << 16).removeprefix(_BOM)
     text = head.decode(encoding, errors="replace")
     line = next((ln for ln in text.splitlines() if ln.strip()), "")
     if not line:

@@ -61,11 +61,8 @@ class DataValidationError(ValueError):
     ) -> None:
         self.file, self.row, self.column = file, row, column
         self.value, self.expected, self.problem = value, expected, problem
-        where = f"{file}"
-        if row is not None:
-            where += f", row {row}"
-        if column is not None:
-            where += f", column {column!r}"
+        where = (f"{file}" + (f", row {row}" if row is not None else "")
+                 + (f", column {column!r}" if column is not None else ""))
         shown = repr(value) if not isinstance(value, str) or len(value) < 80 else repr(value[:77] + "...")
         super().__init__(f"{where}: {problem} {shown}; expected {expected}")
         self.shown = shown
@@ -79,17 +76,15 @@ class DataValidationError(ValueError):
 
 
 def _fail_at(mask: np.ndarray, df: pd.DataFrame, column: str, file: str, lines: np.ndarray | None,
-             expected: str, problem: str = "bad value", values: pd.Series | None = None) -> None:
+             expected: str, problem: str = "bad value") -> None:
     """Raise for the first True position of ``mask`` (no-op when none)."""
     bad = np.flatnonzero(mask)
     if bad.size == 0:
         return
     i = int(bad[0])
     row = int(lines[i]) if lines is not None else i + 1
-    shown = (values if values is not None else df[column]).iloc[i]
-    n = bad.size
-    more = f" ({n - 1} more rows like it)" if n > 1 else ""
-    raise DataValidationError(file, row, column, shown, expected + more, problem)
+    more = f" ({bad.size - 1} more rows like it)" if bad.size > 1 else ""
+    raise DataValidationError(file, row, column, df[column].iloc[i], expected + more, problem)
 
 
 _MISSING_TOKENS = ("", "nan", "none", "null", "na", "n/a", "<na>", "nat")
@@ -247,12 +242,8 @@ def parse_timestamps(raw: pd.Series, file: str, lines: np.ndarray | None = None,
         if bad.any():
             expected += _position_hint(secs[np.flatnonzero(bad)[0]], EARLIEST.timestamp())
         _fail_at(bad, frame, column, file, lines, expected, "timestamp out of range")
-        if numeric.all():
-            ts = pd.Series(pd.to_datetime(np.round(secs * 1e9).astype("int64"), unit="ns", utc=True),
-                           index=raw.index)
-        else:
-            ts = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
-        if numeric.any() and not numeric.all():
+        ts = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
+        if numeric.any():
             ts[numeric] = pd.to_datetime(np.round(secs[numeric] * 1e9).astype("int64"), unit="ns", utc=True)
         text = ~numeric & ~empty
         if text.any():
@@ -314,10 +305,8 @@ def validate_events(events: pd.DataFrame, file: str = "<events>", lines: np.ndar
                                   f"columns {list(EVENT_COLUMNS)}", "missing column; found columns")
     if len(events) == 0:
         raise DataValidationError(file, None, None, 0, "at least one event", "no rows:")
-    out = pd.DataFrame({
-        "user_id": parse_ids(events["user_id"].reset_index(drop=True), "user_id", file, lines),
-        "item_id": parse_ids(events["item_id"].reset_index(drop=True), "item_id", file, lines),
-    })
+    out = pd.DataFrame({c: parse_ids(events[c].reset_index(drop=True), c, file, lines)
+                        for c in ("user_id", "item_id")})
     out["event"] = _event_codes(events["event"].reset_index(drop=True), file, lines)
     raw_value = events["value"].reset_index(drop=True)
     v = to_float(raw_value)
@@ -325,8 +314,7 @@ def validate_events(events: pd.DataFrame, file: str = "<events>", lines: np.ndar
              "non-numeric value")
     ranges = {**VALUE_RANGES, **(value_ranges or {})}
     codes = out["event"].cat.codes.to_numpy()
-    lo = np.array([ranges[e][0] for e in EVENT_TYPES])[codes]
-    hi = np.array([ranges[e][1] for e in EVENT_TYPES])[codes]
+    lo, hi = np.array([ranges[e] for e in EVENT_TYPES], dtype=float).T[:, codes]
     bad = (v < lo) | (v > hi)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])

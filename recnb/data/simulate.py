@@ -57,7 +57,7 @@ class SimConfig:
 
 
 def _items(cfg: SimConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Item categories, successors, and per-category sampling tables (order, cumulative weights)."""
+    """Item categories, successors, items grouped by category and their cumulative Zipf weights."""
     category = rng.integers(cfg.n_categories, size=cfg.n_items)
     order = np.argsort(category, kind="stable")  # items grouped by category
     cat_sorted = category[order]
@@ -67,12 +67,10 @@ def _items(cfg: SimConfig, rng: np.random.Generator) -> tuple[np.ndarray, np.nda
     # a random permutation within each category: successor = next item of the cycle
     shuffled = order[np.lexsort((rng.random(cfg.n_items), cat_sorted))]
     nxt = np.arange(1, cfg.n_items + 1)
-    ends = starts[1:][cat_sorted[np.arange(cfg.n_items)]]
-    nxt = np.where(nxt == ends, starts[cat_sorted], nxt)
+    nxt = np.where(nxt == starts[1:][cat_sorted], starts[cat_sorted], nxt)  # the last wraps to the first
     successor = np.empty(cfg.n_items, dtype=np.int64)
     successor[shuffled] = shuffled[nxt]
-    cum = np.cumsum(weight)
-    return category, successor, order, np.stack([cum, starts[cat_sorted].astype(float)])
+    return category, successor, order, np.cumsum(weight)
 
 
 def _draw_in_category(cats: np.ndarray, order: np.ndarray, cum: np.ndarray, starts: np.ndarray,
@@ -98,8 +96,7 @@ def simulate(config: SimConfig | None = None, **overrides: object) -> Dataset:
     """
     cfg = SimConfig(**{**asdict(config or SimConfig()), **overrides})
     rng = np.random.default_rng(cfg.seed)
-    category, successor, order, table = _items(cfg, rng)
-    cum = table[0]
+    category, successor, order, cum = _items(cfg, rng)
     starts = np.searchsorted(category[order], np.arange(cfg.n_categories + 1))
     empty = np.flatnonzero(starts[1:] == starts[:-1])
     if empty.size:

@@ -150,14 +150,11 @@ class Split:
         """
         key = ("history", self._roles(stage), events)
         if key not in self._memo:
-            self._memo[key] = self._history(stage, events)
+            ev = self.stage_events(stage)
+            if events is not None:
+                ev = ev[ev["event"].isin([EVENT_TYPES.index(e) for e in events])]
+            self._memo[key] = self._matrix(ev)
         return self._memo[key]
-
-    def _history(self, stage: str, events: tuple[str, ...] | None) -> sp.csr_matrix:
-        ev = self.stage_events(stage)
-        if events is not None:
-            ev = ev[ev["event"].isin([EVENT_TYPES.index(e) for e in events])]
-        return self._matrix(ev)
 
     @property
     def train(self) -> sp.csr_matrix:
@@ -194,18 +191,14 @@ class Split:
         """Time-ordered input sequences of every user at ``stage`` (see :meth:`history`); memoised."""
         key = ("sequences", self._roles(stage))
         if key not in self._memo:
-            self._memo[key] = self._sequences(stage)
+            ev = self.stage_events(stage)
+            u, t = ev["u"].to_numpy(), ev["t"].to_numpy()
+            gaps = np.full(len(ev), np.nan)
+            same = np.r_[False, u[1:] == u[:-1]]
+            gaps[same] = (t[1:] - t[:-1])[same[1:]]
+            offsets = np.r_[0, np.cumsum(np.bincount(u, minlength=self.n_users))]
+            self._memo[key] = Sequences(ev["i"].to_numpy(), ev["event"].to_numpy(), gaps, offsets)
         return self._memo[key]
-
-    def _sequences(self, stage: str) -> Sequences:
-        ev = self.stage_events(stage)
-        u = ev["u"].to_numpy()
-        t = ev["t"].to_numpy()
-        gaps = np.full(len(ev), np.nan)
-        same = np.r_[False, u[1:] == u[:-1]]
-        gaps[same] = (t[1:] - t[:-1])[same[1:]]
-        offsets = np.r_[0, np.cumsum(np.bincount(u, minlength=self.n_users))]
-        return Sequences(ev["i"].to_numpy(), ev["event"].to_numpy(), gaps, offsets)
 
     def raw_events(self, stage: str = "train") -> pd.DataFrame:
         """The input events of ``stage`` in canonical columns with raw ids (for feature extraction
@@ -230,10 +223,8 @@ class Split:
 
 def _order(ds: Dataset, targets: tuple[str, ...] | None, inputs: tuple[str, ...] | None) -> pd.DataFrame:
     ev = ds.events
-    keep = np.ones(len(ev), dtype=bool)
     if inputs is not None:
-        keep &= ev["event"].isin(list(inputs) + list(targets or ())).to_numpy()
-    ev = ev[keep]
+        ev = ev[ev["event"].isin(list(inputs) + list(targets or ())).to_numpy()]
     uids, u = np.unique(ev["user_id"].to_numpy(), return_inverse=True)
     iids, i = np.unique(ev["item_id"].to_numpy(), return_inverse=True)
     ts = ev["timestamp"]
@@ -278,8 +269,7 @@ def _assign(frame: pd.DataFrame, valid_idx: np.ndarray, test_idx: np.ndarray, n_
     has_v = vu >= 0
     role[has_v & (row > vu) & (row < tu)] = "gap"
     role[has_v & (row == vu)] = "valid"
-    frame = frame.assign(role=pd.Categorical(role, categories=list(ROLES)))
-    return frame
+    return frame.assign(role=pd.Categorical(role, categories=list(ROLES)))
 
 
 def _finish(ds: Dataset, frame: pd.DataFrame, targets: tuple[str, ...], protocol: str,
@@ -302,8 +292,7 @@ def _finish(ds: Dataset, frame: pd.DataFrame, targets: tuple[str, ...], protocol
     cat = np.full(len(iids), -1, dtype=np.int64)
     categories: list[str] = []
     if "category" in ds.items.columns and len(ds.items):
-        items = ds.items.set_index("item_id")["category"]
-        names = items.reindex(iids)
+        names = ds.items.set_index("item_id")["category"].reindex(iids)
         codes, uniq = pd.factorize(names, use_na_sentinel=True)
         cat, categories = codes.astype(np.int64), [str(c) for c in uniq]
     info = {"events dropped after the test target": int((roles == "after").sum()),
@@ -321,13 +310,19 @@ def _targets(ds: Dataset, target: str | tuple[str, ...] | None) -> tuple[str, ..
     return (target,) if isinstance(target, str) else tuple(target)
 
 
+def _assign_last_two(frame: pd.DataFrame, eligible: np.ndarray, n_users: int) -> pd.DataFrame:
+    """Roles with each user's last ``eligible`` row (in ``frame`` order) as test, the one before it as
+    validation."""
+    rows = np.flatnonzero(eligible)
+    last = pd.Series(rows).groupby(frame["u"].to_numpy()[rows]).cumcount(ascending=False).to_numpy()
+    return _assign(frame, rows[last == 1], rows[last == 0], n_users)
+
+
 def _last_two(ds: Dataset, frame: pd.DataFrame, targets: tuple[str, ...], protocol: str,
               new_items: bool = False) -> Split:
     """Each user's last eligible target (in ``frame`` order) is test, the one before it validation."""
-    rows = np.flatnonzero(_eligible(frame, targets, new_items))
-    last = pd.Series(rows).groupby(frame["u"].to_numpy()[rows]).cumcount(ascending=False).to_numpy()
-    return _finish(ds, _assign(frame, rows[last == 1], rows[last == 0], len(frame.attrs["user_ids"])),
-                   targets, protocol, new_items)
+    frame = _assign_last_two(frame, _eligible(frame, targets, new_items), len(frame.attrs["user_ids"]))
+    return _finish(ds, frame, targets, protocol, new_items)
 
 
 def leave_last_out(ds: Dataset, target: str | tuple[str, ...] | None = None,
@@ -414,9 +409,7 @@ def hold_out_items(split: Split, held: np.ndarray, held_targets: bool, label: st
     eligible = _eligible(ev, split.targets, split.new_items)
     if held_targets:
         eligible &= held[ev["i"].to_numpy()]
-    rows = np.flatnonzero(eligible)
-    last = pd.Series(rows).groupby(ev["u"].to_numpy()[rows]).cumcount(ascending=False).to_numpy()
-    frame = _assign(ev, rows[last == 1], rows[last == 0], split.n_users)
+    frame = _assign_last_two(ev, eligible, split.n_users)
     role = frame["role"].to_numpy().astype(object)
     role[(role == "train") & held[frame["i"].to_numpy()]] = "gap"  # held items never train
     after = int((role == "after").sum())

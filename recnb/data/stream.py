@@ -5,15 +5,9 @@ Setup (:func:`make_stream`). Models fit on ``time_cut_split(ds, valid_start, tes
 from ``test_start`` on (until ``end``) is then replayed in time order. A **target** is a stream event on an
 item new to the user (no earlier event of any type on it) by a user with at least one event before
 ``test_start``; it is predicted from the moment just before it, over the whole catalogue with the user's
-history at that moment masked.
-
-* :class:`Stream`: the cut log, its timeline (every event before ``end``) and per-user offsets;
-* :func:`replay`: the same log and indices replayed over another window (the validation stream);
-* :func:`snapshot`: a set of targets as a :class:`~recnb.data.split.Split` whose users are those moments
-  (history = the user's events before it, or, ``stale``, only those before ``test_start``), so that a fitted
-  model bound to it scores them with its own code;
-* :func:`target_table`: the targets in time order with the item's age; :func:`refit_split`: what a refit at
-  a given time trains on.
+history at that moment masked. :func:`replay` replays another window (the validation stream),
+:func:`snapshot` turns targets into a :class:`~recnb.data.split.Split` that a fitted model scores with its own
+code, :func:`target_table` lists them and :func:`refit_split` is what a refit at a given time trains on.
 
 Serving on a stream (fold-in, quality per target, latency, periodic refits) is :mod:`recnb.serving`.
 """
@@ -118,16 +112,22 @@ def make_stream(ds: Dataset, valid_start: str | pd.Timestamp | float, test_start
     stream = tl["t"].to_numpy() >= t0
     if not stream.any():
         raise ValueError(f"make_stream: no event of {ds.name} in [{test_start}, {end or 'the end'})")
-    n_users, n_items = split.n_users, split.n_items
-    n_before = np.bincount(tl["u"].to_numpy()[~stream], minlength=n_users)
-    first = ~tl.duplicated(["u", "i"]).to_numpy()
-    arrival = np.full(n_items, np.inf)
-    np.minimum.at(arrival, tl["i"].to_numpy(), tl["t"].to_numpy())
-    tl["stream"], tl["first"] = stream, first
-    tl["target"] = stream & first & (n_before[tl["u"].to_numpy()] > 0)
-    tl["new_item"] = arrival[tl["i"].to_numpy()] >= t0
-    offsets = np.r_[0, np.cumsum(np.bincount(tl["u"].to_numpy(), minlength=n_users))]
-    return Stream(ds, split, tl, offsets, n_before, arrival, v0, t0, t1)
+    tl["stream"], tl["first"] = stream, ~tl.duplicated(["u", "i"]).to_numpy()
+    return Stream(ds, split, tl, *_window(tl, t0, split), v0, t0, t1)
+
+
+def _window(tl: pd.DataFrame, start: float, split: Split) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mark the events of ``tl`` from ``start`` on as the stream (columns ``stream``, ``target``,
+    ``new_item``, in place); returns the :class:`Stream` fields ``(offsets, n_before, arrival)``."""
+    u, t, i = tl["u"].to_numpy(), tl["t"].to_numpy(), tl["i"].to_numpy()
+    inside = t >= start
+    n_before = np.bincount(u[~inside], minlength=split.n_users)
+    arrival = np.full(split.n_items, np.inf)
+    np.minimum.at(arrival, i, t)
+    tl["stream"] = inside
+    tl["target"] = inside & tl["first"].to_numpy() & (n_before[u] > 0)
+    tl["new_item"] = arrival[i] >= start
+    return np.r_[0, np.cumsum(np.bincount(u, minlength=split.n_users))], n_before, arrival
 
 
 def replay(stream: Stream, start: float, end: float) -> Stream:
@@ -140,17 +140,8 @@ def replay(stream: Stream, start: float, end: float) -> Stream:
         raise ValueError(f"replay: need {stream.timeline['t'].min()} < start ({start}) < end ({end}) <= {stream.end}")
     tl = stream.timeline
     tl = tl[tl["t"].to_numpy() < end].reset_index(drop=True)
-    u, t = tl["u"].to_numpy(), tl["t"].to_numpy()
-    n_users = stream.split.n_users
-    inside = t >= start
-    n_before = np.bincount(u[~inside], minlength=n_users)
-    arrival = np.full(stream.split.n_items, np.inf)
-    np.minimum.at(arrival, tl["i"].to_numpy(), t)
-    tl["stream"] = inside
-    tl["target"] = inside & tl["first"].to_numpy() & (n_before[u] > 0)
-    tl["new_item"] = arrival[tl["i"].to_numpy()] >= start
-    offsets = np.r_[0, np.cumsum(np.bincount(u, minlength=n_users))]
-    return Stream(stream.dataset, stream.split, tl, offsets, n_before, arrival, stream.valid_start, start, end)
+    window = _window(tl, start, stream.split)
+    return Stream(stream.dataset, stream.split, tl, *window, stream.valid_start, start, end)
 
 
 def snapshot(stream: Stream, rows: np.ndarray, stale: bool = False) -> Split:

@@ -1,16 +1,7 @@
-"""Evaluation: full-ranking metrics, statistics over users, and result tables.
-
-* :mod:`~recnb.evaluate.ranking`: every catalogue item ranked for every evaluated user, history masked;
-  tie-aware HR/NDCG/MRR@K and beyond-accuracy figures (:func:`evaluate`, :func:`evaluate_all`).
-* :mod:`~recnb.evaluate.statistics`: bootstrap CIs, paired tests, Holm-Bonferroni (:func:`holm`),
-  :func:`compare` (one reference against a family of models with a verdict in words) and
-  :func:`power_law` (a log-log fit with bootstrap bands).
-* :mod:`~recnb.evaluate.tables`: one row per model, tidy long form, results by user or item group.
-* :mod:`~recnb.evaluate.names`: the metric names code reads (:data:`NDCG10`, :data:`HEADLINE`).
-* :mod:`~recnb.evaluate.binary`: ROC-AUC and PR-AUC with bootstrap CIs (user-level classifiers).
-
-Every public name is importable from ``recnb.evaluate`` itself.
-"""
+"""Evaluation: full-ranking metrics (:mod:`~recnb.evaluate.ranking`), statistics over users
+(:mod:`~recnb.evaluate.statistics`), result tables (:mod:`~recnb.evaluate.tables`), the metric names code reads
+(:mod:`~recnb.evaluate.names`) and ROC/PR-AUC of user-level classifiers (:mod:`~recnb.evaluate.binary`). Every
+public name is importable from ``recnb.evaluate`` itself."""
 
 from __future__ import annotations
 

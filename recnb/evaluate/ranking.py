@@ -162,8 +162,7 @@ def evaluate(model: Scorer, split: Split, stage: str = "test", ks: tuple[int, ..
     g = torch.cat(greater).cpu() if greater else torch.zeros(0)
     t = torch.cat(ties).cpu() if ties else torch.zeros(0)
     topk = torch.cat(tops).cpu().numpy() if tops else np.zeros((0, kmax), dtype=np.int64)
-    per_user = pd.DataFrame(tie_aware_metrics(g, t, ks))
-    per_user = per_user[[f"{m}@{k}" for k in ks for m in ACCURACY]]
+    per_user = pd.DataFrame(tie_aware_metrics(g, t, ks))[[f"{m}@{k}" for k in ks for m in ACCURACY]]
     beyond = beyond_accuracy(topk, split, ks)
     return Evaluation(name or type(model).__name__, all_users, per_user, topk, beyond)
 

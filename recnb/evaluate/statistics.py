@@ -1,14 +1,7 @@
-"""Statistics over per-user results: bootstrap CIs, paired tests, Holm-Bonferroni, verdicts in words.
-
-* :func:`bootstrap_ci`: percentile bootstrap CI of a mean, resampling users.
-* :func:`power_law`: y = a · x^b by least squares on log-log axes, with bootstrap bands of the curve and
-  of the exponent ``b`` from the same resamples of the points.
-* :func:`paired_test`: two models on the same users: mean difference, its bootstrap CI, Wilcoxon signed-rank
-  and paired t-test p-values.
-* :func:`holm`: Holm's step-down adjustment of a family of p-values (Holm, Scand. J. Statist. 1979); it
-  controls the family-wise error rate at ``alpha`` for any dependence between the tests.
-* :func:`compare`: one reference model against several others, Holm-adjusted, with a Markdown verdict that
-  says how many comparisons were corrected for and on what the reference was chosen.
+"""Statistics over per-user results: bootstrap CIs (:func:`bootstrap_ci`), log-log fits with bootstrap bands
+(:func:`power_law`), paired tests (:func:`paired_test`), Holm-Bonferroni (:func:`holm`; Holm, Scand. J. Statist.
+1979: it controls the family-wise error rate for any dependence between the tests) and :func:`compare`, one
+reference against a family of models with a verdict in words.
 """
 
 from __future__ import annotations

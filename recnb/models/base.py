@@ -1,17 +1,10 @@
-"""The contract every model of the study keeps, written once.
-
-* Every model is fitted on a :class:`~recnb.data.split.Split` (``fit(split) -> self``, remembered as
-  ``split_``) and scores the whole catalogue for some users at a stage: ``score(users, stage)`` of shape
-  (len(users), n_items). At ``stage="valid"`` the input history is the train events, at ``"test"`` train +
-  valid + gap: a model never reads the target it is scored on. :meth:`Fitted.bind` gives the same fitted
-  model reading its histories from another split with the same users and items (new users revealed,
-  histories with an item removed).
-* A :class:`Recommender` is a model that also encodes each user as a vector (the autoencoder's latent μ_u,
-  the sequence model's last state h_T, the graph model's propagated embedding, BPR-MF's factor p_u): it
-  writes only :meth:`Recommender.vectors` (differentiable, so fusions can fine-tune through it) and
-  :meth:`Recommender.decode` (vectors -> item scores); ``user_vectors`` and ``score`` are defined here,
-  once, from those two. The design follows RecBole's ``AbstractRecommender`` (a model owns its
-  ``full_sort_predict``; the trainer owns the loop, :class:`recnb.train.Trainer`).
+"""The contract every model of the study keeps, written once (docs/architecture.md, ``Fitted`` and
+``Recommender``): ``fit(split) -> self`` and ``score(users, stage)`` of shape (len(users), n_items), reading
+the history of ``stage`` (train for ``valid``; train + valid + gap for ``test``), so a model never reads the
+target it is scored on. A :class:`Recommender` also encodes each user as a vector: it writes only
+:meth:`Recommender.vectors` and :meth:`Recommender.decode`; ``user_vectors`` and ``score`` are defined here.
+The design follows RecBole's ``AbstractRecommender`` (a model owns its ``full_sort_predict``; the trainer
+owns the loop, :class:`recnb.train.Trainer`).
 """
 
 from __future__ import annotations

@@ -65,7 +65,7 @@ class ItemKNN(Fitted):
         for shrink in self.shrinks:
             sim = co.copy()
             sim.data = co.data / (denom + shrink)
-            widest = _top_k_per_row(sim, max(self.ks))  # one sort of the big matrix per shrink
+            widest = _keep(sim, _rank_in_row(sim) < max(self.ks))  # one sort of the big matrix per shrink
             rank = _rank_in_row(widest)  # and one of the kept entries: every k is a mask of it
             for k in sorted(self.ks, reverse=True):
                 self.similarity_ = _keep(widest, rank < k)
@@ -100,11 +100,6 @@ def _keep(m: sp.csr_matrix, keep: np.ndarray) -> sp.csr_matrix:
     """The CSR matrix of the entries of ``m`` where the boolean ``keep`` (shape (m.nnz,)) is true."""
     rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
     return sp.csr_matrix((m.data[keep], (rows[keep], m.indices[keep])), shape=m.shape)
-
-
-def _top_k_per_row(m: sp.csr_matrix, k: int) -> sp.csr_matrix:
-    """Keep the ``k`` largest entries of each row (vectorised over all rows)."""
-    return _keep(m, _rank_in_row(m) < k)
 
 
 class BPRMF(Recommender):
@@ -187,9 +182,6 @@ class SeenItems(Fitted):
     def __init__(self, decays: tuple[float, ...] = (0.5, 0.8, 0.95, 1.0)) -> None:
         self.decays = decays
 
-    def _weights(self, stage: str) -> sp.csr_matrix:
-        return recency_weights(self.split_, stage, self.decay_)
-
     def fit(self, split: Split) -> SeenItems:
         self.split_ = split
         pop = split.item_popularity().astype(np.float64)
@@ -198,7 +190,7 @@ class SeenItems(Fitted):
         return self
 
     def score(self, users: np.ndarray, stage: str = "test") -> torch.Tensor:
-        w = self._weights(stage)[users]
+        w = recency_weights(self.split_, stage, self.decay_)[users]
         top = np.maximum(w.max(axis=1).toarray().ravel(), 1e-300)
         w = (sp.diags(1.0 / top) @ w).tocoo()  # each user's weights in (0, 1]
         out = self.popularity_.expand(len(users), -1).clone()

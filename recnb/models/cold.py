@@ -1,11 +1,7 @@
 """Rankers that need no item-level statistic, for items no ID model has trained on (the cold-item task).
 
-* :func:`genre_matrix`: the binary item x genre matrix, shape (n_items, n_genres), of an item table;
-* :class:`PopularityByGenre`: items ranked by how much of the user's history shares their genres;
-* :class:`RandomRanker`: every item tied, the exact expectation of a uniformly random order under the
-  study's tie-aware metrics.
-
-The cold-item protocol itself (which items are cold, the derived splits) is
+:func:`genre_matrix` gives the item x genre matrix :class:`PopularityByGenre` reads; :class:`RandomRanker`
+ties every item. The cold-item protocol itself (which items are cold, the derived splits) is
 :func:`recnb.data.split.hold_out_items`; the ID + text score mix is :class:`recnb.models.fusion.Hybrid`.
 """
 

@@ -77,10 +77,11 @@ class EASE(Fitted):
         self.scores_: dict[float, float] = {}
         best, chosen = -1.0, None  # without validation users every score is NaN: the first λ stays
         for lam in self.lambdas:
-            self._set(grid, lam)
+            state = self._solve(grid, lam)
+            self._restore(state)
             s = self.scores_[lam] = validation_score(self, split)
             if chosen is None or s > best:
-                best, self.lambda_, chosen = s, lam, self._state()
+                best, self.lambda_, chosen = s, lam, state
         self._restore(chosen)
         _, targets = split.target("test")
         self.info_ = {"items": n, "items modelled": len(self.items_), "cap": cap, "form": self.form_,
@@ -98,20 +99,17 @@ class EASE(Fitted):
         v = np.asarray((x64.T @ u).T)  # Uᵀ X, shape (n_users, n_items)
         return sigma.clip(min=0.0), torch.from_numpy(v.astype(np.float32)).to(env.device()), v * v
 
-    def _set(self, grid: tuple, lam: float) -> None:
-        dev = env.device()
+    def _solve(self, grid: tuple, lam: float) -> tuple:
+        """The weights for one λ: ``(W, c)`` in user space, ``(B,)`` in item space."""
         if self.form_ == USER_SPACE:
+            dev = env.device()
             sigma, v, v2 = grid
             d = 1.0 / np.sqrt(sigma + lam)
-            self.w_ = v * torch.from_numpy(d.astype(np.float32)).to(dev)[:, None]
-            self.c_ = torch.from_numpy((1.0 / (1.0 - (d * d) @ v2)).astype(np.float32)).to(dev)
-        else:
-            (g,) = grid
-            p = torch.cholesky_inverse(torch.linalg.cholesky(g + lam * torch.eye(len(g), device=g.device)))
-            self.weights_ = p.div_(-torch.diagonal(p).clone()).fill_diagonal_(0.0)  # B = -P / diag(P), diag 0
-
-    def _state(self) -> tuple:
-        return (self.w_, self.c_) if self.form_ == USER_SPACE else (self.weights_,)
+            return (v * torch.from_numpy(d.astype(np.float32)).to(dev)[:, None],
+                    torch.from_numpy((1.0 / (1.0 - (d * d) @ v2)).astype(np.float32)).to(dev))
+        (g,) = grid
+        p = torch.cholesky_inverse(torch.linalg.cholesky(g + lam * torch.eye(len(g), device=g.device)))
+        return (p.div_(-torch.diagonal(p).clone()).fill_diagonal_(0.0),)  # B = -P / diag(P), diag 0
 
     def _restore(self, state: tuple) -> None:
         if self.form_ == USER_SPACE:

@@ -45,7 +45,7 @@ from ..train import FitResult, Trainer
 from .base import Fitted, multi_hot
 from .dropout import uniform_dropouts
 from .semantic_ids import SemanticIds
-from .sequence import pad_last
+from .sequence import attention_mask, pad_last
 
 NEG = -1e9  # attention logit of a masked position (finite, so a fully masked row gives no NaN)
 
@@ -186,19 +186,8 @@ class GenerativeRecommender(nn.Module, Fitted):
         column is position ``offset`` of the ``max_len`` window (see :func:`trim`)."""
         t = items.shape[1]
         x = self.item_tokens(items) + self.pos(torch.arange(offset, offset + t))[None]
-        h = self.encoder(self.drop(x), mask=self.attention_mask(items))
+        h = self.encoder(self.drop(x), mask=attention_mask(items == 0, self.heads))
         return self.enc_norm(h)
-
-    def attention_mask(self, items: torch.Tensor) -> torch.Tensor:
-        """Encoder mask (b·heads, T, T), True = may not attend: later positions and padded keys, except that
-        every position may attend to itself. A padded position then attends to itself alone instead of
-        to nothing: a row with nothing to attend to gives NaN, which the next layer spreads through its
-        zero-weighted values to every position (PyTorch's fused inference path does; so the states of every
-        history shorter than the window would be lost at inference, with two layers or more)."""
-        t = items.shape[1]
-        eye = torch.eye(t, dtype=torch.bool)
-        mask = (torch.triu(torch.ones(t, t, dtype=torch.bool), 1)[None] | (items == 0)[:, None, :]) & ~eye
-        return mask.repeat_interleave(self.heads, 0)
 
     def decoder_input(self, prefix: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
         """[BOS + h, c_1 .. c_j] embedded, for prefixes (..., j) of codes and the encoder state h (..., dim)

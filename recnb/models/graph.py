@@ -14,17 +14,11 @@ the training code:
 * ``lightgcn``: He et al. (SIGIR 2020): no weights, no σ, E^{(l+1)} = Â E^{(l)} with Â = D^{-1/2} A D^{-1/2},
   final embedding the mean of E^{(0..L)} (``torch_geometric.nn.models.LightGCN``).
 
-Propagation is one sparse product per layer over the whole graph. The layers are PyG's; only their
-sparse product is replaced by :func:`symmetric_spmm`, whose backward reuses the (symmetric) adjacency:
-torch's own CSR backward is much slower on CPU, and pyg-lib / torch-sparse have no wheels for this
-platform. Training is full-softmax cross-entropy over the catalogue (``loss="ce"``) or BPR
-(``loss="bpr"``); early stopping on validation NDCG@10. The graph arrives as an argument of the propagation
-(as in PyG's ``LightGCN.get_embedding(edge_index)``): :func:`stage_graphs` builds one adjacency per stage
-from the split's history (train for ``valid``; train + valid + gap for ``test``), so a target is never an
-edge of the graph it is scored on; the model keeps them in ``graphs_`` and rebuilds them when it is bound
-to another split (:meth:`~recnb.models.base.Fitted.bind`). With ``parallel`` set
-(:mod:`recnb.scale.distributed`) the same ``fit`` trains data-parallel with DDP: every rank propagates over
-the full graph and takes the loss of its share of each batch (:meth:`GraphRecommender.batch_loss`).
+Propagation is one sparse product per layer over the whole graph: PyG's layers with their sparse product
+replaced by :func:`symmetric_spmm`, whose backward reuses the symmetric adjacency (torch's own CSR backward
+is much slower on CPU; pyg-lib / torch-sparse have no wheels for this platform). Training is full-softmax
+cross-entropy (``loss="ce"``) or BPR (``loss="bpr"``), early-stopped on validation NDCG@10. The graphs are
+:func:`stage_graphs`, passed to the propagation (as in PyG's ``LightGCN.get_embedding(edge_index)``).
 """
 
 from __future__ import annotations

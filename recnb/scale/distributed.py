@@ -1,28 +1,14 @@
 """Data-parallel training with ``torch.distributed``: DistributedDataParallel (Li et al., VLDB 2020).
 
-Every process (rank) holds a full replica of the model and the split; only the training batches are
+Every process (rank) holds a full replica of the model and the whole split; only the training batches are
 sharded. :func:`fit_data_parallel` gives the model its :class:`~recnb.train.DataParallel` place (rank,
-world size), which its ``fit`` hands to its :class:`~recnb.train.Trainer`; the trainer does the rest. A
-model's training units (the users with a sequence for the sequence models; for LightGCN the users with
-train items, ``loss="ce"``, or the train interactions, the BPR triples, ``loss="bpr"``) are put in one
-seeded random order each epoch (the same ``torch.randperm`` as single-process training), padded by
-wrapping to a multiple of the world size, and rank ``r`` takes positions ``r, r + world, ...``
-(:func:`~recnb.train.shard`), in batches of ``ceil(batch_size / world)`` so that the global batch stays
-``batch_size``. The model's ``batch_loss`` is wrapped in DDP, which averages the gradients across ranks
-during ``backward`` (gloo on CPU, NCCL on GPUs); no gradient is averaged by hand. Random draws made per
-batch (LightGCN's BPR negatives, :meth:`~recnb.train.Trainer.randint`): every rank draws the global batch's
-numbers and keeps its share. Validation NDCG@10 is computed on each rank's share of the validation users
-and summed with ``all_reduce``, so every rank takes the same early-stopping decision. With one process the
-run is exactly single-process training with the same seed (tested).
-
-LightGCN (He et al., SIGIR 2020) has no weights besides the node embeddings, so its parameters are the
-whole embedding table: every rank propagates over the full graph at every step (as single-process
-training does) and computes the loss of its share of the batch only; DDP averages the embedding-table
-gradient.
-
-Every rank loads the whole split (the models need every user's history for validation, LightGCN the whole
-graph). Models go to :func:`recnb.env.device`; under ``--backend nccl`` :func:`main_train` first makes
-``LOCAL_RANK``'s GPU the current one, so each rank trains on its own GPU.
+world size), which its ``fit`` hands to its :class:`~recnb.train.Trainer`; the trainer does the rest (each
+rank's share of the seeded order, :func:`~recnb.train.shard`; DDP averaging the gradients; validation
+summed with ``all_reduce``, so every rank stops at the same epoch). With one process the run is exactly
+single-process training with the same seed (tested). What is sharded per model, and how LightGCN
+propagates over the full graph in every replica: docs/scale.md, section 3. Models go to
+:func:`recnb.env.device`; under ``--backend nccl`` :func:`main_train` first makes ``LOCAL_RANK``'s GPU the
+current one, so each rank trains on its own GPU.
 
 Start it with ``torchrun --nproc-per-node N -m recnb train ...`` (one machine) or with a rendezvous
 endpoint on several machines (docs/scale.md).

@@ -18,7 +18,7 @@ from recnb.evaluate import evaluate
 from recnb.privacy.dae import DAEConfig, attach, build_dae, train_epochs, user_losses
 from recnb.privacy.dp import train_private
 from recnb.privacy.federated import Federation, _client_seed, describe_partition, partition_users, run_federated
-from recnb.privacy.membership import attack_runs, member_split, privacy_verdict, threshold_attack
+from recnb.privacy.membership import attack_runs, member_split, threshold_attack
 
 TINY = DAEConfig(hidden=16, latent=8, dropout=0.5, lr=1e-2, batch_size=16)
 
@@ -140,17 +140,6 @@ def test_membership_attack_finds_an_overfitted_model_and_not_random_scores():
     rng = np.random.default_rng(1)
     chance = threshold_attack(rng.random(400), rng.random(400), n_boot=200)
     assert abs(chance["auc"] - 0.5) < 0.06 and chance["auc_low"] < 0.5 < chance["auc_high"]
-    assert "better than chance" in privacy_verdict(table)
-
-
-def test_privacy_verdict_is_computed_from_the_table():
-    table = pd.DataFrame({"model": ["no privacy", "DP ε=1"], "epsilon": [np.inf, 1.0], "ndcg@10": [0.10, 0.04],
-                          "auc": [0.70, 0.52], "auc_low": [0.65, 0.47], "auc_high": [0.75, 0.57]})
-    text = privacy_verdict(table)
-    assert "+0.0600 lost (60%" in text and "+0.180 AUC removed (90%" in text
-    assert "not distinguishable from chance" in text
-    with pytest.raises(ValueError, match="non-private"):
-        privacy_verdict(table.iloc[1:])
 
 
 def test_user_losses_are_per_item_means(small):

