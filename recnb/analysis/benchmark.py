@@ -32,7 +32,7 @@ from ..prose import best_by, count, listing, num
 from ..recipes import SHOP, fusion_variants
 from ..reference import reference
 from .generative_study import user_sample
-from .text_study import fits_table as results
+from .text_study import fits_table
 
 ENCODERS: dict[str, str] = {"ae": "multvae", "seq": "gru", "graph": "lightgcn"}
 """The article's three encoders (:data:`recnb.recipes.ENCODERS`) by their name in this notebook."""
@@ -215,4 +215,4 @@ def seed_note(cfg: Profile) -> str:
 
 __all__ = ["ALL", "BenchRuns", "ENCODERS", "ENSEMBLE_STEP", "FIT_USERS", "LAMBDAS", "SINGLES", "benchmark_logs", "choose",
            "fit_benchmark", "fusion_verdict", "holm_table", "line_up", "published_table", "published_verdict",
-           "results", "seed_note"]
+           "fits_table", "seed_note"]
