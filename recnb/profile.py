@@ -175,7 +175,7 @@ PROFILES: dict[str, Profile] = {
         dp_epsilons=(1.0, 3.0, 8.0),
         stream_hours=24.0, stream_events=2000, stream_seq_epochs=2, stream_refit_hours=6.0,
         stream_signal_hours=24.0, dp_shadows=4,
-        gen_epochs=0, gen_beam=20, semantic_codebook=32, scale_depths=(1,), scale_widths=(16, 32, 64),
+        gen_epochs=0, gen_beam=20, semantic_codebook=32, scale_depths=(1,), scale_widths=(16, 64),
         scale_fractions=(0.25, 0.5, 1.0), scale_epochs=40, gen_datasets=(),
         gen_amazon_users=0, gen_seq_epochs=100, scale_datasets=(), bench_users=3000, bench_seq_epochs=30,
         bench_epochs=40),
