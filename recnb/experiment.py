@@ -161,6 +161,50 @@ def seed_spread(per_seed: pd.DataFrame, metric: str = NDCG10) -> pd.DataFrame:
     return pd.DataFrame({f"{metric} mean over seeds": g.mean(), "std": g.std(ddof=0), "seeds": g.size()})
 
 
+def floor_check(evals: dict[str, Evaluation], split: Split, models: dict[str, object] | None = None,
+                n_boot: int = 1000, seed: int = 0, pop: str = "pop", stage: str = "test") -> tuple[pd.DataFrame, str]:
+    """The study's floor rule, "a number at chance is not a finding", checked from values.
+
+    For each model evaluated on ``stage``: its NDCG@10 against a random ranking (the tie-aware expectation,
+    :class:`~recnb.models.cold.RandomRanker`) and, for every model but ``pop`` itself, against ``pop`` when it
+    was evaluated, with paired tests (:func:`~recnb.evaluate.compare`, Holm within each model's comparisons).
+    Against random, "above" reads the paired bootstrap CI of the mean difference alone: the random ranking
+    gives every user the same tiny NDCG, so on a sparse log, where most users' lists miss, each miss is a
+    small loss and the signed-rank test weighs their number against the hits' size (a question about the
+    median, not the mean). The table also says whether it stopped at its epoch cap (``at cap``, read off ``models[name].fit_``: its budget, not the
+    model, may be what the number measures). Returns the table (one row per model: ``ndcg@10``, ``above
+    random``, ``below pop``, ``at cap``) and one Markdown sentence: which models clear the floor, and for each
+    that does not, whether its budget ran out (then the number is not a finding) or not (then it is one)."""
+    from .evaluate import compare
+    from .models.cold import RandomRanker
+
+    pool = {**evals, "random": evaluate(RandomRanker().fit(split), split, stage, name="random")}
+    rows = []
+    for name, ev in evals.items():
+        others = ["random"] + ([pop] if pop in evals and name != pop else [])
+        t = compare(pool, name, others=others, n_boot=n_boot, seed=seed)[0].set_index("b")
+        fit = getattr((models or {}).get(name), "fit_", None)
+        rows.append({"model": name, NDCG10: float(ev.per_user[NDCG10].mean()),
+                     "above random": bool(t.loc["random", "ci_low"] > 0),
+                     "below pop": bool(pop in t.index and t.loc[pop, "significant"] and t.loc[pop, "diff"] < 0),
+                     "at cap": bool(fit is not None and not fit.stopped_early)})
+    out = pd.DataFrame(rows)
+    ok = out["above random"] & ~out["below pop"]
+    clear = out[ok]["model"].tolist()
+    bar = "a random ranking" + (f" and not significantly below {pop}" if pop in evals else "")
+    parts = [f"{len(clear)} of {len(out)} models are significantly above {bar}"
+             + (f" ({', '.join(clear)})." if clear else ".")]
+    for _, r in out[~ok].iterrows():
+        at_chance = not r["above random"]
+        why = "not significantly above a random ranking" if at_chance else f"significantly below {pop}"
+        cause = ("it stopped at its epoch cap, so this number measures its budget, not the model: it is not a finding"
+                 if r["at cap"] else "it was not cut short by a budget (early-stopped on validation, or not trained "
+                 "by epochs), so this is a finding about this log: "
+                 + ("its targets are not predictable this way" if at_chance else f"this model ranks them worse than {pop}"))
+        parts.append(f"**{r['model']}** is {why}; {cause}.")
+    return out, " ".join(parts)
+
+
 def available_shops(data_path: str | None = None) -> list[str]:
     """The shop datasets (Taobao, Retailrocket) present on the search path."""
     from .data import locate
@@ -168,5 +212,5 @@ def available_shops(data_path: str | None = None) -> list[str]:
     return [s for s in ("taobao", "retailrocket") if locate(s, data_path or None) is not None]
 
 
-__all__ = ["NEW_ITEM_TARGETS", "SeedRuns", "prepare", "prepare_dataset", "prepare_social", "baseline_evaluations",
+__all__ = ["NEW_ITEM_TARGETS", "SeedRuns", "prepare", "prepare_dataset", "prepare_social", "baseline_evaluations", "floor_check",
            "run_seeds", "mean_evaluation", "seed_spread", "available_shops"]

@@ -24,7 +24,7 @@ from ..data import Dataset, load_dataset
 from ..data.schema import EVENT_TYPES
 from ..data.simulate import simulate
 from ..data.split import Split, restrict_inputs
-from ..evaluate import Evaluation, evaluate_all
+from ..evaluate import Evaluation, evaluate, evaluate_all
 from ..models.base import Fitted
 from ..models.baselines import EASE, MostPopular
 from ..models.fusion import ScoreEnsemble
@@ -228,6 +228,28 @@ class NewUserStudy:
     seconds: float
 
 
+def new_user_shop(runs: dict[str, ShopRun], candidates: list[str], n_boot: int = 1000,
+                  seed: int = 0) -> tuple[str | None, str]:
+    """The log of the new-user study: the first of ``candidates`` on which popularity, a newcomer's fallback and
+    the study's yardstick, is significantly above a random ranking on **validation**
+    (:func:`~recnb.experiment.floor_check` at stage ``valid``; test targets are not read). Returns the log (or
+    ``None``) and one sentence naming each log passed over and why."""
+    passed = []
+    for name in candidates:
+        run = runs[name]
+        pop = {"pop": evaluate(run.models["pop"], run.split, "valid", name="pop")}
+        table, _ = experiment.floor_check(pop, run.split, n_boot=n_boot, seed=seed, stage="valid")
+        if table["above random"].iloc[0]:
+            why = (f" It passes over {listing(passed)}, where popularity's validation NDCG@10 is not significantly above "
+                   "a random ranking: a newcomer's fallback, and the yardstick, find nothing there." if passed else "")
+            return name, f"The new-user study runs on **{name}**, where popularity clears the floor on validation." + why
+        passed.append(name)
+    if not passed:
+        return None, "*Skipped: no log with purchases and an order of events.*"
+    return None, (f"*Skipped: on {listing(passed)} popularity's validation NDCG@10 is not significantly above a random "
+                  "ranking, so the new-user study has no yardstick there.*")
+
+
 def new_user_study(split: Split, cfg: Profile, seed: int = 0, levels: tuple[int, ...] = (1, 2, 5, 10, 20),
                    fraction: float = 0.3) -> NewUserStudy:
     """Hold out ``fraction`` of the eligible test users (:func:`~recnb.analysis.new_users.new_users`), fit
@@ -360,5 +382,5 @@ def shop_verdict(name: str, run: ShopRun, effect: pd.DataFrame, verdict: str) ->
 __all__ = ["SOFTMAX_MAX_ITEMS", "MIN_DAY_VIEWS", "shop_logs", "data_summary", "plot_daily", "daily_note",
            "category_funnel", "plot_category", "ShopRun", "next_purchase", "validation_stage",
            "run_summary", "shop_selection_table", "choice_sentence", "selection_role", "ensemble_weights",
-           "plot_input_effect", "NewUserStudy", "new_user_study", "plot_new_user", "curve_value",
+           "plot_input_effect", "NewUserStudy", "new_user_shop", "new_user_study", "plot_new_user", "curve_value",
            "newcomer_example", "explain_example", "beyond_accuracy", "plot_beyond", "shop_verdict"]

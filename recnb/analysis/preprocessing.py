@@ -106,12 +106,14 @@ def stage_sentence(split: Split, table: pd.DataFrame, tolerance: float = STAGE_T
 @dataclass(frozen=True)
 class ShopStudy:
     """The baselines on one shop log's next-purchase task: the ``split``, its ``checks``
-    (:func:`~recnb.data.split.leakage_checks`), test ``evals`` and the ``table`` of :func:`baseline_table`."""
+    (:func:`~recnb.data.split.leakage_checks`), test ``evals``, the ``table`` of :func:`baseline_table` and the
+    fitted ``models``."""
 
     split: Split
     checks: pd.DataFrame
     evals: dict[str, Evaluation]
     table: pd.DataFrame
+    models: dict[str, object]
 
 
 def shop_study(shop: str, cfg: Profile, seed: int = 0, data_path: str = "") -> ShopStudy:
@@ -122,7 +124,7 @@ def shop_study(shop: str, cfg: Profile, seed: int = 0, data_path: str = "") -> S
     checks = leakage_checks(split)
     models = fit_baselines(split, cfg, seed=seed)
     evals = experiment.baseline_evaluations(split, cfg, seed, models=models)
-    return ShopStudy(split, checks, evals, baseline_table(models, split, evals, cfg.n_boot, seed))
+    return ShopStudy(split, checks, evals, baseline_table(models, split, evals, cfg.n_boot, seed), models)
 
 
 __all__ = ["STAGE_TOLERANCE", "normalisation", "FEATURES", "present_features", "median_train_user", "baseline_table",

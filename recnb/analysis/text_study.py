@@ -212,43 +212,6 @@ def cold_seed_table(studies: list[ColdStudy], metric: str = NDCG10) -> pd.DataFr
     return frame.assign(mean=frame.mean(axis=1), std=frame.std(axis=1, ddof=0))
 
 
-def floor_check(evals: dict[str, Evaluation], split: Split, models: dict[str, object], n_boot: int = 1000,
-                seed: int = 0, pop: str = "pop") -> tuple[pd.DataFrame, str]:
-    """The study's floor rule, "a number at chance is not a finding", checked from values.
-
-    For each evaluated model (not ``pop`` itself): its test NDCG@10 against a random ranking (the tie-aware
-    expectation, :class:`~recnb.models.cold.RandomRanker`) and against ``pop``, with paired tests
-    (:func:`~recnb.evaluate.compare`, Holm within each model's two comparisons), and whether it stopped at its
-    epoch cap (``at cap``: its budget, not the model, may be what the number measures). Returns the table and
-    one Markdown sentence: which models clear the floor, and for each that does not, whether its budget ran
-    out (then the number is not a finding) or it converged below (then it is one)."""
-    from ..evaluate import compare
-
-    pool = {**evals, "random": evaluate(RandomRanker().fit(split), split, name="random")}
-    rows = []
-    for name, ev in evals.items():
-        if name == pop:
-            continue
-        table, _ = compare(pool, name, others=["random", pop], n_boot=n_boot, seed=seed)
-        t = table.set_index("b")
-        fit = getattr(models.get(name), "fit_", None)
-        rows.append({"model": name, NDCG10: float(ev.per_user[NDCG10].mean()),
-                     "above random": bool(t.loc["random", "significant"] and t.loc["random", "diff"] > 0),
-                     "below pop": bool(t.loc[pop, "significant"] and t.loc[pop, "diff"] < 0),
-                     "at cap": bool(fit is not None and not fit.stopped_early)})
-    out = pd.DataFrame(rows)
-    clear = out[out["above random"] & ~out["below pop"]]["model"].tolist()
-    parts = [f"{len(clear)} of {len(out)} models are significantly above a random ranking and not significantly "
-             f"below {pop}" + (f" ({', '.join(clear)})." if clear else ".")]
-    for _, r in out[~(out["above random"] & ~out["below pop"])].iterrows():
-        why = "not significantly above a random ranking" if not r["above random"] else f"significantly below {pop}"
-        cause = ("it stopped at its epoch cap, so this number measures its budget, not the model: it is not a finding"
-                 if r["at cap"] else "it was not cut short by its budget (early-stopped on validation, or untrained), so "
-                 "this is a finding about the model on this log")
-        parts.append(f"**{r['model']}** is {why}; {cause}.")
-    return out, " ".join(parts)
-
-
 def no_text_reasons() -> list[str]:
     """For every dataset known to have no item text, the error :func:`~recnb.models.text.dataset_texts`
     raises for it (the datasets need not be on disk)."""
@@ -262,4 +225,4 @@ def no_text_reasons() -> list[str]:
 
 
 __all__ = ["ZEROSHOT_DECAYS", "SEQUENCE_VARIANTS", "COLD_SEEDS", "text_subset", "nearest_titles", "text_map", "overlap_summary", "Fits",
-           "fits_table", "effect", "floor_check", "validation_ndcg", "sequence_variants", "best_epochs", "ColdStudy", "cold_study", "split_by_target", "cold_seed_table", "no_text_reasons"]
+           "fits_table", "effect", "validation_ndcg", "sequence_variants", "best_epochs", "ColdStudy", "cold_study", "split_by_target", "cold_seed_table", "no_text_reasons"]

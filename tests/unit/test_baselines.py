@@ -61,3 +61,66 @@ def test_rank_in_row_matches_a_per_row_stable_sort():
     m.data[0] = -1.0
     with pytest.raises(ValueError, match="non-negative"):
         _rank_in_row(m)
+
+
+class _Noise:
+    """Random scores: a model that learned nothing (``fit_`` says whether its budget ran out)."""
+
+    def __init__(self, n_items: int, capped: bool):
+        import torch
+        from types import SimpleNamespace
+
+        self.gen, self.n_items = torch.Generator().manual_seed(0), n_items
+        self.fit_ = SimpleNamespace(stopped_early=not capped)
+
+    def score(self, users, stage="test"):
+        import torch
+
+        return torch.rand(len(users), self.n_items, generator=self.gen)
+
+
+def test_the_floor_names_a_model_at_chance_and_says_whether_its_budget_is_the_cause(sim_small):
+    from recnb.experiment import floor_check
+
+    split = leave_last_out(sim_small)
+    models = {"noise-capped": _Noise(split.n_items, capped=True), "noise": _Noise(split.n_items, capped=False)}
+    evals = {"pop": evaluate(MostPopular().fit(split), split), "ease": evaluate(EASE().fit(split), split),
+             **{k: evaluate(m, split, name=k) for k, m in models.items()}}
+    table, sentence = floor_check(evals, split, models, n_boot=200)
+    t = table.set_index("model")
+    assert t["above random"].to_dict() == {"pop": True, "ease": True, "noise-capped": False, "noise": False}
+    assert not t.loc["pop", "below pop"] and not t.loc["ease", "below pop"]  # pop is not tested against itself
+    assert sentence.startswith("2 of 4 models are significantly above a random ranking and not significantly below pop")
+    assert "**noise-capped** is not significantly above a random ranking; it stopped at its epoch cap" in sentence
+    assert "**noise** is not significantly above a random ranking; it was not cut short by a budget" in sentence
+    alone, text = floor_check({"pop": evals["pop"]}, split, n_boot=200)  # popularity alone: against random only
+    assert list(alone.columns) == ["model", "ndcg@10", "above random", "below pop", "at cap"]
+    assert text == "1 of 1 models are significantly above a random ranking and not significantly below pop (pop)."
+
+
+class _Sparse:
+    """Hits the test target on five users in seventeen and misses it on the others (ranks it last): a model
+    far above chance on the mean, where the signed-rank test against a random ranking sees nothing (the
+    hits rank above the misses, which are many: the sums of ranks balance near a 29% hit rate)."""
+
+    def __init__(self, split):
+        self.split = split
+
+    def score(self, users, stage="test"):
+        import torch
+
+        pos = {int(u): int(i) for u, i in zip(*self.split.target(stage))}
+        out = torch.zeros(len(users), self.split.n_items)
+        for row, u in enumerate(users):
+            out[row, pos[int(u)]] = 1.0 if row % 17 < 5 else -1.0
+        return out
+
+
+def test_the_floor_reads_the_mean_against_random_where_most_lists_miss(sim_small):
+    from recnb.experiment import floor_check
+
+    split = leave_last_out(sim_small)
+    evals = {"sparse": evaluate(_Sparse(split), split, name="sparse")}
+    assert (evals["sparse"].per_user["ndcg@10"] == 0).mean() > 0.65
+    table, sentence = floor_check(evals, split, n_boot=200)
+    assert table.set_index("model").loc["sparse", "above random"], sentence

@@ -53,3 +53,27 @@ def test_the_case_study_reads_a_readers_sequence_file_in_its_own_format(tmp_path
     (ds,) = data.values()
     assert len(ds.events) == 5 and set(ds.events["event"].astype(str)) == {"purchase"}
     assert "your own log" in source
+
+
+def test_the_new_user_study_passes_over_a_log_where_popularity_is_at_chance_on_validation(sim_small):
+    from types import SimpleNamespace
+
+    import torch
+
+    from recnb.analysis.casestudy import new_user_shop
+    from recnb.data.split import leave_last_out
+    from recnb.models.baselines import MostPopular
+
+    split = leave_last_out(sim_small)
+
+    class Flat:  # the same score for every item: popularity on a log where it is no better than chance
+        def score(self, users, stage="test"):
+            return torch.zeros(len(users), split.n_items)
+
+    runs = {"flat": SimpleNamespace(models={"pop": Flat()}, split=split),
+            "shop": SimpleNamespace(models={"pop": MostPopular().fit(split)}, split=split)}
+    name, sentence = new_user_shop(runs, ["flat", "shop"], n_boot=200)
+    assert name == "shop" and "passes over flat" in sentence
+    assert new_user_shop(runs, ["flat"], n_boot=200) == (None, "*Skipped: on flat popularity's validation NDCG@10 is "
+                                                                 "not significantly above a random ranking, so the "
+                                                                 "new-user study has no yardstick there.*")
