@@ -171,7 +171,7 @@ PROFILES: dict[str, Profile] = {
         graph_epochs=150, graph_depth_sweep=(0, 1, 2, 3, 4), social_datasets=("lastfm",), fusion_epochs=30, shop_epochs=15,
         analytics_ae_epochs=150, attack_intents=("push", "nuke"), attack_shares=(0.01, 0.05),
         text_items=0, text_seq_epochs=20, cold_seeds=(0,),
-        fl_clients=20, fl_rounds=8, fl_schemes=("iid", "genre", "user"), fl_user_fraction=0.03, dp_epochs=10,
+        fl_clients=20, fl_rounds=8, fl_schemes=("iid", "user"), fl_user_fraction=0.03, dp_epochs=10,
         dp_epsilons=(1.0, 3.0, 8.0),
         stream_hours=24.0, stream_events=2000, stream_seq_epochs=2, stream_refit_hours=6.0,
         stream_signal_hours=24.0, dp_shadows=4,
@@ -187,12 +187,12 @@ PROFILES: dict[str, Profile] = {
         social_datasets=("lastfm", "ciao"), fusion_epochs=100, shop_epochs=20,
         analytics_ae_epochs=300, attack_intents=("push", "nuke"), attack_shares=(0.01, 0.05),
         text_items=0, text_seq_epochs=100, cold_seeds=(0, 1, 2, 3, 4),
-        fl_clients=50, fl_rounds=20, fl_schemes=("iid", "activity", "genre", "user"), fl_user_fraction=0.03,
+        fl_clients=50, fl_rounds=20, fl_schemes=("iid", "genre", "user"), fl_user_fraction=0.03,
         dp_epochs=20,
         dp_epsilons=(1.0, 3.0, 8.0), stream_hours=24.0, stream_events=3000, stream_seq_epochs=4,
         stream_refit_hours=12.0, stream_signal_hours=48.0, dp_shadows=8,
         gen_epochs=40, gen_beam=50, semantic_codebook=32, scale_depths=(1,),
-        scale_widths=(8, 16, 32, 64, 128), scale_fractions=(0.25, 0.5, 1.0), scale_epochs=100,
+        scale_widths=(8, 16, 32, 64), scale_fractions=(0.25, 0.5, 1.0), scale_epochs=100,
         gen_datasets=(), gen_amazon_users=0, gen_seq_epochs=100, scale_datasets=()),
 }
 """Every profile by name, in increasing budget."""
