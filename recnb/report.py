@@ -255,13 +255,27 @@ def _write_site(profile: str, out_dir: Path, results: list[dict[str, Any]], mani
     return not problems
 
 
+SERVES: dict[str, tuple[str, ...]] = {"04": ("09", "10")}
+"""Chapters whose fits later ones reuse through the model cache: notebook 04's SASRec is 09's ID-only SASRec,
+and its width sweep gives 10's whole-data scaling points where the profile's caps agree. :func:`start_order`
+starts each before the first of them, so a shared fit is charged to the chapter that owns it, not to whichever
+notebook asked for it first."""
+
+
 def start_order(names: list[str], previous: dict[str, float]) -> list[int]:
     """Indices of ``names`` (notebook stems ``NN_name``) in the order a pool starts them: longest first by
     ``previous`` (wall seconds of the last run into the same folder), so that the workers finish together
     (Graham's longest-processing-time rule); a notebook without a previous time starts before those with
     one, and among equals the higher number first (the later chapters run longest and take the earlier
-    chapters' models from the model cache, whichever fits them first)."""
-    return sorted(range(len(names)), key=lambda i: (-previous.get(names[i], float("inf")), -int(names[i][:2])))
+    chapters' models from the model cache, whichever fits them first). Then each chapter of :data:`SERVES`
+    moves to just before the first of its readers that would start earlier."""
+    order = sorted(range(len(names)), key=lambda i: (-previous.get(names[i], float("inf")), -int(names[i][:2])))
+    for owner, readers in SERVES.items():
+        at = {names[i][:2]: k for k, i in enumerate(order)}
+        first = min((at[r] for r in readers if r in at), default=None)
+        if owner in at and first is not None and first < at[owner]:
+            order.insert(first, order.pop(at[owner]))
+    return order
 
 
 def previous_times(out_dir: Path) -> dict[str, float]:

@@ -93,6 +93,19 @@ def test_start_order_is_longest_first_and_unknown_first_by_descending_number():
     assert start_order(names, {"01_a": 5.0, "02_b": 50.0, "03_c": 20.0}) == [3, 1, 2, 0]
 
 
+def test_a_chapter_whose_fits_later_ones_reuse_starts_before_them():
+    from recnb.report import SERVES, start_order
+    assert SERVES["04"] == ("09", "10")
+    names = ["03_c", "04_seq", "09_text", "10_scale", "11_priv"]
+    fresh = [names[i] for i in start_order(names, {})]  # by descending number, then 04 before 10
+    assert fresh == ["11_priv", "04_seq", "10_scale", "09_text", "03_c"]
+    timed = [names[i] for i in start_order(names, {"03_c": 47, "04_seq": 87, "09_text": 158, "10_scale": 142,
+                                                   "11_priv": 222})]
+    assert timed == ["11_priv", "04_seq", "09_text", "10_scale", "03_c"]  # LPT, with 04 moved before 09
+    partly = [names[i] for i in start_order(names, {"04_seq": 300, "09_text": 10})]  # unknown times start first
+    assert partly == ["11_priv", "04_seq", "10_scale", "03_c", "09_text"]
+
+
 def test_previous_times_reads_the_last_manifest_and_tolerates_none(tmp_path):
     import json
     from recnb.report import previous_times
