@@ -190,7 +190,7 @@ PROFILES: dict[str, Profile] = {
         fl_clients=50, fl_rounds=20, fl_schemes=("iid", "genre", "user"), fl_user_fraction=0.03,
         dp_epochs=20,
         dp_epsilons=(1.0, 3.0, 8.0), stream_hours=24.0, stream_events=3000, stream_seq_epochs=4,
-        stream_refit_hours=12.0, stream_signal_hours=48.0, dp_shadows=8,
+        stream_refit_hours=12.0, stream_signal_hours=24.0, dp_shadows=8,
         gen_epochs=40, gen_beam=50, semantic_codebook=32, scale_depths=(1,),
         scale_widths=(8, 16, 32, 64), scale_fractions=(0.25, 0.5, 1.0), scale_epochs=100,
         gen_datasets=(), gen_amazon_users=0, gen_seq_epochs=100, scale_datasets=()),
