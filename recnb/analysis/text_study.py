@@ -212,6 +212,13 @@ def cold_seed_table(studies: list[ColdStudy], metric: str = NDCG10) -> pd.DataFr
     return frame.assign(mean=frame.mean(axis=1), std=frame.std(axis=1, ddof=0))
 
 
+def list_concentration(ev: Evaluation, k: int = 10) -> dict[str, float]:
+    """How alike the users' top-``k`` lists of ``ev`` are: ``distinct``, the items over all lists, and ``top
+    share``, the share of users whose list holds the most-listed item (1.0: that item is shown to everyone)."""
+    items, counts = np.unique(ev.topk[:, :k], return_counts=True)
+    return {"distinct": int(len(items)), "top share": float(counts.max() / max(len(ev.topk), 1)) if len(items) else 0.0}
+
+
 def no_text_reasons() -> list[str]:
     """For every dataset known to have no item text, the error :func:`~recnb.models.text.dataset_texts`
     raises for it (the datasets need not be on disk)."""
@@ -225,4 +232,4 @@ def no_text_reasons() -> list[str]:
 
 
 __all__ = ["ZEROSHOT_DECAYS", "SEQUENCE_VARIANTS", "COLD_SEEDS", "text_subset", "nearest_titles", "text_map", "overlap_summary", "Fits",
-           "fits_table", "effect", "validation_ndcg", "sequence_variants", "best_epochs", "ColdStudy", "cold_study", "split_by_target", "cold_seed_table", "no_text_reasons"]
+           "fits_table", "effect", "validation_ndcg", "sequence_variants", "best_epochs", "ColdStudy", "cold_study", "split_by_target", "cold_seed_table", "list_concentration", "no_text_reasons"]

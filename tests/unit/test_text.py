@@ -259,3 +259,16 @@ def test_text_only_sasrec_scores_items_never_seen_in_training(cold, sim_embeddin
         c = torch.from_numpy(cold.cold)
         assert torch.allclose(table.weight[1:][c], only_text[c])
         assert not torch.allclose(table.weight[1:][~c], only_text[~c])
+
+
+def test_list_concentration_counts_distinct_items_and_the_share_shown_the_most_listed_one():
+    import numpy as np
+    import pandas as pd
+
+    from recnb.analysis.text_study import list_concentration
+    from recnb.evaluate import Evaluation
+
+    topk = np.array([[1, 2, 3], [1, 4, 5], [1, 2, 6], [7, 8, 9]])
+    ev = Evaluation("m", np.arange(4), pd.DataFrame({"ndcg@10": np.zeros(4)}), topk, {})
+    assert list_concentration(ev) == {"distinct": 9, "top share": 0.75}
+    assert list_concentration(ev, k=1) == {"distinct": 2, "top share": 0.75}
