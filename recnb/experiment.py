@@ -205,6 +205,16 @@ def floor_check(evals: dict[str, Evaluation], split: Split, models: dict[str, ob
     return out, " ".join(parts)
 
 
+def above_floor(evals: dict[str, Evaluation], floor: pd.DataFrame) -> tuple[dict[str, Evaluation], str]:
+    """The evaluations of the models that :func:`floor_check`'s table ``floor`` finds significantly above a
+    random ranking (what a notebook records among the run's results), and one sentence naming those left out
+    ("" when none is)."""
+    keep = set(floor.loc[floor["above random"], "model"])
+    out = [name for name in evals if name not in keep]
+    return ({k: e for k, e in evals.items() if k in keep},
+            f"Not recorded among this run's results, being at chance: {', '.join(out)}." if out else "")
+
+
 def available_shops(data_path: str | None = None) -> list[str]:
     """The shop datasets (Taobao, Retailrocket) present on the search path."""
     from .data import locate
@@ -212,5 +222,5 @@ def available_shops(data_path: str | None = None) -> list[str]:
     return [s for s in ("taobao", "retailrocket") if locate(s, data_path or None) is not None]
 
 
-__all__ = ["NEW_ITEM_TARGETS", "SeedRuns", "prepare", "prepare_dataset", "prepare_social", "baseline_evaluations", "floor_check",
+__all__ = ["NEW_ITEM_TARGETS", "SeedRuns", "prepare", "prepare_dataset", "prepare_social", "baseline_evaluations", "floor_check", "above_floor",
            "run_seeds", "mean_evaluation", "seed_spread", "available_shops"]

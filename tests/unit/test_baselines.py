@@ -124,3 +124,14 @@ def test_the_floor_reads_the_mean_against_random_where_most_lists_miss(sim_small
     assert (evals["sparse"].per_user["ndcg@10"] == 0).mean() > 0.65
     table, sentence = floor_check(evals, split, n_boot=200)
     assert table.set_index("model").loc["sparse", "above random"], sentence
+
+
+def test_only_the_models_above_the_floor_are_recorded_and_the_rest_are_named(sim_small):
+    from recnb.experiment import above_floor, floor_check
+
+    split = leave_last_out(sim_small)
+    evals = {"pop": evaluate(MostPopular().fit(split), split),
+             "noise": evaluate(_Noise(split.n_items, capped=False), split, name="noise")}
+    kept, sentence = above_floor(evals, floor_check(evals, split, n_boot=200)[0])
+    assert list(kept) == ["pop"] and sentence == "Not recorded among this run's results, being at chance: noise."
+    assert above_floor({"pop": evals["pop"]}, floor_check({"pop": evals["pop"]}, split, n_boot=200)[0])[1] == ""
