@@ -171,8 +171,8 @@ def floor_check(evals: dict[str, Evaluation], split: Split, models: dict[str, ob
     Against random, "above" reads the paired bootstrap CI of the mean difference alone: the random ranking
     gives every user the same tiny NDCG, so on a sparse log, where most users' lists miss, each miss is a
     small loss and the signed-rank test weighs their number against the hits' size (a question about the
-    median, not the mean). The table also says whether it stopped at its epoch cap (``at cap``, read off ``models[name].fit_``: its budget, not the
-    model, may be what the number measures). Returns the table (one row per model: ``ndcg@10``, ``above
+    median, not the mean). The table also says whether each stopped at its epoch cap (``at cap``, read off
+    ``models[name].fit_``: its budget, not the model, may be what the number measures). Returns the table (one row per model: ``ndcg@10``, ``above
     random``, ``below pop``, ``at cap``) and one Markdown sentence: which models clear the floor, and for each
     that does not, whether its budget ran out (then the number is not a finding) or not (then it is one)."""
     from .evaluate import compare
@@ -200,7 +200,7 @@ def floor_check(evals: dict[str, Evaluation], split: Split, models: dict[str, ob
         cause = ("it stopped at its epoch cap, so this number measures its budget, not the model: it is not a finding"
                  if r["at cap"] else "it was not cut short by a budget (early-stopped on validation, or not trained "
                  "by epochs), so this is a finding about this log: "
-                 + ("its targets are not predictable this way" if at_chance else f"this model ranks them worse than {pop}"))
+                 + ("its targets are not predictable this way" if at_chance else f"it ranks this log's targets below {pop}"))
         parts.append(f"**{r['model']}** is {why}; {cause}.")
     return out, " ".join(parts)
 
@@ -222,5 +222,5 @@ def available_shops(data_path: str | None = None) -> list[str]:
     return [s for s in ("taobao", "retailrocket") if locate(s, data_path or None) is not None]
 
 
-__all__ = ["NEW_ITEM_TARGETS", "SeedRuns", "prepare", "prepare_dataset", "prepare_social", "baseline_evaluations", "floor_check", "above_floor",
-           "run_seeds", "mean_evaluation", "seed_spread", "available_shops"]
+__all__ = ["NEW_ITEM_TARGETS", "SeedRuns", "prepare", "prepare_dataset", "prepare_social", "baseline_evaluations",
+           "floor_check", "above_floor", "run_seeds", "mean_evaluation", "seed_spread", "available_shops"]
